@@ -1,0 +1,43 @@
+"""One place for configuration: environment variables with the BRIDGEHEAD_ prefix, or a .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BRIDGEHEAD_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Field(Path("var"), description="Where local state lives (SQLite file, reports).")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default is a SQLite file under var_dir."
+    )
+    rules_file: Path = Field(
+        Path(__file__).parent / "rules" / "default.yaml",
+        description="The versioned rules file (grading, cadence, targets, points).",
+    )
+    data_dir: Path = Field(Path("var/data"), description="Where generated or received files go.")
+    inbox_dir: Path = Field(Path("var/inbox"), description="Pending input files, one folder per channel.")
+    reports_dir: Path = Field(Path("reports"), description="Review reports (HTML, CSV, JSON).")
+    actor: str | None = Field(
+        None, description="Who a command acts as when not inside a flow run (default: the OS user)."
+    )
+    secret_key: SecretStr | None = Field(
+        None, description="Fernet key that encrypts tipster contacts and caller phones at rest."
+    )
+    sqlite_busy_timeout_s: float = 30.0
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'bridgehead.db').as_posix()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""What runs the flows: the command line, schedules, triggers and `serve`."""

@@ -1,0 +1,162 @@
+"""`bridgehead`: the command line over the cycle.
+
+Commands that only read never import Prefect or start a server; commands that run flows say
+where their runs can be seen.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from deployments.console import console, say
+
+app = typer.Typer(
+    help="Bridgehead (桥头堡): the prevention cycle of a police station network.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+jurisdiction_app = typer.Typer(help="Reference data: stations, communities, officers, units.")
+audit_app = typer.Typer(help="The hash-chained audit trail.")
+app.add_typer(jurisdiction_app, name="jurisdiction")
+app.add_typer(audit_app, name="audit")
+
+EXIT_QUARANTINED = 3
+
+
+def use_database(url: str | None) -> None:
+    """Point this process at another database (and forget any engine already made)."""
+    if url:
+        os.environ["BRIDGEHEAD_DATABASE_URL"] = url
+    from bridgehead.db import get_engine
+    from bridgehead.settings import get_settings
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+def _database_label() -> str:
+    from sqlalchemy.engine import make_url
+
+    from bridgehead.settings import get_settings
+
+    return make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
+
+
+@app.callback()
+def main(
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", envvar="BRIDGEHEAD_DATABASE_URL", help="SQLAlchemy URL."),
+    ] = None,
+) -> None:
+    use_database(database_url)
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the schema (Alembic migrations) in the configured database."""
+    from bridgehead.migrate import upgrade
+
+    upgrade()
+    say(f"Schema is up to date in {_database_label()}")
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder to write the files into.")] = Path("var/data"),
+    seed: Annotated[int, typer.Option(help="Same seed, same files.")] = 7,
+    scale: Annotated[float, typer.Option(help="Multiplies the volumes of the four channels.")] = 1.0,
+    end: Annotated[
+        str | None,
+        typer.Option(help="Last day of data, YYYY-MM-DD (default: today, Asia/Shanghai)."),
+    ] = None,
+) -> None:
+    """Write a synthetic Baoji: jurisdiction, two years of the four channels, the case register."""
+    from bridgehead.synthetic import generate as run_generate
+
+    started = time.perf_counter()
+    manifest = run_generate(out, seed=seed, scale=scale, end=date.fromisoformat(end) if end else None)
+    counts = manifest.get("row_counts", {})
+    say(
+        f"Wrote {out} in {time.perf_counter() - started:.1f} s: "
+        + ", ".join(f"{name} {n:,}" for name, n in counts.items())
+    )
+
+
+@jurisdiction_app.command("load")
+def jurisdiction_load(
+    folder: Annotated[Path, typer.Argument(help="Folder with stations, communities, officers, units.")],
+    by: Annotated[str | None, typer.Option(help="Name of the person loading (for the audit).")] = None,
+) -> None:
+    """Upsert the jurisdiction files and report coverage gaps. Exit 3 if rows were quarantined."""
+    from bridgehead import audit
+    from bridgehead.db import session_scope
+    from deployments.console import print_coverage, print_load
+    from tasks.jurisdiction import coverage, load_jurisdiction
+
+    with session_scope() as session:
+        results = load_jurisdiction(session, folder, actor=audit.current_actor(by))
+    print_load(results)
+    with session_scope() as session:
+        print_coverage(coverage(session))
+    if any(r.rejects for r in results):
+        raise typer.Exit(EXIT_QUARANTINED)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit chain; name the first row that does not fit and exit 1 if any."""
+    from bridgehead import audit
+    from bridgehead.db import session_scope
+
+    with session_scope() as session:
+        verdict = audit.verify(session)
+    if verdict.ok:
+        say(f"[green]Audit chain intact:[/] {verdict.rows_checked:,} rows in {_database_label()}")
+        return
+    say(f"[red]Audit chain broken at row {verdict.first_bad_seq}:[/] {verdict.problem}")
+    say(f"{verdict.rows_checked:,} rows before it check out.")
+    raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Where the demo's files and database go.")] = Path(
+        "var/demo"
+    ),
+    seed: int = 7,
+    scale: float = 1.0,
+) -> None:
+    """Generate the city, start a fresh database, load the jurisdiction, show the coverage."""
+    from bridgehead.db import get_engine
+
+    data, db_file = folder / "data", folder / "bridgehead.db"
+    console.rule("1. A synthetic Baoji (宝鸡)")
+    generate(out=data, seed=seed, scale=scale, end=None)
+    console.rule("2. A fresh database")
+    for stale in folder.glob("bridgehead.db*"):
+        stale.unlink()
+    os.environ["BRIDGEHEAD_VAR_DIR"] = str(folder)
+    use_database(f"sqlite:///{db_file.as_posix()}")
+    init()
+    console.rule("3. Jurisdiction and coverage")
+    try:
+        jurisdiction_load(data, by="demo")
+    finally:
+        get_engine().dispose()
+    console.rule("Next")
+    say(
+        f"The demo database is {db_file}. Try:\n"
+        f"  .venv/bin/bridgehead --database-url sqlite:///{db_file.as_posix()} audit verify\n"
+        f"  sqlite3 {db_file} 'select action, entity, count(*) from audit_log group by 1, 2'"
+    )
+
+
+if __name__ == "__main__":
+    app()

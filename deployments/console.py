@@ -1,0 +1,59 @@
+"""What the command line prints: plain rich tables a duty officer can read at a glance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from tasks.jurisdiction import Coverage, FileResult
+
+console = Console()
+
+
+def say(message: str) -> None:
+    """One message per line, never wrapped, so it can be grepped and copied."""
+    console.print(message, soft_wrap=True, highlight=False)
+
+
+def print_load(results: Sequence[FileResult]) -> None:
+    table = Table(title="Jurisdiction load (辖区底数)")
+    for col in ("file", "rows", "created", "updated", "unchanged", "quarantined"):
+        table.add_column(col, justify="left" if col == "file" else "right")
+    for r in results:
+        table.add_row(r.name, *(str(n) for n in (r.rows, r.created, r.updated, r.unchanged, len(r.rejects))))
+    console.print(table)
+    for r in results:
+        for reject in r.rejects[:20]:
+            say(f"[yellow]quarantined[/] {reject.file}:{reject.line}: {reject.reason}")
+        if len(r.rejects) > 20:
+            say(f"[yellow]… and {len(r.rejects) - 20} more from {r.name}[/]")
+
+
+def print_coverage(cov: Coverage) -> None:
+    table = Table(title="Coverage (谁来防: 一社区一警务室, 一村一警)")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("stations (派出所)", str(cov.stations))
+    table.add_row("urban communities (社区)", str(cov.communities))
+    table.add_row("  of them smart-security (智慧安防)", str(cov.smart_security_communities))
+    table.add_row("administrative villages (行政村)", str(cov.villages))
+    for role, n in cov.officers_by_role.items():
+        table.add_row(f"officers: {role}", str(n))
+    table.add_row("patrol units", str(cov.units))
+    table.add_row("communities without a police office", str(len(cov.communities_without_office)))
+    table.add_row("villages without an officer or assistant", str(len(cov.villages_without_officer)))
+    console.print(table)
+    for code, name in cov.communities_without_office:
+        say(f"[red]gap[/] community {code} {name}: no police office (警务室)")
+    for code, name in cov.villages_without_officer:
+        say(f"[red]gap[/] village {code} {name}: no community officer or assistant")
+    if cov.covered:
+        say(
+            f"[green]Covered:[/] all {cov.communities} communities have a police office and all "
+            f"{cov.villages} villages have an officer or assistant."
+        )
+    else:
+        gaps = len(cov.communities_without_office) + len(cov.villages_without_officer)
+        say(f"[red]Not covered: {gaps} gap(s) listed above.[/]")

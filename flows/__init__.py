@@ -1,0 +1,1 @@
+"""The stages of the prevention cycle, one Prefect flow module each."""

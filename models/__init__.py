@@ -1,0 +1,62 @@
+"""The SQLModel tables of the whole cycle and the contracts of its input files.
+
+Importing this package registers every table on `SQLModel.metadata` (what Alembic compares).
+"""
+
+from models.audit import AuditHead, AuditLog
+from models.case import CaseIn, CaseParty, CriminalCase
+from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice
+from models.incident import Dispatch, Incident, ResponseBreach, UnitStatusEvent, UnitStatusIn
+from models.intake import QuarantinedRow, SourceFile
+from models.jurisdiction import (
+    Community,
+    CommunityIn,
+    Officer,
+    OfficerIn,
+    PatrolUnit,
+    PatrolUnitIn,
+    Station,
+    StationIn,
+)
+from models.review import ReviewSnapshot
+from models.reward import RewardEntry
+from models.risk import Risk, RiskLevelChange
+from models.signal import AnalysisIn, CallIn, Signal, SignalParty, TipIn, VisitIn
+from models.tip import Tip
+
+__all__ = [
+    "AccountabilityEntry",
+    "AnalysisIn",
+    "AuditHead",
+    "AuditLog",
+    "CallIn",
+    "CaseIn",
+    "CaseParty",
+    "Community",
+    "CommunityIn",
+    "CriminalCase",
+    "Dispatch",
+    "FollowUp",
+    "Incident",
+    "Officer",
+    "OfficerIn",
+    "PatrolUnit",
+    "PatrolUnitIn",
+    "QuarantinedRow",
+    "ResponseBreach",
+    "ReviewSnapshot",
+    "RewardEntry",
+    "Risk",
+    "RiskLevelChange",
+    "Signal",
+    "SignalParty",
+    "SourceFile",
+    "Station",
+    "StationIn",
+    "SupervisionNotice",
+    "Tip",
+    "TipIn",
+    "UnitStatusEvent",
+    "UnitStatusIn",
+    "VisitIn",
+]

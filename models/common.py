@@ -1,0 +1,158 @@
+"""Vocabulary and field types shared by every family of models.
+
+Input files are read as text, so the contract types accept blanks, Chinese labels and local
+times and turn them into one canonical form: codes, lists and timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BeforeValidator
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Colour(StrEnum):
+    """四色预警: the four colours, in rising order of urgency."""
+
+    blue = "blue"
+    yellow = "yellow"
+    orange = "orange"
+    red = "red"
+
+    @property
+    def rank(self) -> int:
+        return list(Colour).index(self)
+
+
+class Channel(StrEnum):
+    """四个渠道: how a signal reached the station."""
+
+    call = "call"  # 110 警情
+    visit = "visit"  # 面对面走访
+    analysis = "analysis"  # 数据研判
+    tip = "tip"  # 线索举报
+
+
+class Category(StrEnum):
+    labor_debt = "labor_debt"
+    family_neighbor = "family_neighbor"
+    marriage_romance = "marriage_romance"
+    land_property = "land_property"
+    public_order = "public_order"
+    violence = "violence"
+    missing_person = "missing_person"
+    fraud = "fraud"
+    traffic = "traffic"
+    other = "other"
+
+
+CATEGORY_LABELS: dict[str, str] = {
+    "劳资债务": "labor_debt",
+    "家庭邻里": "family_neighbor",
+    "婚恋情感": "marriage_romance",
+    "土地物业": "land_property",
+    "治安": "public_order",
+    "暴力": "violence",
+    "走失": "missing_person",
+    "电诈": "fraud",
+    "交通": "traffic",
+    "其他": "other",
+}
+
+DISPUTE_CATEGORIES = frozenset(
+    {
+        Category.labor_debt,
+        Category.family_neighbor,
+        Category.marriage_romance,
+        Category.land_property,
+    }
+)
+
+
+class Offence(StrEnum):
+    """Criminal-case offences: the signal categories plus the crimes the review counts."""
+
+    labor_debt = "labor_debt"
+    family_neighbor = "family_neighbor"
+    marriage_romance = "marriage_romance"
+    land_property = "land_property"
+    public_order = "public_order"
+    violence = "violence"
+    missing_person = "missing_person"
+    fraud = "fraud"
+    traffic = "traffic"
+    other = "other"
+    theft = "theft"
+    assault = "assault"
+    homicide = "homicide"
+    telecom_fraud = "telecom_fraud"
+    other_crime = "other_crime"
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    if isinstance(value, float) and value != value:  # NaN from a pandas frame
+        return None
+    return value
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _category_code(value: Any) -> Any:
+    value = _strip(value)
+    return CATEGORY_LABELS.get(value, value)
+
+
+def _to_utc(value: datetime) -> datetime:
+    """A timestamp without an offset is Asia/Shanghai local time (the brief's rule)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=LOCAL_TZ)
+    return value.astimezone(UTC)
+
+
+def _split_keys(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return sorted({k.strip() for k in value.split(";") if k.strip()})
+    return value
+
+
+def _bool_text(value: Any) -> Any:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in {"true", "1", "yes", "y", "是"}:
+            return True
+        if lowered in {"false", "0", "no", "n", "否"}:
+            return False
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_strip)]
+OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none), BeforeValidator(_strip)]
+UtcTime = Annotated[datetime, AfterValidator(_to_utc), BeforeValidator(_strip)]
+OptionalUtcTime = Annotated[
+    datetime | None, AfterValidator(lambda v: v and _to_utc(v)), BeforeValidator(_blank_to_none)
+]
+CategoryCode = Annotated[Category, BeforeValidator(_category_code)]
+OffenceCode = Annotated[Offence, BeforeValidator(_category_code)]
+PartyKeys = Annotated[list[str], BeforeValidator(_split_keys), BeforeValidator(_blank_to_none)]
+TextBool = Annotated[bool, BeforeValidator(_bool_text)]
+OptionalTextBool = Annotated[bool | None, BeforeValidator(_bool_text), BeforeValidator(_blank_to_none)]
+
+
+def join_keys(keys: list[str]) -> str | None:
+    """Party keys as stored: sorted and ;-joined, or NULL when there are none."""
+    return ";".join(sorted(set(keys))) or None

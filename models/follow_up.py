@@ -1,0 +1,57 @@
+"""Follow-up and supervision (跟进督促): visits owed on open risks, and what happens when they are late."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Field, SQLModel, UniqueConstraint
+
+from models.common import utcnow
+
+
+class FollowUp(SQLModel, table=True):
+    """One visit owed on a risk by its community officer; one per risk per due date."""
+
+    __tablename__ = "follow_up"
+    __table_args__ = (UniqueConstraint("risk_id", "due_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    risk_id: int = Field(foreign_key="risk.id", index=True)
+    officer_code: str | None = Field(default=None, foreign_key="officer.officer_code", index=True)
+    due_on: date = Field(index=True)
+    status: str = Field(default="pending", index=True, description="pending | done | cancelled")
+    created_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None
+    visit_signal_id: int | None = Field(default=None, foreign_key="signal.id")
+    calm: bool | None = None
+
+
+class SupervisionNotice(SQLModel, table=True):
+    """督促: a reminder about a late follow-up, to the officer and then to the station chief."""
+
+    __tablename__ = "supervision_notice"
+    __table_args__ = (UniqueConstraint("follow_up_id", "level"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    follow_up_id: int = Field(foreign_key="follow_up.id", index=True)
+    station_code: str = Field(foreign_key="station.station_code", index=True)
+    recipient_officer_code: str | None = Field(default=None, foreign_key="officer.officer_code")
+    level: str = Field(description="officer | chief")
+    days_late: int
+    issued_on: date = Field(index=True)
+
+
+class AccountabilityEntry(SQLModel, table=True):
+    """问责: a recorded failure, citing the record it comes from."""
+
+    __tablename__ = "accountability_entry"
+    __table_args__ = (UniqueConstraint("kind", "source_entity", "source_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    station_code: str = Field(foreign_key="station.station_code", index=True)
+    officer_code: str | None = Field(default=None, foreign_key="officer.officer_code", index=True)
+    kind: str = Field(description="late_follow_up | repeated_notices | missed_response_target")
+    source_entity: str
+    source_id: str
+    recorded_on: date = Field(index=True)
+    reason: str

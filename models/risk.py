@@ -1,0 +1,60 @@
+"""Risks (风险隐患) and their level history.
+
+A risk is what signals attach to: one community, a normalised address and category, or a pair
+of parties. Its colour only ever changes through a rule, a named person, or the evidence rule,
+and each change is a row of level history with its reasons and the rules version.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import JSON, Field, SQLModel
+
+from models.common import Colour, utcnow
+
+
+class RiskStatus(StrEnum):
+    open = "open"
+    resolved = "resolved"
+
+
+class RiskBase(SQLModel):
+    community_code: str = Field(foreign_key="community.community_code", index=True)
+    category: str = Field(index=True)
+    address_norm: str | None = Field(default=None, index=True)
+    party_pair: str | None = Field(default=None, index=True, description="'a;b', sorted")
+
+
+class Risk(RiskBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    level: str = Field(default=Colour.blue, index=True)
+    status: str = Field(default=RiskStatus.open, index=True)
+    reasons: list[str] = Field(default_factory=list, sa_type=JSON)
+    rules_version: str | None = None
+    officer_code: str | None = Field(default=None, foreign_key="officer.officer_code", index=True)
+    opened_at: datetime
+    first_signal_at: datetime
+    last_signal_at: datetime = Field(index=True)
+    level_since: datetime
+    calm_streak: int = 0
+    resolved_at: datetime | None = None
+    reopened_count: int = 0
+
+
+class RiskLevelChange(SQLModel, table=True):
+    """One step of a risk's level history: who or what moved it, and why."""
+
+    __tablename__ = "risk_level_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    risk_id: int = Field(foreign_key="risk.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    from_level: str | None = None
+    to_level: str
+    cause: str = Field(description="rule | person | evidence | reopen | resolve")
+    reasons: list[str] = Field(default_factory=list, sa_type=JSON)
+    rules_version: str | None = None
+    actor: str
+    note: str | None = None

@@ -1,0 +1,117 @@
+"""Signals (线索): one report from any of the four channels, and its input contracts.
+
+All four channels share one table so linking and review work on one set; the few
+channel-specific columns are nullable. Phone numbers are stored encrypted, never in clear.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator
+from sqlmodel import AutoString, Field, SQLModel, UniqueConstraint
+
+from models.common import (
+    CategoryCode,
+    OptionalText,
+    OptionalTextBool,
+    OptionalUtcTime,
+    PartyKeys,
+    Text,
+    UtcTime,
+    utcnow,
+)
+
+Concern = Annotated[
+    Literal["none", "low", "medium", "high"] | None,
+    BeforeValidator(lambda v: (v.strip().lower() or None) if isinstance(v, str) else v),
+]
+
+
+class SignalBase(SQLModel):
+    community_code: Text = Field(foreign_key="community.community_code", index=True)
+    address: Text
+    category: CategoryCode = Field(index=True, sa_type=AutoString)
+    summary: OptionalText = None
+
+
+class Signal(SignalBase, table=True):
+    __table_args__ = (UniqueConstraint("channel", "source_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(index=True)
+    source_id: str = Field(description="The natural key of the row in its channel's file.")
+    occurred_at: datetime = Field(index=True)
+    address_norm: str = Field(index=True)
+    party_keys: str | None = None
+    risk_id: int | None = Field(default=None, foreign_key="risk.id", index=True)
+    source_file_id: int | None = Field(default=None, foreign_key="source_file.id")
+    loaded_at: datetime = Field(default_factory=utcnow)
+    # call (110 警情)
+    priority: int | None = None
+    phone_enc: bytes | None = None
+    dispatched_at: datetime | None = None
+    arrived_at: datetime | None = None
+    closed_at: datetime | None = None
+    disposition: str | None = None
+    # visit (走访)
+    officer_code: str | None = Field(default=None, foreign_key="officer.officer_code", index=True)
+    concern: str | None = None
+    named_risk_id: int | None = None
+    # analysis (数据研判)
+    source: str | None = None
+    score: float | None = None
+
+
+class SignalParty(SQLModel, table=True):
+    """Who a signal names, one row per person key, so linking by party pair is a join."""
+
+    __tablename__ = "signal_party"
+
+    signal_id: int = Field(foreign_key="signal.id", primary_key=True)
+    party_key: str = Field(primary_key=True, index=True)
+
+
+class CallIn(SignalBase):
+    """A row of a 110 call file."""
+
+    call_id: Text
+    received_at: UtcTime
+    priority: int | None = Field(default=None, ge=1, le=4)
+    party_keys: PartyKeys = []
+    phone: OptionalText = None
+    dispatched_at: OptionalUtcTime = None
+    arrived_at: OptionalUtcTime = None
+    closed_at: OptionalUtcTime = None
+    disposition: OptionalText = None
+
+
+class VisitIn(SignalBase):
+    """A row of a visit record file."""
+
+    visit_id: Text
+    visited_at: UtcTime
+    officer_code: Text
+    party_keys: PartyKeys = []
+    concern: Concern = None
+    risk_id: int | None = None
+
+
+class AnalysisIn(SignalBase):
+    """A row of a data-analysis file."""
+
+    signal_id: Text
+    produced_at: UtcTime
+    source: OptionalText = None
+    score: float | None = Field(default=None, ge=0, le=1)
+    party_keys: PartyKeys = []
+
+
+class TipIn(SignalBase):
+    """A row of a citizen-tip file; the contact is encrypted before it is stored."""
+
+    tip_id: Text
+    received_at: UtcTime
+    contact: OptionalText = None
+    wants_reward: OptionalTextBool = None

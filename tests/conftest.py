@@ -1,0 +1,77 @@
+"""One suite, two databases: SQLite always, PostgreSQL when BRIDGEHEAD_TEST_DATABASE_URL is set.
+
+The schema comes from the Alembic migrations (as `bridgehead init` makes it), once per database
+per session; each test starts from empty tables and a genesis audit head.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, delete, text, update
+from sqlmodel import SQLModel
+
+from bridgehead.db import get_engine, make_engine
+from bridgehead.settings import get_settings
+from models.audit import AuditHead
+
+PG_ENV = "BRIDGEHEAD_TEST_DATABASE_URL"
+
+
+def _reset_caches() -> None:
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def migrated_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    from bridgehead.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'bridgehead.db'}"
+    else:
+        url = os.environ.get(PG_ENV, "")
+        if not url:
+            pytest.skip(f"{PG_ENV} is not set: the PostgreSQL leg of the suite is skipped")
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The configured database for this test, emptied; commands and flows see the same one."""
+    monkeypatch.setenv("BRIDGEHEAD_DATABASE_URL", migrated_url)
+    monkeypatch.setenv("BRIDGEHEAD_VAR_DIR", str(tmp_path / "var"))
+    _reset_caches()
+    eng = get_engine()
+    with eng.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            if table.name != "audit_head":
+                conn.execute(delete(table))
+        conn.execute(update(AuditHead).values(seq=0, hash="0" * 64))
+    yield eng
+    eng.dispose()
+    _reset_caches()
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """One real (temporary) Prefect server for the tests that run whole flows."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with (
+        prefect_test_harness(server_startup_timeout=90),
+        temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
+        yield

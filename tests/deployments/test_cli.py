@@ -1,0 +1,83 @@
+"""The command line as a duty officer uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from deployments.cli import EXIT_QUARANTINED, app
+from tests.factories import COMMUNITIES, OFFICERS, write_jurisdiction
+
+runner = CliRunner()
+
+
+def test_jurisdiction_load_reports_coverage(engine: Engine, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["jurisdiction", "load", str(write_jurisdiction(tmp_path / "j")), "--by", "李"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Covered" in result.output
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT DISTINCT actor FROM audit_log")).scalars().all() == ["person:李"]
+
+
+def test_gaps_are_listed(engine: Engine, tmp_path: Path) -> None:
+    officers = [o for o in OFFICERS if o[4] != "61032301002"]
+    result = runner.invoke(
+        app, ["jurisdiction", "load", str(write_jurisdiction(tmp_path / "j", officers=officers))]
+    )
+    assert result.exit_code == 0, result.output
+    assert "gap village 61032301002 北营村" in result.output
+    assert "Not covered: 1 gap(s)" in result.output
+
+
+def test_quarantined_rows_set_the_exit_status(engine: Engine, tmp_path: Path) -> None:
+    bad = [*COMMUNITIES, ("61030301009", "x", "town", "61030301", "true", "false", 1, 34.0, 107.0)]
+    result = runner.invoke(
+        app, ["jurisdiction", "load", str(write_jurisdiction(tmp_path / "j", communities=bad))]
+    )
+    assert result.exit_code == EXIT_QUARANTINED
+    assert "communities.csv:6: kind: Input should be 'community' or 'village'" in result.output
+
+
+def test_a_missing_file_is_a_clear_error(engine: Engine, tmp_path: Path) -> None:
+    folder = write_jurisdiction(tmp_path / "j")
+    (folder / "units.csv").unlink()
+    result = runner.invoke(app, ["jurisdiction", "load", str(folder)])
+    assert result.exit_code == 1
+    assert "units.csv is missing" in str(result.exception)
+
+
+def test_audit_verify_passes_then_names_the_edited_row(engine: Engine, tmp_path: Path) -> None:
+    runner.invoke(app, ["jurisdiction", "load", str(write_jurisdiction(tmp_path / "j"))])
+    ok = runner.invoke(app, ["audit", "verify"])
+    assert ok.exit_code == 0 and "Audit chain intact: 16 rows" in ok.output
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET actor = 'person:nobody' WHERE seq = 7"))
+    broken = runner.invoke(app, ["audit", "verify"])
+    assert broken.exit_code == 1
+    assert "broken at row 7" in broken.output
+
+
+def test_audit_verify_names_the_row_after_a_deleted_one(engine: Engine, tmp_path: Path) -> None:
+    runner.invoke(app, ["jurisdiction", "load", str(write_jurisdiction(tmp_path / "j"))])
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log WHERE seq = 10"))
+    broken = runner.invoke(app, ["audit", "verify"])
+    assert broken.exit_code == 1
+    assert "broken at row 11" in broken.output and "row 10 removed" in broken.output
+
+
+def test_every_command_has_help() -> None:
+    for args in (
+        ["--help"],
+        ["init", "--help"],
+        ["generate", "--help"],
+        ["demo", "--help"],
+        ["jurisdiction", "load", "--help"],
+        ["audit", "verify", "--help"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0 and "Usage" in result.output, args

@@ -1,0 +1,85 @@
+"""Small, readable jurisdictions for tests, written in the brief's file formats."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+STATIONS = [
+    ("61030301", "陈仓派出所", "金台区", 34.37, 107.15),
+    ("61032301", "麦禾营派出所", "岐山县", 34.45, 107.62),
+]
+COMMUNITIES = [
+    ("61030301001", "盛世广场社区", "community", "61030301", "true", "true", 8000, 34.371, 107.151),
+    (
+        "61030301002",
+        "陈仓大道社区",
+        "community",
+        "61030301",
+        "true",
+        "false",
+        6000,
+        34.372,
+        107.152,
+    ),
+    ("61032301001", "南营村", "village", "61032301", "false", "false", 1200, 34.451, 107.621),
+    ("61032301002", "北营村", "village", "61032301", "false", "false", 900, 34.452, 107.622),
+]
+OFFICERS = [
+    ("O000001", "孙宪河", "community", "61030301", "61030301001"),
+    ("O000002", "李明", "community", "61030301", "61030301002"),
+    ("O000003", "王志英", "patrol", "61030301", ""),
+    ("O000004", "赵所长", "chief", "61030301", ""),
+    ("O000005", "张伟", "community", "61032301", "61032301001"),
+    ("O000006", "刘芳", "assistant", "61032301", "61032301002"),
+    ("O000007", "陈所长", "chief", "61032301", ""),
+]
+UNITS = [
+    ("U6103030101", "61030301", 2, 34.37, 107.15),
+    ("U6103030102", "61030301", 2, 34.371, 107.151),
+    ("U6103230101", "61032301", 3, 34.45, 107.62),
+]
+HEADERS = {
+    "stations.csv": ["station_code", "name", "district", "lat", "lon"],
+    "communities.csv": [
+        "community_code",
+        "name",
+        "kind",
+        "station_code",
+        "has_police_office",
+        "smart_security",
+        "population",
+        "lat",
+        "lon",
+    ],
+    "officers.csv": ["officer_code", "name", "role", "station_code", "community_code"],
+    "units.csv": ["unit_code", "station_code", "members", "lat", "lon"],
+}
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def write_jurisdiction(
+    folder: Path,
+    *,
+    stations: Sequence[Sequence[object]] = STATIONS,
+    communities: Sequence[Sequence[object]] = COMMUNITIES,
+    officers: Sequence[Sequence[object]] = OFFICERS,
+    units: Sequence[Sequence[object]] = UNITS,
+) -> Path:
+    for name, rows in (
+        ("stations.csv", stations),
+        ("communities.csv", communities),
+        ("officers.csv", officers),
+        ("units.csv", units),
+    ):
+        write_csv(folder / name, HEADERS[name], rows)
+    return folder
