@@ -37,7 +37,5 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 if context.is_offline_mode():
-    raise SystemExit(
-        "Bridgehead migrations run online only: point BRIDGEHEAD_DATABASE_URL at a database."
-    )
+    raise SystemExit("Bridgehead migrations run online only: point BRIDGEHEAD_DATABASE_URL at a database.")
 run_migrations_online()
