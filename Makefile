@@ -12,8 +12,9 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@echo "Installing Bridgehead and its pinned dependencies into $(VENV) (log: $(VENV)/install.log)"
+	@$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]' \
+	  > $(VENV)/install.log 2>&1 || { tail -40 $(VENV)/install.log; exit 1; }
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

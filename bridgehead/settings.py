@@ -17,7 +17,7 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL; default is a SQLite file under var_dir."
     )
     rules_file: Path = Field(
-        Path(__file__).parent / "rules" / "default.yaml",
+        Path(__file__).parent / "rulesets" / "default.yaml",
         description="The versioned rules file (grading, cadence, targets, points).",
     )
     data_dir: Path = Field(Path("var/data"), description="Where generated or received files go.")

@@ -74,7 +74,9 @@ def generate(
     scale: Annotated[float, typer.Option(help="Multiplies the volumes of the four channels.")] = 1.0,
     end: Annotated[
         str | None,
-        typer.Option(help="Last day of data, YYYY-MM-DD (default: today, Asia/Shanghai)."),
+        typer.Option(
+            help="Data runs up to, not including, this day (YYYY-MM-DD; default: today in Asia/Shanghai)."
+        ),
     ] = None,
 ) -> None:
     """Write a synthetic Baoji: jurisdiction, two years of the four channels, the case register."""
@@ -82,7 +84,7 @@ def generate(
 
     started = time.perf_counter()
     manifest = run_generate(out, seed=seed, scale=scale, end=date.fromisoformat(end) if end else None)
-    counts = manifest.get("row_counts", {})
+    counts = manifest["rows"]
     say(
         f"Wrote {out} in {time.perf_counter() - started:.1f} s: "
         + ", ".join(f"{name} {n:,}" for name, n in counts.items())

@@ -6,6 +6,8 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
+from models.contracts import FILE_COLUMNS
+
 STATIONS = [
     ("61030301", "陈仓派出所", "金台区", 34.37, 107.15),
     ("61032301", "麦禾营派出所", "岐山县", 34.45, 107.62),
@@ -40,22 +42,7 @@ UNITS = [
     ("U6103030102", "61030301", 2, 34.371, 107.151),
     ("U6103230101", "61032301", 3, 34.45, 107.62),
 ]
-HEADERS = {
-    "stations.csv": ["station_code", "name", "district", "lat", "lon"],
-    "communities.csv": [
-        "community_code",
-        "name",
-        "kind",
-        "station_code",
-        "has_police_office",
-        "smart_security",
-        "population",
-        "lat",
-        "lon",
-    ],
-    "officers.csv": ["officer_code", "name", "role", "station_code", "community_code"],
-    "units.csv": ["unit_code", "station_code", "members", "lat", "lon"],
-}
+HEADERS = FILE_COLUMNS
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:

@@ -9,6 +9,8 @@ from pydantic import ValidationError
 
 from models import AnalysisIn, CallIn, CaseIn, CommunityIn, OfficerIn, TipIn, VisitIn
 from models.common import Category, Colour, Offence
+from models.contracts import FILE_COLUMNS, INPUT_CONTRACTS
+from models.jurisdiction import PatrolUnitIn, StationIn
 
 CALL = {
     "call_id": "C1",
@@ -161,3 +163,16 @@ def test_colours_rank_blue_to_red() -> None:
         Colour.orange,
         Colour.red,
     ]
+
+
+def test_every_file_layout_is_exactly_its_contract() -> None:
+    contracts = {spec.default_file: spec.contract for spec in INPUT_CONTRACTS.values()}
+    contracts |= {
+        "stations.csv": StationIn,
+        "communities.csv": CommunityIn,
+        "officers.csv": OfficerIn,
+        "units.csv": PatrolUnitIn,
+    }
+    assert set(contracts) == set(FILE_COLUMNS)
+    for name, columns in FILE_COLUMNS.items():
+        assert set(columns) == set(contracts[name].model_fields), name
