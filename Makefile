@@ -3,7 +3,6 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
-DEMO_DB := var/demo/bridgehead.db
 
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
@@ -22,7 +21,6 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/bridgehead demo --dir var/demo
-	$(BIN)/bridgehead --database-url sqlite:///$(DEMO_DB) audit verify
 
 test: install
 	$(BIN)/python -m pytest

@@ -135,8 +135,11 @@ def demo(
     seed: int = 7,
     scale: float = 1.0,
 ) -> None:
-    """Generate the city, start a fresh database, load the jurisdiction, show the coverage."""
-    from bridgehead.db import get_engine
+    """Generate the city, start a fresh database, load the jurisdiction, check the audit, show coverage."""
+    from bridgehead import audit
+    from bridgehead.db import get_engine, session_scope
+    from deployments.console import print_coverage, print_load
+    from tasks.jurisdiction import coverage, load_jurisdiction
 
     data, db_file = folder / "data", folder / "bridgehead.db"
     console.rule("1. A synthetic Baoji (宝鸡)")
@@ -147,17 +150,17 @@ def demo(
     os.environ["BRIDGEHEAD_VAR_DIR"] = str(folder)
     use_database(f"sqlite:///{db_file.as_posix()}")
     init()
-    console.rule("3. Jurisdiction and coverage")
     try:
-        jurisdiction_load(data, by="demo")
+        console.rule("3. The jurisdiction (辖区底数), every record audited")
+        with session_scope() as session:
+            print_load(load_jurisdiction(session, data, actor=audit.current_actor("demo")))
+        console.rule("4. The audit trail")
+        audit_verify()
+        console.rule("5. Coverage (谁来防)")
+        with session_scope() as session:
+            print_coverage(coverage(session))
     finally:
         get_engine().dispose()
-    console.rule("Next")
-    say(
-        f"The demo database is {db_file}. Try:\n"
-        f"  .venv/bin/bridgehead --database-url sqlite:///{db_file.as_posix()} audit verify\n"
-        f"  sqlite3 {db_file} 'select action, entity, count(*) from audit_log group by 1, 2'"
-    )
 
 
 if __name__ == "__main__":

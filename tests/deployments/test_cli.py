@@ -81,3 +81,23 @@ def test_every_command_has_help() -> None:
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0 and "Usage" in result.output, args
+
+
+def test_demo_builds_a_covered_city_with_an_intact_audit(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bridgehead.db import get_engine
+    from bridgehead.settings import get_settings
+
+    # the demo points its own process at its database; keep that from leaking into other tests
+    monkeypatch.setenv("BRIDGEHEAD_DATABASE_URL", "sqlite:///unused.db")
+    monkeypatch.setenv("BRIDGEHEAD_VAR_DIR", str(tmp_path / "var"))
+    try:
+        result = runner.invoke(app, ["demo", "--dir", str(tmp_path / "demo"), "--scale", "0.02"])
+    finally:
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "Audit chain intact: 3,573 rows" in result.output
+    assert result.output.rstrip().endswith(
+        "Covered: all 182 communities have a police office and all 1158 villages have an officer or assistant."
+    )
+    assert (tmp_path / "demo" / "data" / "manifest.json").exists()
