@@ -66,3 +66,20 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """The dialect's INSERT, for ON CONFLICT upserts on SQLite and PostgreSQL alike."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+def chunks(values: list[Any], size: int = 5000) -> Iterator[list[Any]]:
+    """Bound the parameters of an IN (...) query (SQLite and drivers have limits)."""
+    for i in range(0, len(values), size):
+        yield values[i : i + size]

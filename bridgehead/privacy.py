@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from contextlib import suppress
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,23 +44,30 @@ def redact(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return out
 
 
-def _key() -> bytes:
+def _cipher() -> Fernet:
     settings = get_settings()
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value().encode()
-    path = settings.var_dir / "secret.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(Fernet.generate_key())
-    return Path(path).read_bytes().strip()
+    secret = settings.secret_key.get_secret_value() if settings.secret_key is not None else None
+    return _fernet(secret, settings.var_dir / "secret.key")
+
+
+@lru_cache(maxsize=4)
+def _fernet(secret: str | None, key_file: Path) -> Fernet:
+    """The key from settings, else one made once for this installation (mode 0600)."""
+    if secret is not None:
+        return Fernet(secret.encode())
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        with suppress(FileExistsError):
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(Fernet.generate_key())
+    return Fernet(key_file.read_bytes().strip())
 
 
 def seal(value: str | None) -> bytes | None:
     """Encrypt a contact or phone number for storage (None stays None)."""
-    return None if value is None else Fernet(_key()).encrypt(value.encode())
+    return None if value is None else _cipher().encrypt(value.encode())
 
 
 def unseal(token: bytes | None) -> str | None:
-    return None if token is None else Fernet(_key()).decrypt(token).decode()
+    return None if token is None else _cipher().decrypt(token).decode()

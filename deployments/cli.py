@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from deployments.console import console, say
+from deployments.register_cli import quarantine_app, risks_app
 
 app = typer.Typer(
     help="Bridgehead (桥头堡): the prevention cycle of a police station network.",
@@ -25,8 +26,14 @@ jurisdiction_app = typer.Typer(help="Reference data: stations, communities, offi
 audit_app = typer.Typer(help="The hash-chained audit trail.")
 app.add_typer(jurisdiction_app, name="jurisdiction")
 app.add_typer(audit_app, name="audit")
+app.add_typer(risks_app, name="risks")
+app.add_typer(quarantine_app, name="quarantine")
 
 EXIT_QUARANTINED = 3
+
+# Offline by design: no usage telemetry from the client or the temporary local server.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 def use_database(url: str | None) -> None:
@@ -109,6 +116,34 @@ def jurisdiction_load(
         print_coverage(coverage(session))
     if any(r.rejects for r in results):
         raise typer.Exit(EXIT_QUARANTINED)
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="CSV or JSON Lines files of one channel.", exists=True)],
+    channel: Annotated[
+        str, typer.Option(help="call, visit, analysis, tip, or case (the criminal case register).")
+    ],
+) -> None:
+    """Take files in through the intake flow (线索汇聚). Exit 3 if any row was quarantined."""
+    from models.contracts import INPUT_CONTRACTS
+
+    if channel not in INPUT_CONTRACTS:
+        say(f"[red]--channel must be one of {', '.join(INPUT_CONTRACTS)}, not {channel!r}[/]")
+        raise typer.Exit(2)
+    report = run_intake(channel, files)
+    if report.quarantined:
+        raise typer.Exit(EXIT_QUARANTINED)
+
+
+def run_intake(channel: str, files: list[Path]):  # type: ignore[no-untyped-def]
+    """Run the intake flow and print what it did; say where the run can be seen."""
+    from deployments.console import print_intake
+    from flows.intake import intake
+
+    report = intake(channel, [str(f) for f in files])
+    print_intake(channel, report)
+    return report
 
 
 @audit_app.command("verify")

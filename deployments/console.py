@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -57,3 +58,47 @@ def print_coverage(cov: Coverage) -> None:
     else:
         gaps = len(cov.communities_without_office) + len(cov.villages_without_officer)
         say(f"[red]Not covered: {gaps} gap(s) listed above.[/]")
+
+
+def emit(rows: Sequence[dict[str, object]], fmt: str, title: str) -> None:
+    """Print records as a table for people, or as CSV / JSON for other programs."""
+    import csv
+    import json
+    import sys
+
+    if fmt == "json":
+        sys.stdout.write(json.dumps(list(rows), ensure_ascii=False, default=str, indent=2) + "\n")
+        return
+    columns = list(rows[0]) if rows else []
+    if fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    console.print(table)
+    if not rows:
+        say("(none)")
+
+
+def print_intake(channel: str, report: Any) -> None:
+    """One intake run in a few lines: this run's counts, then the register as it stands."""
+    import os
+
+    say(
+        f"[bold]{channel}[/]: {report.rows:,} rows, {report.loaded:,} loaded, {report.duplicates:,} already "
+        f"loaded, {report.quarantined:,} quarantined; {report.new_risks:,} new risks, {report.reopened:,} "
+        f"reopened"
+    )
+    colours = ", ".join(f"{c} {n:,}" for c, n in report.open_risks_by_colour.items())
+    channels = ", ".join(f"{c} {n:,}" for c, n in report.signals_by_channel.items())
+    say(f"  register: signals {channels}; cases {report.cases:,}; open risks {colours}")
+    if report.quarantined:
+        say("  quarantined rows: bridgehead quarantine list")
+    where = os.environ.get("PREFECT_API_URL")
+    seen = f"see {where.removesuffix('/api')}" if where else "ran on a temporary local Prefect server"
+    say(f"  flow run: {seen}")

@@ -20,7 +20,7 @@ from models.jurisdiction import (
 )
 from models.review import ReviewSnapshot
 from models.reward import RewardEntry
-from models.risk import Risk, RiskLevelChange
+from models.risk import Risk, RiskLevelChange, RiskLinkKey
 from models.signal import AnalysisIn, CallIn, Signal, SignalParty, TipIn, VisitIn
 from models.tip import Tip
 
@@ -48,6 +48,7 @@ __all__ = [
     "RewardEntry",
     "Risk",
     "RiskLevelChange",
+    "RiskLinkKey",
     "Signal",
     "SignalParty",
     "SourceFile",

@@ -41,6 +41,22 @@ class Risk(RiskBase, table=True):
     calm_streak: int = 0
     resolved_at: datetime | None = None
     reopened_count: int = 0
+    graded_at: datetime | None = Field(default=None, index=True, description="NULL: grade again")
+
+
+class RiskLinkKey(SQLModel, table=True):
+    """What new signals are matched on: an address key or a party-pair key, and the risk that holds it.
+
+    `kind` is 'address' (community|normalised address|category) or 'pair' (two person keys).
+    A key belongs to the newest risk that used it; `last_seen_at` bounds the 12-month window.
+    """
+
+    __tablename__ = "risk_link_key"
+
+    kind: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    risk_id: int = Field(foreign_key="risk.id", index=True)
+    last_seen_at: datetime
 
 
 class RiskLevelChange(SQLModel, table=True):
@@ -53,7 +69,7 @@ class RiskLevelChange(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
     from_level: str | None = None
     to_level: str
-    cause: str = Field(description="rule | person | evidence | reopen | resolve")
+    cause: str = Field(description="rule | person | evidence | reopen")
     reasons: list[str] = Field(default_factory=list, sa_type=JSON)
     rules_version: str | None = None
     actor: str

@@ -48,6 +48,7 @@ class Signal(SignalBase, table=True):
     risk_id: int | None = Field(default=None, foreign_key="risk.id", index=True)
     source_file_id: int | None = Field(default=None, foreign_key="source_file.id")
     loaded_at: datetime = Field(default_factory=utcnow)
+    linked_at: datetime | None = Field(default=None, index=True, description="NULL: not yet linked")
     # call (110 警情)
     priority: int | None = None
     phone_enc: bytes | None = None

@@ -1,0 +1,140 @@
+"""The rules file: grading, follow-up cadence, supervision and response targets, with a version.
+
+Users edit one YAML file (`BRIDGEHEAD_RULES_FILE`); it is validated here so a typo fails at
+once with the key that is wrong, and its `version` is recorded with every decision it makes.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from bridgehead.settings import get_settings
+from models.common import Category, Colour
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Burst(_Strict):
+    """N signals on one risk whose times fit in D days (latest minus earliest ≤ D)."""
+
+    count: int = Field(ge=1)
+    days: int = Field(ge=0)
+
+
+class RedRules(_Strict):
+    keywords: dict[str, list[str]]
+    categories: list[Category]
+    violence_repeat_days: int
+    signals: Burst
+
+
+class OrangeRules(_Strict):
+    categories: list[Category]
+    signals: Burst
+    channels: Burst
+    labor_debt_people: int
+
+
+class YellowRules(_Strict):
+    categories: list[Category]
+
+
+class BlueRules(_Strict):
+    categories: list[Category]
+    keywords: dict[str, list[str]]
+    analysis_score_below: float
+
+
+class Grading(_Strict):
+    red: RedRules
+    orange: OrangeRules
+    yellow: YellowRules
+    blue: BlueRules
+    red_only_categories: list[Category]
+
+
+class Cadence(_Strict):
+    every_days: int = Field(ge=1)
+    first_within_hours: int = Field(ge=1)
+
+
+class FollowUpRules(_Strict):
+    red: Cadence
+    orange: Cadence
+    yellow: Cadence
+    blue: Cadence
+    calm_to_lower: int = 2
+
+    def for_colour(self, colour: Colour | str) -> Cadence:
+        return getattr(self, str(colour))
+
+
+class SupervisionRules(_Strict):
+    officer_after_days_late: int
+    chief_after_days_late: int
+    accountability_after_days_late: int
+    accountability_after_notices: int
+    notices_window_days: int
+
+
+class QuickResponseRules(_Strict):
+    urgent_priority: int
+    urgent_categories: list[Category]
+    dispatch_within_s: int
+    arrive_within_s: dict[str, int]
+
+
+class Linking(_Strict):
+    window_days: int = 365
+
+
+class Rules(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+
+    version: str
+    linking: Linking
+    grading: Grading
+    follow_up: FollowUpRules
+    supervision: SupervisionRules
+    quick_response: QuickResponseRules
+
+    @cached_property
+    def keyword_patterns(self) -> dict[str, re.Pattern[str]]:
+        """One case-insensitive pattern per reason code, e.g. 'red.weapon', 'blue.hazard'."""
+        groups = {f"red.{k}": v for k, v in self.grading.red.keywords.items()}
+        groups |= {f"blue.{k}": v for k, v in self.grading.blue.keywords.items()}
+        return {code: _any_of(words) for code, words in groups.items() if words}
+
+
+def _any_of(words: list[str]) -> re.Pattern[str]:
+    """Chinese terms match anywhere; English words only as whole words ('gun', not 'begun')."""
+    parts = [rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w) for w in words]
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+def load_rules(path: Path) -> Rules:
+    """Read and validate a rules file; errors name the key that is wrong."""
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    try:
+        return Rules.model_validate(data)
+    except Exception as exc:
+        raise ValueError(f"{path}: not a valid rules file: {exc}") from exc
+
+
+@lru_cache
+def _cached(path: str, mtime: float) -> Rules:
+    return load_rules(Path(path))
+
+
+def get_rules() -> Rules:
+    """The configured rules, re-read when the file changes."""
+    path = get_settings().rules_file
+    return _cached(str(path), path.stat().st_mtime)

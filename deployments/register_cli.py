@@ -1,0 +1,192 @@
+"""`bridgehead risks` and `bridgehead quarantine`: reading the register and the rows kept out of it.
+
+Read-only commands: they never import Prefect. Phone numbers in summaries are masked.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import func, select
+
+from deployments.console import emit, say
+
+risks_app = typer.Typer(help="The risk register (风险隐患台账): list, show, raise.")
+quarantine_app = typer.Typer(help="Rows kept out of the register, with file, line and reason.")
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", help="table for people; csv or json for programs.")]
+LimitOption = Annotated[int, typer.Option(help="At most this many rows (0: all).")]
+
+
+@risks_app.command("list")
+def risks_list(
+    level: Annotated[str | None, typer.Option(help="red, orange, yellow or blue.")] = None,
+    status: Annotated[str | None, typer.Option(help="open or resolved.")] = "open",
+    station: Annotated[str | None, typer.Option(help="Station code.")] = None,
+    community: Annotated[str | None, typer.Option(help="Community or village code.")] = None,
+    category: Annotated[str | None, typer.Option(help="Category code, e.g. family_neighbor.")] = None,
+    fmt: FormatOption = Format.table,
+    limit: LimitOption = 100,
+) -> None:
+    """Risks, most urgent first: colour, then most recent signal."""
+    from bridgehead.db import session_scope
+    from models import Community, Risk, Signal
+
+    signals = (
+        select(Signal.risk_id, func.count().label("n"))
+        .where(Signal.risk_id.is_not(None))
+        .group_by(Signal.risk_id)
+    ).subquery()
+    rank = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
+    stmt = (
+        select(Risk, Community.station_code, Community.name, signals.c.n)
+        .join(Community, Community.community_code == Risk.community_code)
+        .join(signals, signals.c.risk_id == Risk.id, isouter=True)
+    )
+    for column, value in (
+        (Risk.level, level),
+        (Risk.status, status),
+        (Community.station_code, station),
+        (Risk.community_code, community),
+        (Risk.category, category),
+    ):
+        if value:
+            stmt = stmt.where(column == value)
+    with session_scope() as session:
+        found = session.execute(stmt).all()
+    found.sort(key=lambda r: (rank.get(r[0].level, 9), -r[0].last_signal_at.timestamp()))
+    rows: list[dict[str, Any]] = [
+        {
+            "id": risk.id,
+            "level": risk.level,
+            "status": risk.status,
+            "category": risk.category,
+            "station": station_code,
+            "community": f"{risk.community_code} {name}",
+            "officer": risk.officer_code,
+            "signals": n or 0,
+            "last_signal": risk.last_signal_at.isoformat(timespec="minutes"),
+            "reasons": ", ".join(risk.reasons),
+        }
+        for risk, station_code, name, n in (found[:limit] if limit else found)
+    ]
+    emit(rows, fmt, f"Risks ({len(rows)} of {len(found)})")
+
+
+@risks_app.command("show")
+def risks_show(risk_id: int, fmt: FormatOption = Format.table) -> None:
+    """One risk with all its signals and its whole level history, with reasons."""
+    from bridgehead.db import session_scope
+    from bridgehead.privacy import scrub_text
+    from models import Risk, RiskLevelChange, Signal
+
+    with session_scope() as session:
+        risk = session.get(Risk, risk_id)
+        if risk is None:
+            say(f"[red]There is no risk {risk_id}.[/]")
+            raise typer.Exit(1)
+        signals = session.execute(
+            select(Signal).where(Signal.risk_id == risk_id).order_by(Signal.occurred_at, Signal.id)
+        ).scalars()
+        history = session.execute(
+            select(RiskLevelChange).where(RiskLevelChange.risk_id == risk_id).order_by(RiskLevelChange.id)
+        ).scalars()
+        signal_rows = [
+            {
+                "at": s.occurred_at.isoformat(timespec="minutes"),
+                "channel": s.channel,
+                "id": s.source_id,
+                "category": s.category,
+                "concern": s.concern,
+                "summary": scrub_text(s.summary or ""),
+            }
+            for s in signals
+        ]
+        history_rows = [
+            {
+                "at": h.at.isoformat(timespec="seconds"),
+                "from": h.from_level,
+                "to": h.to_level,
+                "cause": h.cause,
+                "reasons": ", ".join(h.reasons),
+                "rules": h.rules_version,
+                "by": h.actor,
+                "note": h.note,
+            }
+            for h in history
+        ]
+        head = risk.model_dump(exclude={"reasons"}) | {"reasons": list(risk.reasons)}
+    if fmt is Format.json:
+        emit([{"risk": head, "signals": signal_rows, "level_history": history_rows}], fmt, "")
+        return
+    say(
+        f"Risk {risk_id}: [bold]{head['level']}[/] ({head['status']}), {head['category']} in "
+        f"{head['community_code']}, officer {head['officer_code']}; reasons: {', '.join(head['reasons'])}"
+    )
+    emit(signal_rows, fmt, f"Signals ({len(signal_rows)})")
+    emit(history_rows, fmt, "Level history")
+
+
+@risks_app.command("raise")
+def risks_raise(
+    risk_id: int,
+    to: Annotated[str, typer.Option("--to", help="The new, higher colour.")],
+    by: Annotated[str, typer.Option("--by", help="Your name (for the audit).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why.")],
+) -> None:
+    """Raise a risk's colour by hand. Nothing lowers a colour but the evidence rule."""
+    from bridgehead.db import session_scope
+    from models.common import Colour
+    from tasks.risks import raise_level
+
+    try:
+        colour = Colour(to)
+        with session_scope() as session:
+            change = raise_level(session, risk_id, colour, by, reason)
+    except (ValueError, LookupError) as exc:
+        say(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    say(f"Risk {risk_id}: {change.from_level} → {change.to_level} by {by} ({reason})")
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    channel: Annotated[
+        str | None, typer.Option(help="call, visit, analysis, tip, case, jurisdiction:…")
+    ] = None,
+    file: Annotated[str | None, typer.Option(help="Only rows of files whose path contains this.")] = None,
+    fmt: FormatOption = Format.table,
+    limit: LimitOption = 200,
+) -> None:
+    """Quarantined rows: file, line and reason (contacts and phones never shown)."""
+    from bridgehead.db import session_scope
+    from models import QuarantinedRow
+
+    stmt = select(QuarantinedRow).order_by(QuarantinedRow.id)
+    if channel:
+        stmt = stmt.where(QuarantinedRow.channel == channel)
+    if file:
+        stmt = stmt.where(QuarantinedRow.file.contains(file))
+    if limit:
+        stmt = stmt.limit(limit)
+    with session_scope() as session:
+        rows = [
+            {
+                "channel": q.channel,
+                "file": q.file,
+                "line": q.line,
+                "reason": q.reason,
+                "at": q.quarantined_at.isoformat(timespec="seconds"),
+            }
+            for q in session.execute(stmt).scalars()
+        ]
+    emit(rows, fmt, "Quarantined rows")

@@ -1,0 +1,359 @@
+"""The risk register's two intake stages: link pending signals, then grade what they touched.
+
+Both work from database state, not from what one run loaded: a signal is pending until linked
+and a risk until graded, so a run that died half-way is finished by the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, insert, select, update
+from sqlmodel import Session
+
+from bridgehead import audit
+from bridgehead.db import chunks, dialect_insert
+from bridgehead.rules import Rules
+from models.common import Colour, utcnow
+from models.jurisdiction import Officer, OfficerRole
+from models.risk import Risk, RiskLevelChange, RiskLinkKey, RiskStatus
+from models.signal import Signal
+from tasks.grading import SIGNAL_COLUMNS, grade, opens_risk
+from tasks.linking import KnownRisk, LinkPlan, address_key, pair_keys, plan_links
+
+
+@dataclass
+class LinkSummary:
+    signals: int = 0
+    linked: int = 0
+    unlinked: int = 0
+    new_risks: int = 0
+    reopened: int = 0
+
+
+@dataclass
+class GradeSummary:
+    graded: int = 0
+    raised: dict[str, int] | None = None
+    new_red: list[int] | None = None
+
+
+def _epoch(ts: Any) -> int:
+    return int(pd.Timestamp(ts).timestamp())
+
+
+def _at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _pending_signals(session: Session) -> pd.DataFrame:
+    rows = session.execute(
+        select(
+            Signal.id,
+            Signal.occurred_at,
+            Signal.community_code,
+            Signal.address_norm,
+            Signal.category,
+            Signal.summary,
+            Signal.party_keys,
+            Signal.named_risk_id,
+        ).where(Signal.linked_at.is_(None))
+    ).all()
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "occurred_at",
+            "community_code",
+            "address_norm",
+            "category",
+            "summary",
+            "party_keys",
+            "named_risk_id",
+        ],
+    )
+    frame["t"] = [_epoch(t) for t in frame["occurred_at"]]
+    frame["parties"] = [k.split(";") if isinstance(k, str) and k else [] for k in frame["party_keys"]]
+    return frame
+
+
+def _known(session: Session, frame: pd.DataFrame) -> tuple[dict, dict]:
+    wanted: set[str] = set()
+    for community, addr, category, parties in frame[
+        ["community_code", "address_norm", "category", "parties"]
+    ].itertuples(index=False, name=None):
+        wanted.add(address_key(community, addr, category))
+        wanted.update(pair_keys(parties))
+    keys: dict[tuple[str, str], tuple[int, int]] = {}
+    for part in chunks(sorted(wanted)):
+        for kind, key, rid, seen in session.execute(
+            select(RiskLinkKey.kind, RiskLinkKey.key, RiskLinkKey.risk_id, RiskLinkKey.last_seen_at).where(
+                RiskLinkKey.key.in_(part)
+            )
+        ):
+            keys[(kind, key)] = (rid, _epoch(seen))
+    ids = {rid for rid, _ in keys.values()} | {int(n) for n in frame["named_risk_id"].dropna()}
+    risks: dict[int, KnownRisk] = {}
+    for part in chunks(sorted(ids)):
+        for rid, status, last, resolved in session.execute(
+            select(Risk.id, Risk.status, Risk.last_signal_at, Risk.resolved_at).where(Risk.id.in_(part))
+        ):
+            risks[rid] = KnownRisk(status, max(_epoch(last), _epoch(resolved) if resolved else 0))
+    return keys, risks
+
+
+def link_pending(session: Session, rules: Rules) -> LinkSummary:
+    """Attach every pending signal to its risk (new, existing or reopened), in one transaction."""
+    frame = _pending_signals(session)
+    summary = LinkSummary(signals=len(frame))
+    if frame.empty:
+        return summary
+    frame["opens"] = opens_risk(frame, rules)
+    keys, risks = _known(session, frame)
+    plan = plan_links(frame, keys, risks, rules.linking.window_days * 86_400)
+    ids = _create_risks(session, plan)
+    now = utcnow()
+    resolve = lambda ref: ids.get(ref, ref)  # noqa: E731
+    risk_of = {sid: resolve(ref) for sid, ref in plan.risk_of.items()}
+    if risk_of:
+        session.execute(
+            update(Signal), [{"id": s, "risk_id": r, "linked_at": now} for s, r in risk_of.items()]
+        )
+    unlinked = [int(s) for s in frame["id"] if int(s) not in risk_of]
+    for part in chunks(unlinked):
+        session.execute(update(Signal).where(Signal.id.in_(part)).values(linked_at=now))
+    _save_keys(session, plan, resolve)
+    changes = _touch_risks(session, risk_of, plan, ids)
+    audit.append(session, changes)
+    summary.linked, summary.unlinked = len(risk_of), len(unlinked)
+    summary.new_risks, summary.reopened = len(plan.new_risks), len(plan.reopened)
+    return summary
+
+
+def _create_risks(session: Session, plan: LinkPlan) -> dict[int, int]:
+    if not plan.new_risks:
+        return {}
+    officers = dict(
+        session.execute(
+            select(Officer.community_code, func.min(Officer.officer_code))
+            .where(Officer.role.in_([OfficerRole.community, OfficerRole.assistant]))
+            .group_by(Officer.community_code)
+        ).all()
+    )
+    refs = list(plan.new_risks)
+    rows = [
+        {
+            "community_code": r.community_code,
+            "category": r.category,
+            "address_norm": r.address_norm,
+            "party_pair": r.party_pair,
+            "officer_code": officers.get(r.community_code),
+            "level": Colour.blue.value,
+            "status": RiskStatus.open.value,
+            "reasons": [],
+            "opened_at": _at(r.first_at),
+            "first_signal_at": _at(r.first_at),
+            "last_signal_at": _at(r.first_at),
+            "level_since": _at(r.first_at),
+        }
+        for r in (plan.new_risks[ref] for ref in refs)
+    ]
+    table = Risk.__table__  # Core RETURNING batches rows; the ORM's would go row by row
+    new_ids = (
+        session.connection()
+        .execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        .scalars()
+        .all()
+    )
+    return dict(zip(refs, new_ids, strict=True))
+
+
+def _save_keys(session: Session, plan: LinkPlan, resolve: Any) -> None:
+    rows = [
+        {"kind": kind, "key": key, "risk_id": resolve(ref), "last_seen_at": _at(seen)}
+        for (kind, key), (ref, seen) in plan.keys.items()
+    ]
+    for part in chunks(rows):
+        stmt = dialect_insert(session, RiskLinkKey)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["kind", "key"],
+            set_={"risk_id": stmt.excluded.risk_id, "last_seen_at": stmt.excluded.last_seen_at},
+        )
+        session.execute(stmt, part)
+
+
+def _refresh_signal_times(session: Session, risk_ids: list[int]) -> None:
+    """First and last signal times from the signals themselves: files may arrive out of order."""
+    first = select(func.min(Signal.occurred_at)).where(Signal.risk_id == Risk.id).scalar_subquery()
+    last = select(func.max(Signal.occurred_at)).where(Signal.risk_id == Risk.id).scalar_subquery()
+    for part in chunks(risk_ids):
+        session.execute(
+            update(Risk).where(Risk.id.in_(part)).values(first_signal_at=first, last_signal_at=last),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def _touch_risks(
+    session: Session, risk_of: dict[int, int], plan: LinkPlan, ids: dict[int, int]
+) -> list[audit.Change]:
+    """Move each touched risk's last signal time on, reopen the resolved, mark all for grading."""
+    counts = pd.Series(list(risk_of.values())).value_counts()
+    ref_of = {i: ref for ref, i in ids.items()}
+    reopened = {ids.get(ref, ref): t for ref, t in plan.reopened.items()}
+    updates, changes = [], []
+    for rid, count in counts.items():
+        row: dict[str, Any] = {"id": int(rid), "graded_at": None}
+        if rid in ref_of:
+            new = plan.new_risks[ref_of[rid]]
+            after = {
+                "community_code": new.community_code,
+                "category": new.category,
+                "address_norm": new.address_norm,
+                "party_pair": new.party_pair,
+                "signals": int(count),
+            }
+            changes.append(audit.Change("create", "risk", str(rid), None, after, "new signal"))
+        elif rid in reopened:
+            row |= {"status": RiskStatus.open.value, "resolved_at": None, "level_since": _at(reopened[rid])}
+            changes.append(
+                audit.Change(
+                    "reopen",
+                    "risk",
+                    str(rid),
+                    {"status": "resolved"},
+                    {"status": "open", "signals": int(count)},
+                    "a new signal within the linking window",
+                )
+            )
+        else:
+            changes.append(
+                audit.Change("link", "risk", str(rid), None, {"signals_added": int(count)}, "new signal")
+            )
+        updates.append(row)
+    session.execute(update(Risk), updates)
+    _refresh_signal_times(session, [int(r) for r in counts.index])
+    if reopened:
+        session.execute(
+            update(Risk).where(Risk.id.in_(list(reopened))).values(reopened_count=Risk.reopened_count + 1)
+        )
+    return changes
+
+
+def _signals_since_floor(session: Session, risk_ids: list[int]) -> pd.DataFrame:
+    rows = []
+    for part in chunks(risk_ids):
+        rows += session.execute(
+            select(
+                Signal.risk_id,
+                Signal.occurred_at,
+                Signal.channel,
+                Signal.category,
+                Signal.summary,
+                Signal.party_keys,
+                Signal.score,
+            )
+            .join(Risk, Risk.id == Signal.risk_id)
+            .where(Signal.risk_id.in_(part), Signal.occurred_at >= Risk.level_since)
+        ).all()
+    frame = pd.DataFrame(
+        rows, columns=["risk_id", "occurred_at", "channel", "category", "summary", "party_keys", "score"]
+    )
+    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
+    frame["party_count"] = [len(k.split(";")) if isinstance(k, str) and k else 0 for k in frame["party_keys"]]
+    return frame[SIGNAL_COLUMNS]
+
+
+def grade_pending(session: Session, rules: Rules) -> GradeSummary:
+    """Grade every risk marked for grading; a colour only goes up here (the evidence rule lowers)."""
+    pending = session.execute(
+        select(Risk.id, Risk.level, Risk.rules_version).where(Risk.graded_at.is_(None))
+    ).all()
+    summary = GradeSummary(graded=len(pending), raised={}, new_red=[])
+    if not pending:
+        return summary
+    graded = grade(_signals_since_floor(session, [r.id for r in pending]), rules)
+    now = utcnow()
+    updates, history, changes = [], [], []
+    for rid, level, version in pending:
+        computed = graded.loc[rid] if rid in graded.index else None
+        reasons = list(computed["reasons"]) if computed is not None else []
+        new_level = Colour(computed["level"]) if computed is not None and computed["level"] else Colour.blue
+        before = None if version is None else Colour(level)
+        if before is not None and before.rank > new_level.rank:
+            new_level, reasons = before, ["held.above_rules", *reasons]
+        updates.append(
+            {
+                "id": rid,
+                "level": new_level.value,
+                "reasons": reasons,
+                "rules_version": rules.version,
+                "graded_at": now,
+            }
+        )
+        if before != new_level:
+            history.append(
+                {
+                    "risk_id": rid,
+                    "at": now,
+                    "from_level": before and before.value,
+                    "to_level": new_level.value,
+                    "cause": "rule",
+                    "reasons": reasons,
+                    "rules_version": rules.version,
+                    "actor": audit.current_actor(),
+                }
+            )
+            changes.append(
+                audit.Change(
+                    "level",
+                    "risk",
+                    str(rid),
+                    {"level": before and before.value},
+                    {"level": new_level.value, "reasons": reasons, "rules_version": rules.version},
+                    "rule: " + ", ".join(reasons),
+                )
+            )
+            summary.raised[new_level.value] = summary.raised.get(new_level.value, 0) + 1
+            if new_level is Colour.red:
+                summary.new_red.append(rid)
+    session.execute(update(Risk), updates)
+    if history:
+        session.execute(insert(RiskLevelChange), history)
+    audit.append(session, changes)
+    return summary
+
+
+def raise_level(session: Session, risk_id: int, to: Colour, by: str, reason: str) -> RiskLevelChange:
+    """A named person raises a risk's colour; lowering is the evidence rule's alone."""
+    risk = session.get(Risk, risk_id)
+    if risk is None:
+        raise LookupError(f"there is no risk {risk_id}")
+    current = Colour(risk.level)
+    if to.rank <= current.rank:
+        raise ValueError(
+            f"risk {risk_id} is {current.value}: a person can only raise a level; it goes down only "
+            "after two calm follow-ups in a row (the evidence rule)"
+        )
+    now = utcnow()
+    actor = audit.current_actor(by)
+    change = RiskLevelChange(
+        risk_id=risk_id,
+        at=now,
+        from_level=current.value,
+        to_level=to.value,
+        cause="person",
+        reasons=["person.raise"],
+        actor=actor,
+        note=reason,
+    )
+    risk.level = to.value
+    session.add_all([risk, change])
+    audit.append(
+        session,
+        [audit.Change("level", "risk", str(risk_id), {"level": current.value}, {"level": to.value}, reason)],
+        actor=actor,
+    )
+    return change
