@@ -135,6 +135,8 @@ def describe(error: ValidationError) -> str:
         got = err.get("input")
         if err["type"] == "missing":
             parts.append(f"{where}: required but missing")
+        elif got is None:
+            parts.append(f"{where}: required but blank")
         elif isinstance(got, dict):
             parts.append(f"{where}: {err['msg']}")
         else:

@@ -1,0 +1,77 @@
+"""The intake flow on a real Prefect server: five task runs whatever the size, nothing personal logged."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from bridgehead.db import session_scope
+from flows.intake import intake
+from models.contracts import FILE_COLUMNS
+from tasks.jurisdiction import load_jurisdiction
+from tests.factories import write_csv, write_jurisdiction
+from tests.tasks.test_intake import CALL_HEADER, call_row
+
+pytestmark = pytest.mark.prefect
+
+
+def _task_runs(flow_run_id: object, expected: int = 5, wait_s: float = 20) -> list[str]:
+    """The flow run's task runs, by name; the server records them from events, so give it a moment."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    deadline = time.monotonic() + wait_s
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+            if len(runs) >= expected or time.monotonic() > deadline:
+                return sorted(r.name.rsplit("-", 1)[0] for r in runs)
+            time.sleep(0.5)
+
+
+def test_task_runs_do_not_grow_with_the_file_and_nothing_personal_is_logged(
+    prefect_server: None, engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with session_scope() as s:
+        load_jurisdiction(s, write_jurisdiction(tmp_path / "j"), actor="person:test")
+    small = write_csv(tmp_path / "small.csv", CALL_HEADER, [call_row(i) for i in range(20)])
+    large = write_csv(tmp_path / "large.csv", CALL_HEADER, [call_row(i) for i in range(20, 3_020)])
+    tips = write_csv(
+        tmp_path / "tips.csv",
+        FILE_COLUMNS["tips.csv"],
+        [
+            [
+                "T1",
+                "2026-03-01 10:00",
+                "61030301001",
+                "幸福路1号",
+                "fraud",
+                "举报电诈",
+                "wxid_secret_li",
+                "true",
+            ]
+        ],
+    )
+    caplog.set_level(logging.DEBUG)
+    runs = []
+    for channel, path in (("call", small), ("call", large), ("tip", tips)):
+        state = intake(channel, [str(path)], return_state=True)
+        assert state.is_completed()
+        runs.append(_task_runs(state.state_details.flow_run_id))
+    assert runs[0] == runs[1] == ["grade", "link", "load", "report", "validate"]
+    report = state.result()
+    assert report.signals_by_channel["call"] == 3_020 and report.signals_by_channel["tip"] == 1
+    logged = caplog.text
+    assert "wxid_secret_li" not in logged
+    assert not any(f"139{i:08d}" in logged for i in range(3_020))
+    with engine.connect() as conn:
+        actors = set(
+            conn.execute(text("SELECT DISTINCT actor FROM audit_log WHERE action = 'ingest'")).scalars()
+        )
+    assert all(a.startswith("flow-run:intake-") for a in actors)
