@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from deployments.console import console, say
+from deployments.console import say
 from deployments.register_cli import quarantine_app, risks_app
 
 app = typer.Typer(
@@ -124,6 +124,12 @@ def ingest(
     channel: Annotated[
         str, typer.Option(help="call, visit, analysis, tip, or case (the criminal case register).")
     ],
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="Import profile for a call export in other columns (a file, or e.g. 'sacramento')."
+        ),
+    ] = None,
 ) -> None:
     """Take files in through the intake flow (线索汇聚). Exit 3 if any row was quarantined."""
     from models.contracts import INPUT_CONTRACTS
@@ -131,9 +137,37 @@ def ingest(
     if channel not in INPUT_CONTRACTS:
         say(f"[red]--channel must be one of {', '.join(INPUT_CONTRACTS)}, not {channel!r}[/]")
         raise typer.Exit(2)
+    if profile:
+        if channel != "call":
+            say("[red]--profile maps call exports: use it with --channel call[/]")
+            raise typer.Exit(2)
+        files = [_convert(f, profile) for f in files]
     report = run_intake(channel, files)
     if report.quarantined:
         raise typer.Exit(EXIT_QUARANTINED)
+
+
+def _load_profile(profile: str):  # type: ignore[no-untyped-def]
+    from tasks.profiles import load_profile
+
+    try:
+        return load_profile(profile)
+    except (ValueError, FileNotFoundError) as exc:
+        say(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+
+
+def _convert(source: Path, profile: str) -> Path:
+    """A call export in the brief's format, kept beside the other converted files under var/."""
+    from bridgehead.settings import get_settings
+    from tasks.profiles import convert_file
+
+    loaded = _load_profile(profile)
+    out = get_settings().var_dir / "converted" / loaded.name / f"{source.stem}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    convert_file(source, loaded, out)
+    say(f"converted {source} with profile {loaded.name} {loaded.version} -> {out}")
+    return out
 
 
 def run_intake(channel: str, files: list[Path]):  # type: ignore[no-untyped-def]
@@ -144,6 +178,22 @@ def run_intake(channel: str, files: list[Path]):  # type: ignore[no-untyped-def]
     report = intake(channel, [str(f) for f in files])
     print_intake(channel, report)
     return report
+
+
+@jurisdiction_app.command("from-profile")
+def jurisdiction_from_profile(
+    source: Annotated[
+        Path, typer.Argument(help="The call export the jurisdiction is drawn from.", exists=True)
+    ],
+    profile: Annotated[str, typer.Option(help="Import profile (a file, or e.g. 'sacramento').")],
+    out: Annotated[Path, typer.Option(help="Folder for the four jurisdiction files.")],
+) -> None:
+    """Write a jurisdiction (stations, communities, officers, units) for a call export's areas."""
+    from tasks.profiles import profile_jurisdiction
+
+    folder = profile_jurisdiction(source, _load_profile(profile), out)
+    say(f"Wrote the jurisdiction of {source.name} to {folder}")
+    say(f"Load it with: bridgehead jurisdiction load {folder}")
 
 
 @audit_app.command("verify")
@@ -168,34 +218,12 @@ def demo(
         "var/demo"
     ),
     seed: int = 7,
-    scale: float = 1.0,
+    scale: Annotated[float, typer.Option(help="Volume of the four channels (1 = the seed's city).")] = 1.0,
 ) -> None:
-    """Generate the city, start a fresh database, load the jurisdiction, check the audit, show coverage."""
-    from bridgehead import audit
-    from bridgehead.db import get_engine, session_scope
-    from deployments.console import print_coverage, print_load
-    from tasks.jurisdiction import coverage, load_jurisdiction
+    """Run the cycle on a synthetic Baoji: generate, load, check the audit, take in a year, show a risk."""
+    from deployments.demo import run_demo
 
-    data, db_file = folder / "data", folder / "bridgehead.db"
-    console.rule("1. A synthetic Baoji (宝鸡)")
-    generate(out=data, seed=seed, scale=scale, end=None)
-    console.rule("2. A fresh database")
-    for stale in folder.glob("bridgehead.db*"):
-        stale.unlink()
-    os.environ["BRIDGEHEAD_VAR_DIR"] = str(folder)
-    use_database(f"sqlite:///{db_file.as_posix()}")
-    init()
-    try:
-        console.rule("3. The jurisdiction (辖区底数), every record audited")
-        with session_scope() as session:
-            print_load(load_jurisdiction(session, data, actor=audit.current_actor("demo")))
-        console.rule("4. The audit trail")
-        audit_verify()
-        console.rule("5. Coverage (谁来防)")
-        with session_scope() as session:
-            print_coverage(coverage(session))
-    finally:
-        get_engine().dispose()
+    run_demo(folder, seed=seed, scale=scale)
 
 
 if __name__ == "__main__":

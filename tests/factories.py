@@ -70,3 +70,11 @@ def write_jurisdiction(
     ):
         write_csv(folder / name, HEADERS[name], rows)
     return folder
+
+
+def shared_file(*parts: str) -> Path:
+    """A file of the project's shared folder, which sits beside the checkout (CI copies it there too)."""
+    return Path(__file__).resolve().parents[2].joinpath("shared", *parts)
+
+
+SACRAMENTO = shared_file("data", "sacramento", "sacramento_dispatch_2019-01.csv")
