@@ -218,7 +218,9 @@ def demo(
         "var/demo"
     ),
     seed: int = 7,
-    scale: Annotated[float, typer.Option(help="Volume of the four channels (1 = the seed's city).")] = 1.0,
+    scale: Annotated[
+        float, typer.Option(help="Volume of the four channels: 1 is the seed's city (about 5 minutes).")
+    ] = 0.2,
 ) -> None:
     """Run the cycle on a synthetic Baoji: generate, load, check the audit, take in a year, show a risk."""
     from deployments.demo import run_demo

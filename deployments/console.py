@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from models.common import LOCAL_TZ
 from tasks.jurisdiction import Coverage, FileResult
 
-console = Console()
+# Wide enough for the register's tables when the output goes to a file or a pipe.
+console = Console(width=None if sys.stdout.isatty() else 160)
+
+
+def local(at: datetime | None) -> str:
+    """A stored UTC time as the stations read it: Asia/Shanghai, to the minute."""
+    return "" if at is None else at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def say(message: str) -> None:
@@ -64,7 +73,6 @@ def emit(rows: Sequence[dict[str, object]], fmt: str, title: str) -> None:
     """Print records as a table for people, or as CSV / JSON for other programs."""
     import csv
     import json
-    import sys
 
     if fmt == "json":
         sys.stdout.write(json.dumps(list(rows), ensure_ascii=False, default=str, indent=2) + "\n")

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import func, select
 
-from deployments.console import emit, say
+from deployments.console import emit, local, say
 
 risks_app = typer.Typer(help="The risk register (风险隐患台账): list, show, raise.")
 quarantine_app = typer.Typer(help="Rows kept out of the register, with file, line and reason.")
@@ -74,8 +74,8 @@ def risks_list(
             "community": f"{risk.community_code} {name}",
             "officer": risk.officer_code,
             "signals": n or 0,
-            "last_signal": risk.last_signal_at.isoformat(timespec="minutes"),
-            "reasons": ", ".join(risk.reasons),
+            "last_signal": local(risk.last_signal_at),
+            "why": ", ".join(r for r in risk.reasons if r.startswith(f"{risk.level}.")),
         }
         for risk, station_code, name, n in (found[:limit] if limit else found)
     ]
@@ -102,7 +102,7 @@ def risks_show(risk_id: int, fmt: FormatOption = Format.table) -> None:
         ).scalars()
         signal_rows = [
             {
-                "at": s.occurred_at.isoformat(timespec="minutes"),
+                "at": local(s.occurred_at),
                 "channel": s.channel,
                 "id": s.source_id,
                 "category": s.category,
@@ -113,7 +113,7 @@ def risks_show(risk_id: int, fmt: FormatOption = Format.table) -> None:
         ]
         history_rows = [
             {
-                "at": h.at.isoformat(timespec="seconds"),
+                "at": local(h.at),
                 "from": h.from_level,
                 "to": h.to_level,
                 "cause": h.cause,
@@ -185,7 +185,7 @@ def quarantine_list(
                 "file": q.file,
                 "line": q.line,
                 "reason": q.reason,
-                "at": q.quarantined_at.isoformat(timespec="seconds"),
+                "at": local(q.quarantined_at),
             }
             for q in session.execute(stmt).scalars()
         ]

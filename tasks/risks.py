@@ -187,11 +187,21 @@ def _save_keys(session: Session, plan: LinkPlan, resolve: Any) -> None:
 
 def _refresh_signal_times(session: Session, risk_ids: list[int]) -> None:
     """First and last signal times from the signals themselves: files may arrive out of order."""
-    first = select(func.min(Signal.occurred_at)).where(Signal.risk_id == Risk.id).scalar_subquery()
-    last = select(func.max(Signal.occurred_at)).where(Signal.risk_id == Risk.id).scalar_subquery()
     for part in chunks(risk_ids):
+        times = (
+            select(
+                Signal.risk_id,
+                func.min(Signal.occurred_at).label("first"),
+                func.max(Signal.occurred_at).label("last"),
+            )
+            .where(Signal.risk_id.in_(part))
+            .group_by(Signal.risk_id)
+            .subquery()
+        )
         session.execute(
-            update(Risk).where(Risk.id.in_(part)).values(first_signal_at=first, last_signal_at=last),
+            update(Risk)
+            .where(Risk.id == times.c.risk_id)
+            .values(first_signal_at=times.c.first, last_signal_at=times.c.last),
             execution_options={"synchronize_session": False},
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
@@ -83,7 +84,8 @@ def test_every_command_has_help() -> None:
         assert result.exit_code == 0 and "Usage" in result.output, args
 
 
-def test_demo_builds_a_covered_city_with_an_intact_audit(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.prefect
+def test_demo_runs_the_cycle_on_a_small_city(prefect_server: None, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from bridgehead.db import get_engine
     from bridgehead.settings import get_settings
 
@@ -96,7 +98,10 @@ def test_demo_builds_a_covered_city_with_an_intact_audit(tmp_path: Path, monkeyp
         get_settings.cache_clear()
         get_engine.cache_clear()
     assert result.exit_code == 0, result.output
-    assert "Audit chain intact: 3,573 rows" in result.output
-    last_line = result.output.rstrip().splitlines()[-1]
-    assert last_line.startswith("Covered: all 182 communities have a police office and all 1158 villages")
-    assert (tmp_path / "demo" / "data" / "manifest.json").exists()
+    out = result.output
+    assert "Covered: all 182 communities have a police office and all 1158 villages" in out
+    for channel in ("call", "visit", "analysis", "tip", "case"):
+        assert f"{channel}: " in out and "0 quarantined" in out
+    feud = next(line for line in out.splitlines() if line.startswith("Risk "))
+    assert "family_neighbor in 61030205001" in feud and ("orange" in feud or "red" in feud)
+    assert "Audit chain intact" in out
