@@ -1,0 +1,139 @@
+"""Benchmark: ingest N generated 110 call rows through intake's stages, on SQLite and PostgreSQL.
+
+Prints rows per second for each stage (validate, load, link, grade) and the peak memory of the
+process. Each database runs in its own subprocess so its peak memory is its own.
+
+    .venv/bin/python bench/ingest_calls.py --rows 1000000
+    .venv/bin/python bench/ingest_calls.py --rows 200000 --database sqlite
+
+PostgreSQL uses the database named by --pg-url (default: bridgehead_bench on the local server,
+created if missing) and empties it first: never point it at a database you care about.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+CALLS_AT_SCALE_1 = 500_000  # both years of the synthetic city
+
+
+def prepare(rows: int, folder: Path) -> Path:
+    """Generate the city with enough calls, then keep exactly `rows` of them."""
+    from bridgehead.synthetic import generate
+
+    generate(folder, seed=7, scale=rows / CALLS_AT_SCALE_1 * 1.001, end=date(2026, 11, 29))
+    calls = folder / "calls.csv"
+    with calls.open(encoding="utf-8") as src, (folder / "bench_calls.csv").open("w", encoding="utf-8") as dst:
+        for i, line in enumerate(src):
+            if i > rows:
+                break
+            dst.write(line)
+    return folder / "bench_calls.csv"
+
+
+def reset(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from bridgehead.db import make_engine, normalise_url
+    from bridgehead.migrate import upgrade
+
+    u = make_url(normalise_url(url))
+    if u.get_backend_name() == "postgresql":
+        admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": u.database}
+            ).first():
+                conn.execute(text(f'CREATE DATABASE "{u.database}"'))
+        admin.dispose()
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade(make_engine(url))
+
+
+def run_leg(url: str, data: Path, calls: Path) -> dict[str, object]:
+    """One database: fresh schema, jurisdiction, then the four stages, timed."""
+    os.environ["BRIDGEHEAD_DATABASE_URL"] = url
+    from bridgehead.db import session_scope
+    from bridgehead.rules import get_rules
+    from tasks.intake import load_file, validate_file
+    from tasks.jurisdiction import load_jurisdiction
+    from tasks.risks import grade_pending, link_pending
+
+    reset(url)
+    with session_scope() as s:
+        load_jurisdiction(s, data, actor="person:bench")
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    with session_scope() as s:
+        validated = validate_file(s, "call", calls)
+    timings["validate"] = time.perf_counter() - started
+    for stage, work in (
+        ("load", lambda s: load_file(s, validated)),
+        ("link", lambda s: link_pending(s, get_rules())),
+        ("grade", lambda s: grade_pending(s, get_rules())),
+    ):
+        t = time.perf_counter()
+        with session_scope() as s:
+            work(s)
+        timings[stage] = time.perf_counter() - t
+    total = time.perf_counter() - started
+    rows = len(validated.rows)
+    return {
+        "rows": rows,
+        "quarantined": len(validated.rejects),
+        "seconds": {k: round(v, 1) for k, v in timings.items()} | {"total": round(total, 1)},
+        "rows_per_second": {k: round(rows / v) for k, v in timings.items()} | {"total": round(rows / total)},
+        "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/bridgehead_bench")
+    parser.add_argument("--leg", nargs=3, metavar=("URL", "DATA", "CALLS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.leg:
+        print(json.dumps(run_leg(args.leg[0], Path(args.leg[1]), Path(args.leg[2]))))
+        return
+    with tempfile.TemporaryDirectory(prefix="bridgehead-bench-") as tmp:
+        data = Path(tmp) / "data"
+        t = time.perf_counter()
+        calls = prepare(args.rows, data)
+        print(f"generated {args.rows:,} call rows in {time.perf_counter() - t:.1f} s")
+        urls = {"sqlite": f"sqlite:///{Path(tmp) / 'bench.db'}", "postgresql": args.pg_url}
+        for name in ("sqlite", "postgresql") if args.database == "both" else (args.database,):
+            out = subprocess.run(
+                [sys.executable, __file__, "--leg", urls[name], str(data), str(calls)],
+                check=True,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "BRIDGEHEAD_VAR_DIR": tmp},
+            )
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            rates = ", ".join(f"{k} {v:,}/s" for k, v in result["rows_per_second"].items())
+            print(
+                f"{name}: {result['rows']:,} rows in {result['seconds']['total']} s ({rates}); "
+                f"peak memory {result['peak_memory_mib']:,} MiB; stages {result['seconds']}"
+            )
+
+
+if __name__ == "__main__":
+    main()
