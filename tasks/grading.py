@@ -17,8 +17,11 @@ from models.common import Colour
 
 DAY_S = 86_400
 REASON_COLOURS = {c.value: c for c in Colour}
+_CN_DIGITS = {ch: n for n, ch in enumerate("零一二三四五六七八九")} | {"两": 2}
 _PEOPLE = re.compile(
-    r"(\d+)\s*(?:多)?\s*(?:名|个|位)?\s*(?:工人|农民工|民工|员工|人|workers?|people|employees)", re.I
+    r"(\d+|[零一二两三四五六七八九十百]+)\s*(?:多|余)?\s*(?:名|个|位)?\s*(?:[a-z]+\s+)?"
+    r"(?:工人|农民工|民工|员工|村民|人|workers?|people|employees|labou?rers)",
+    re.I,
 )
 
 SIGNAL_COLUMNS = ["risk_id", "occurred_at", "channel", "category", "summary", "party_count", "score"]
@@ -28,12 +31,28 @@ def colour_of(reason: str) -> Colour:
     return REASON_COLOURS[reason.split(".", 1)[0]]
 
 
+def chinese_number(text: str) -> int:
+    """'二十' -> 20, '三十五' -> 35, '十二' -> 12, '一百' -> 100, '12' -> 12 (enough for headcounts)."""
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for ch in text:
+        if ch == "百":
+            total, current = total + (current or 1) * 100, 0
+        elif ch == "十":
+            total, current = total + (current or 1) * 10, 0
+        else:
+            current = _CN_DIGITS[ch]
+    return total + current
+
+
 def people_named(summary: pd.Series) -> pd.Series:
-    """The largest headcount a summary states ('20名工人', '12 workers'), else 0."""
+    """The largest headcount a summary states ('20名工人', '30余名', '二十名工人', '12 workers'), else 0."""
     found = summary.str.extractall(_PEOPLE)[0]
     if found.empty:
         return pd.Series(0, index=summary.index)
-    return found.astype(int).groupby(level=0).max().reindex(summary.index, fill_value=0)
+    counts = found.map(chinese_number).astype(int)
+    return counts.groupby(level=0).max().reindex(summary.index, fill_value=0)
 
 
 def _sorted(signals: pd.DataFrame) -> pd.DataFrame:
@@ -123,7 +142,10 @@ def grade(signals: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     codes = np.array(order, dtype=object)
     reasons = [list(codes[row]) for row in matched.to_numpy()]
     levels = [colour_of(r[0]).value if r else None for r in reasons]
-    return pd.DataFrame({"level": levels, "reasons": reasons}, index=matched.index)
+    # object columns: a risk no rule matches keeps None, not the NaN of a pandas string column
+    return pd.DataFrame(
+        {"level": pd.Series(levels, dtype=object), "reasons": pd.Series(reasons, dtype=object)}
+    ).set_axis(matched.index)
 
 
 def opens_risk(signals: pd.DataFrame, rules: Rules) -> np.ndarray:

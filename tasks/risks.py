@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, case, func, insert, select, update
 from sqlmodel import Session
 
 from bridgehead import audit
@@ -198,10 +198,20 @@ def _refresh_signal_times(session: Session, risk_ids: list[int]) -> None:
             .group_by(Signal.risk_id)
             .subquery()
         )
+        earlier = times.c.first < Risk.opened_at
         session.execute(
             update(Risk)
             .where(Risk.id == times.c.risk_id)
-            .values(first_signal_at=times.c.first, last_signal_at=times.c.last),
+            .values(
+                first_signal_at=times.c.first,
+                last_signal_at=times.c.last,
+                # a late file with older signals moves the opening back, and with it the grading
+                # floor unless reopening or the evidence rule has moved that on since
+                level_since=case(
+                    (and_(earlier, Risk.level_since == Risk.opened_at), times.c.first), else_=Risk.level_since
+                ),
+                opened_at=case((earlier, times.c.first), else_=Risk.opened_at),
+            ),
             execution_options={"synchronize_session": False},
         )
 

@@ -105,3 +105,63 @@ def test_demo_runs_the_cycle_on_a_small_city(prefect_server: None, tmp_path: Pat
     feud = next(line for line in out.splitlines() if line.startswith("Risk "))
     assert "family_neighbor in 61030205001" in feud and ("orange" in feud or "red" in feud)
     assert "Audit chain intact" in out
+
+
+def test_exports_never_carry_phone_numbers_or_contacts(engine: Engine, tmp_path: Path) -> None:
+    from bridgehead.db import session_scope
+    from bridgehead.rules import get_rules
+    from models.contracts import FILE_COLUMNS
+    from tasks.intake import load_file, validate_file
+    from tasks.jurisdiction import load_jurisdiction
+    from tasks.risks import grade_pending, link_pending
+    from tests.factories import write_csv
+
+    with session_scope() as s:
+        load_jurisdiction(s, write_jurisdiction(tmp_path / "j"), actor="person:test")
+    call = [
+        "C1",
+        "2026-03-01 20:00",
+        "61030301001",
+        "幸福路1号",
+        "family_neighbor",
+        "2",
+        "邻居吵架，请回电13912345678",
+        "PKa;PKb",
+        "13912345678",
+        "",
+        "",
+        "",
+        "",
+    ]
+    tip = [
+        "T1",
+        "2026-03-02 09:00",
+        "61030301001",
+        "幸福路1号",
+        "family_neighbor",
+        "还在吵",
+        "wxid_secret_li",
+        "true",
+    ]
+    for channel, name, row in (("call", "calls.csv", call), ("tip", "tips.csv", tip)):
+        with session_scope() as s:
+            validated = validate_file(s, channel, write_csv(tmp_path / name, FILE_COLUMNS[name], [row]))
+        with session_scope() as s:
+            load_file(s, validated)
+    with session_scope() as s:
+        link_pending(s, get_rules())
+    with session_scope() as s:
+        grade_pending(s, get_rules())
+    outputs = [
+        runner.invoke(app, args).output
+        for args in (
+            ["risks", "list", "--format", "json"],
+            ["risks", "list", "--format", "csv"],
+            ["risks", "show", "1", "--format", "json"],
+            ["risks", "show", "1"],
+            ["quarantine", "list", "--format", "json"],
+        )
+    ]
+    assert "邻居吵架" in outputs[2]  # the summary is there, its number is not
+    for out in outputs:
+        assert "13912345678" not in out and "wxid_secret_li" not in out
