@@ -68,6 +68,8 @@ CATEGORY_LABELS: dict[str, str] = {
     "其他": "other",
 }
 
+CRIMES = ("theft", "assault", "homicide", "telecom_fraud", "other_crime")
+
 DISPUTE_CATEGORIES = frozenset(
     {
         Category.labor_debt,
@@ -78,24 +80,10 @@ DISPUTE_CATEGORIES = frozenset(
 )
 
 
-class Offence(StrEnum):
-    """Criminal-case offences: the signal categories plus the crimes the review counts."""
-
-    labor_debt = "labor_debt"
-    family_neighbor = "family_neighbor"
-    marriage_romance = "marriage_romance"
-    land_property = "land_property"
-    public_order = "public_order"
-    violence = "violence"
-    missing_person = "missing_person"
-    fraud = "fraud"
-    traffic = "traffic"
-    other = "other"
-    theft = "theft"
-    assault = "assault"
-    homicide = "homicide"
-    telecom_fraud = "telecom_fraud"
-    other_crime = "other_crime"
+# Criminal-case offences: the signal categories plus the crimes the review counts.
+Offence = StrEnum(  # type: ignore[misc]
+    "Offence", [(c.name, c.value) for c in Category] + [(o, o) for o in CRIMES]
+)
 
 
 def _blank_to_none(value: Any) -> Any:

@@ -75,3 +75,16 @@ def prefect_server() -> Iterator[None]:
         temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
     ):
         yield
+
+
+@pytest.fixture
+def jurisdiction(engine: Engine, tmp_path: Path) -> Path:
+    """The small test jurisdiction (tests/factories.py), loaded."""
+    from bridgehead.db import session_scope
+    from tasks.jurisdiction import load_jurisdiction
+    from tests.factories import write_jurisdiction
+
+    folder = write_jurisdiction(tmp_path / "j")
+    with session_scope() as s:
+        load_jurisdiction(s, folder, actor="person:test")
+    return folder

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from models.contracts import FILE_COLUMNS
 
@@ -78,3 +79,21 @@ def shared_file(*parts: str) -> Path:
 
 
 SACRAMENTO = shared_file("data", "sacramento", "sacramento_dispatch_2019-01.csv")
+
+
+def ingest(path: Path, channel: str = "call") -> dict[str, Any]:
+    """What the intake flow does with one file, without Prefect: each stage in its own transaction."""
+    from bridgehead.db import session_scope
+    from bridgehead.rules import get_rules
+    from tasks.intake import load_file, validate_file
+    from tasks.risks import grade_pending, link_pending
+
+    with session_scope() as s:
+        validated = validate_file(s, channel, path)
+    with session_scope() as s:
+        loaded = load_file(s, validated)
+    with session_scope() as s:
+        linked = link_pending(s, get_rules())
+    with session_scope() as s:
+        graded = grade_pending(s, get_rules())
+    return {"validated": validated, "loaded": loaded, "linked": linked, "graded": graded}

@@ -107,17 +107,10 @@ def test_demo_runs_the_cycle_on_a_small_city(prefect_server: None, tmp_path: Pat
     assert "Audit chain intact" in out
 
 
-def test_exports_never_carry_phone_numbers_or_contacts(engine: Engine, tmp_path: Path) -> None:
-    from bridgehead.db import session_scope
-    from bridgehead.rules import get_rules
+def test_exports_never_carry_phone_numbers_or_contacts(jurisdiction: Path, tmp_path: Path) -> None:
     from models.contracts import FILE_COLUMNS
-    from tasks.intake import load_file, validate_file
-    from tasks.jurisdiction import load_jurisdiction
-    from tasks.risks import grade_pending, link_pending
-    from tests.factories import write_csv
+    from tests.factories import ingest, write_csv
 
-    with session_scope() as s:
-        load_jurisdiction(s, write_jurisdiction(tmp_path / "j"), actor="person:test")
     call = [
         "C1",
         "2026-03-01 20:00",
@@ -144,14 +137,7 @@ def test_exports_never_carry_phone_numbers_or_contacts(engine: Engine, tmp_path:
         "true",
     ]
     for channel, name, row in (("call", "calls.csv", call), ("tip", "tips.csv", tip)):
-        with session_scope() as s:
-            validated = validate_file(s, channel, write_csv(tmp_path / name, FILE_COLUMNS[name], [row]))
-        with session_scope() as s:
-            load_file(s, validated)
-    with session_scope() as s:
-        link_pending(s, get_rules())
-    with session_scope() as s:
-        grade_pending(s, get_rules())
+        ingest(write_csv(tmp_path / name, FILE_COLUMNS[name], [row]), channel)
     outputs = [
         runner.invoke(app, args).output
         for args in (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlmodel import Session
 
@@ -12,8 +11,7 @@ from bridgehead.db import session_scope
 from models import AuditLog, QuarantinedRow, Signal, SourceFile, Tip
 from models.contracts import FILE_COLUMNS
 from tasks.intake import load_file, validate_file
-from tasks.jurisdiction import load_jurisdiction
-from tests.factories import write_csv, write_jurisdiction
+from tests.factories import write_csv
 
 COMMUNITIES = ["61030301001", "61030301002", "61032301001", "61032301002"]
 CALL_HEADER = FILE_COLUMNS["calls.csv"]
@@ -49,14 +47,6 @@ BAD_KINDS = {
     4: ({"priority": 7}, "priority: Input should be less than or equal to 4"),
     5: ({"priority": 0}, "priority: Input should be greater than or equal to 1"),
 }
-
-
-@pytest.fixture
-def jurisdiction(engine: Engine, tmp_path: Path) -> Path:
-    folder = write_jurisdiction(tmp_path / "j")
-    with session_scope() as s:
-        load_jurisdiction(s, folder, actor="person:test")
-    return folder
 
 
 def _ingest(channel: str, path: Path):  # type: ignore[no-untyped-def]

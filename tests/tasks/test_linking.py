@@ -21,12 +21,10 @@ from bridgehead.rules import get_rules
 from models import AuditLog, Risk, RiskLevelChange, Signal
 from models.common import Colour
 from models.contracts import FILE_COLUMNS
-from tasks.intake import load_file, validate_file
-from tasks.jurisdiction import load_jurisdiction
 from tasks.linking import KnownRisk, LinkPlan, address_key, pair_keys, plan_links
-from tasks.risks import grade_pending, link_pending, raise_level
+from tasks.risks import raise_level
 from tasks.text import normalise_address
-from tests.factories import write_csv, write_jurisdiction
+from tests.factories import ingest, write_csv
 
 RULES = get_rules()
 DAY_S = 86_400
@@ -241,27 +239,6 @@ def visit(visit_id: str, at: str, *, risk_id: int | str = "", address: str = "�
     row |= {"address": address, "category": "family_neighbor", "summary": "走访", "concern": "low"}
     row |= {"risk_id": risk_id}
     return [row.get(c, "") for c in VISITS]
-
-
-@pytest.fixture
-def jurisdiction(engine: Engine, tmp_path: Path) -> Path:
-    folder = write_jurisdiction(tmp_path / "j")
-    with session_scope() as s:
-        load_jurisdiction(s, folder, actor="person:test")
-    return folder
-
-
-def ingest(path: Path, channel: str = "call") -> dict[str, Any]:
-    """What the intake flow does with one file, each stage in its own transaction."""
-    with session_scope() as s:
-        validated = validate_file(s, channel, path)
-    with session_scope() as s:
-        loaded = load_file(s, validated)
-    with session_scope() as s:
-        linked = link_pending(s, RULES)
-    with session_scope() as s:
-        graded = grade_pending(s, RULES)
-    return {"loaded": loaded, "linked": linked, "graded": graded}
 
 
 def calls_file(tmp_path: Path, name: str, *rows: list[object]) -> Path:

@@ -14,13 +14,10 @@ import pytest
 from sqlalchemy import Engine, text
 
 from bridgehead.db import session_scope
-from bridgehead.rules import get_rules
 from models.common import DISPUTE_CATEGORIES
-from tasks.intake import load_file, validate_file
 from tasks.jurisdiction import coverage, load_jurisdiction
 from tasks.profiles import convert_file, load_profile, profile_jurisdiction
-from tasks.risks import grade_pending, link_pending
-from tests.factories import SACRAMENTO
+from tests.factories import SACRAMENTO, ingest
 
 pytestmark = pytest.mark.skipif(not SACRAMENTO.exists(), reason=f"{SACRAMENTO} is not here")
 
@@ -38,16 +35,9 @@ def test_sacramento_repeat_addresses_grade_orange_and_red(engine: Engine, tmp_pa
         load_jurisdiction(s, profile_jurisdiction(SACRAMENTO, profile, tmp_path / "j"), actor="person:test")
         assert coverage(s).covered
     calls = convert_file(SACRAMENTO, profile, tmp_path / "calls.csv")
-    with session_scope() as s:
-        validated = validate_file(s, "call", calls)
+    validated = ingest(calls)["validated"]
     assert len(validated.rows) == 24_853  # the 147 rejected have their location withheld at source
     assert all("required but blank" in r.reason for r in validated.rejects)
-    with session_scope() as s:
-        load_file(s, validated)
-    with session_scope() as s:
-        link_pending(s, get_rules())
-    with session_scope() as s:
-        grade_pending(s, get_rules())
 
     with engine.connect() as conn:
         frame = pd.DataFrame(
