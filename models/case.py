@@ -24,7 +24,7 @@ class CriminalCase(CriminalCaseBase, table=True):
     solved_at: datetime | None = None
     address_norm: str = Field(index=True)
     party_keys: str | None = None
-    source_file_id: int | None = Field(default=None, foreign_key="source_file.id")
+    source_file_id: int | None = Field(default=None, foreign_key="source_file.id", index=True)
     loaded_at: datetime = Field(default_factory=utcnow)
 
 

@@ -46,7 +46,7 @@ class Signal(SignalBase, table=True):
     address_norm: str = Field(index=True)
     party_keys: str | None = None
     risk_id: int | None = Field(default=None, foreign_key="risk.id", index=True)
-    source_file_id: int | None = Field(default=None, foreign_key="source_file.id")
+    source_file_id: int | None = Field(default=None, foreign_key="source_file.id", index=True)
     loaded_at: datetime = Field(default_factory=utcnow)
     linked_at: datetime | None = Field(default=None, index=True, description="NULL: not yet linked")
     # call (110 警情)
