@@ -295,7 +295,7 @@ def grade_pending(session: Session, rules: Rules) -> GradeSummary:
     if not pending:
         return summary
     graded = grade(_signals_since_floor(session, [r.id for r in pending]), rules)
-    now = utcnow()
+    now, actor = utcnow(), audit.current_actor()
     updates, history, changes = [], [], []
     for rid, level, version in pending:
         computed = graded.loc[rid] if rid in graded.index else None
@@ -323,7 +323,7 @@ def grade_pending(session: Session, rules: Rules) -> GradeSummary:
                     "cause": "rule",
                     "reasons": reasons,
                     "rules_version": rules.version,
-                    "actor": audit.current_actor(),
+                    "actor": actor,
                 }
             )
             changes.append(
