@@ -110,6 +110,13 @@ def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _iso_only(value: Any) -> Any:
+    """ISO 8601 text only: pydantic would read a bare number as seconds since 1970."""
+    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        raise ValueError(f"not an ISO 8601 date and time: {value.strip()!r}")
+    return value
+
+
 def _split_keys(value: Any) -> Any:
     if value is None:
         return []
@@ -130,9 +137,12 @@ def _bool_text(value: Any) -> Any:
 
 Text = Annotated[str, BeforeValidator(_strip)]
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none), BeforeValidator(_strip)]
-UtcTime = Annotated[datetime, AfterValidator(_to_utc), BeforeValidator(_strip)]
+UtcTime = Annotated[datetime, AfterValidator(_to_utc), BeforeValidator(_iso_only), BeforeValidator(_strip)]
 OptionalUtcTime = Annotated[
-    datetime | None, AfterValidator(lambda v: v and _to_utc(v)), BeforeValidator(_blank_to_none)
+    datetime | None,
+    AfterValidator(lambda v: v and _to_utc(v)),
+    BeforeValidator(_iso_only),
+    BeforeValidator(_blank_to_none),
 ]
 CategoryCode = Annotated[Category, BeforeValidator(_category_code)]
 OffenceCode = Annotated[Offence, BeforeValidator(_category_code)]

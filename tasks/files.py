@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bridgehead.privacy import redact
+from bridgehead.privacy import redact, scrub_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -141,7 +141,7 @@ def describe(error: ValidationError) -> str:
             parts.append(f"{where}: {err['msg']}")
         else:
             parts.append(f"{where}: {err['msg']} (got {got!r})")
-    return "; ".join(parts)
+    return scrub_text("; ".join(parts))  # a bad value echoed back must not leak a phone number
 
 
 def check_file(path: Path, contract: type[M], key: str | None = None) -> Checked[M]:

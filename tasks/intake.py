@@ -28,7 +28,7 @@ from models.risk import Risk
 from models.signal import Signal, SignalParty
 from models.tip import Tip
 from tasks.files import Checked, Reject, check_file
-from tasks.jurisdiction import quarantine
+from tasks.quarantine import quarantine
 from tasks.text import normalise_addresses
 
 TIP_CODE_BYTES = 9  # 12 URL-safe characters, 72 random bits

@@ -15,7 +15,6 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session, SQLModel, func
 
 from bridgehead import audit
-from models.intake import QuarantinedRow
 from models.jurisdiction import (
     Community,
     CommunityIn,
@@ -29,6 +28,7 @@ from models.jurisdiction import (
     StationIn,
 )
 from tasks.files import Checked, Reject, check_file
+from tasks.quarantine import quarantine
 
 
 @dataclass(frozen=True)
@@ -173,46 +173,6 @@ def load_jurisdiction(session: Session, folder: Path, actor: str | None = None) 
         )
     audit.append(session, all_changes, actor=actor)
     return results
-
-
-def quarantine(session: Session, channel: str, checked: Checked[Any]) -> int:
-    """Keep the rejects of a file (once: the same file's same line is never quarantined twice)."""
-    if not checked.rejects:
-        return 0
-    already = set(
-        session.execute(
-            select(QuarantinedRow.line).where(QuarantinedRow.file_sha256 == checked.sha256)
-        ).scalars()
-    )
-    rows = [
-        {
-            "channel": channel,
-            "file": r.file,
-            "file_sha256": checked.sha256,
-            "line": r.line,
-            "reason": r.reason,
-            "raw": r.safe_raw(),
-        }
-        for r in checked.rejects
-        if r.line not in already
-    ]
-    if rows:
-        session.execute(insert(QuarantinedRow), rows)
-        audit.append(
-            session,
-            [
-                audit.Change(
-                    "quarantine",
-                    "quarantined_row",
-                    f"{r['file']}:{r['line']}",
-                    None,
-                    {"channel": channel, "reason": r["reason"]},
-                    r["reason"],
-                )
-                for r in rows
-            ],
-        )
-    return len(rows)
 
 
 def coverage(session: Session) -> Coverage:

@@ -53,6 +53,7 @@ def test_optional_fields_may_be_blank_and_party_keys_split() -> None:
     [
         (CallIn, {**CALL, "priority": "7"}, "priority"),
         (CallIn, {**CALL, "received_at": "yesterday"}, "received_at"),
+        (CallIn, {**CALL, "received_at": "1700000000"}, "received_at"),  # not read as epoch seconds
         (CallIn, {**CALL, "category": "野猪"}, "category"),
         (CallIn, {k: v for k, v in CALL.items() if k != "address"}, "address"),
         (

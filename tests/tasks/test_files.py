@@ -62,3 +62,10 @@ def test_json_lines_take_the_same_fields(tmp_path: Path) -> None:
     assert len(checked.rows) == 1 and checked.rows[0][1].phone is None
     assert (checked.rejects[0].line, checked.rejects[0].reason) == (3, "not a JSON object")
     assert checked.rejects[1].line == 4
+
+
+def test_a_phone_number_in_a_bad_field_is_masked_in_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "calls.csv"
+    path.write_text(HEADER + "C1,13912345678,c1,a,other,1,,\n", encoding="utf-8")
+    reason = check_file(path, CallIn).rejects[0].reason
+    assert reason == "received_at: Value error, not an ISO 8601 date and time: '[phone]' (got '[phone]')"
