@@ -64,7 +64,7 @@ class StoryRows:
         return _part(self.visits, VISIT_FIELDS)
 
 
-CALL_FIELDS = {
+_SHARED_FIELDS = {
     "_t": np.int64,
     "_tag": object,
     "_thread": np.int64,
@@ -73,23 +73,14 @@ CALL_FIELDS = {
     "category": np.int64,
     "parties": object,
     "summary": object,
+}
+CALL_FIELDS = _SHARED_FIELDS | {
     "phone": object,
     "s_priority": np.int64,
     "s_disposition": object,
     "s_open": bool,
 }
-VISIT_FIELDS = {
-    "_t": np.int64,
-    "_tag": object,
-    "_thread": np.int64,
-    "comm": np.int64,
-    "address": object,
-    "category": np.int64,
-    "parties": object,
-    "summary": object,
-    "concern": object,
-    "officer": object,
-}
+VISIT_FIELDS = _SHARED_FIELDS | {"concern": object, "officer": object}
 
 
 def _part(rows: list[dict[str, object]], fields: dict[str, type]) -> dict[str, np.ndarray]:

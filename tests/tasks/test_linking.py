@@ -357,17 +357,18 @@ def test_an_overlapping_file_adds_only_its_new_rows(
     assert on_first == 3
 
 
+def resolve(risk_id: int, at: datetime) -> None:
+    """What the evidence rule will do to a calm blue risk (issue 5), done by hand for the test."""
+    with session_scope() as s:
+        s.execute(update(Risk).where(Risk.id == risk_id).values(status="resolved", resolved_at=at))
+
+
 def test_a_resolved_risk_with_a_new_signal_two_months_later_is_reopened_not_duplicated(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
     ingest(calls_file(tmp_path, "a.csv", call("C1", "2026-01-10 10:00")))
     (risk,) = risks(engine)
-    with session_scope() as s:
-        s.execute(
-            update(Risk)
-            .where(Risk.id == risk.id)
-            .values(status="resolved", resolved_at=datetime(2026, 1, 20, tzinfo=UTC))
-        )
+    resolve(risk.id, datetime(2026, 1, 20, tzinfo=UTC))
     result = ingest(calls_file(tmp_path, "b.csv", call("C2", "2026-03-20 10:00")))
     assert (result["linked"].new_risks, result["linked"].reopened) == (0, 1)
     (again,) = risks(engine)
@@ -383,12 +384,7 @@ def test_a_resolved_risk_with_a_new_signal_after_twelve_months_stays_resolved(
 ) -> None:
     ingest(calls_file(tmp_path, "a.csv", call("C1", "2025-01-10 10:00")))
     (risk,) = risks(engine)
-    with session_scope() as s:
-        s.execute(
-            update(Risk)
-            .where(Risk.id == risk.id)
-            .values(status="resolved", resolved_at=datetime(2025, 1, 20, tzinfo=UTC))
-        )
+    resolve(risk.id, datetime(2025, 1, 20, tzinfo=UTC))
     ingest(calls_file(tmp_path, "b.csv", call("C2", "2026-03-20 10:00")))
     old, new = risks(engine)
     assert (old.status, old.reopened_count) == ("resolved", 0)
@@ -496,12 +492,7 @@ def test_grading_a_reopened_risk_with_only_a_traffic_signal_beside_another_risk(
         )
     )
     (risk,) = risks(engine)
-    with session_scope() as s:
-        s.execute(
-            update(Risk)
-            .where(Risk.id == risk.id)
-            .values(status="resolved", resolved_at=datetime(2026, 1, 20, tzinfo=UTC))
-        )
+    resolve(risk.id, datetime(2026, 1, 20, tzinfo=UTC))
     ingest(
         calls_file(
             tmp_path,
