@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import and_, case, func, insert, select, text, update
 from sqlmodel import Session
 
 from bridgehead import audit
@@ -118,10 +118,7 @@ def link_pending(session: Session, rules: Rules) -> LinkSummary:
     now = utcnow()
     resolve = lambda ref: ids.get(ref, ref)  # noqa: E731
     risk_of = {sid: resolve(ref) for sid, ref in plan.risk_of.items()}
-    if risk_of:
-        session.execute(
-            update(Signal), [{"id": s, "risk_id": r, "linked_at": now} for s, r in risk_of.items()]
-        )
+    _assign(session, risk_of, now)
     unlinked = [int(s) for s in frame["id"] if int(s) not in risk_of]
     for part in chunks(unlinked):
         session.execute(update(Signal).where(Signal.id.in_(part)).values(linked_at=now))
@@ -131,6 +128,32 @@ def link_pending(session: Session, rules: Rules) -> LinkSummary:
     summary.linked, summary.unlinked = len(risk_of), len(unlinked)
     summary.new_risks, summary.reopened = len(plan.new_risks), len(plan.reopened)
     return summary
+
+
+def _assign(session: Session, risk_of: dict[int, int], now: datetime) -> None:
+    """Set each linked signal's risk in one statement: PostgreSQL gets the pairs by COPY into a
+    temporary table and one UPDATE ... FROM; SQLite, in process, takes them as one executemany."""
+    if not risk_of:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(
+            update(Signal), [{"id": s, "risk_id": r, "linked_at": now} for s, r in risk_of.items()]
+        )
+        return
+    session.execute(
+        text("CREATE TEMPORARY TABLE link_plan (signal_id integer, risk_id integer) ON COMMIT DROP")
+    )
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cur, cur.copy("COPY link_plan (signal_id, risk_id) FROM STDIN") as copy:
+        for pair in risk_of.items():
+            copy.write_row(pair)
+    session.execute(
+        text(
+            "UPDATE signal SET risk_id = p.risk_id, linked_at = :now "
+            "FROM link_plan p WHERE signal.id = p.signal_id"
+        ),
+        {"now": now},
+    )
 
 
 def _create_risks(session: Session, plan: LinkPlan) -> dict[int, int]:
