@@ -59,14 +59,17 @@ def print_coverage(cov: Coverage) -> None:
         say(f"[red]gap[/] community {code} {name}: no police office (警务室)")
     for code, name in cov.villages_without_officer:
         say(f"[red]gap[/] village {code} {name}: no community officer or assistant")
+    say(coverage_verdict(cov))
+
+
+def coverage_verdict(cov: Coverage) -> str:
     if cov.covered:
-        say(
+        return (
             f"[green]Covered:[/] all {cov.communities} communities have a police office and all "
             f"{cov.villages} villages have an officer or assistant."
         )
-    else:
-        gaps = len(cov.communities_without_office) + len(cov.villages_without_officer)
-        say(f"[red]Not covered: {gaps} gap(s) listed above.[/]")
+    gaps = len(cov.communities_without_office) + len(cov.villages_without_officer)
+    return f"[red]Not covered: {gaps} gap(s) listed above.[/]"
 
 
 def emit(rows: Sequence[dict[str, object]], fmt: str, title: str) -> None:

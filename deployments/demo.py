@@ -9,10 +9,11 @@ import json
 import os
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlmodel import Session
 
 from deployments import cli
-from deployments.console import console, print_coverage, print_load, say
+from deployments.console import console, coverage_verdict, print_coverage, print_load, say
 
 CHANNELS = ("call", "visit", "analysis", "tip", "case")
 
@@ -46,9 +47,34 @@ def run_demo(folder: Path, seed: int = 7, scale: float = 1.0) -> None:
         show_story_risk(data)
         console.rule("7. The audit trail")
         cli.audit_verify()
+        url = f"sqlite:///{db_file.as_posix()}"
+        say(f"Explore: .venv/bin/bridgehead --database-url {url} risks list --level red")
+        console.rule("Summary")
+        with session_scope() as session:
+            summarise(session)
     finally:
         get_engine().dispose()
-    say(f"Explore: .venv/bin/bridgehead --database-url sqlite:///{db_file.as_posix()} risks list --level red")
+
+
+def summarise(session: Session) -> None:
+    """The register in three lines, and the coverage verdict last."""
+    from models import QuarantinedRow, Risk, Signal
+    from tasks.jurisdiction import coverage
+
+    signals = dict(session.execute(select(Signal.channel, func.count()).group_by(Signal.channel)).all())
+    open_risks = dict(
+        session.execute(
+            select(Risk.level, func.count()).where(Risk.status == "open").group_by(Risk.level)
+        ).all()
+    )
+    quarantined = session.execute(select(func.count()).select_from(QuarantinedRow)).scalar_one()
+    say("Signals: " + ", ".join(f"{c} {signals.get(c, 0):,}" for c in ("call", "visit", "analysis", "tip")))
+    say(
+        "Open risks: "
+        + ", ".join(f"{c} {open_risks.get(c, 0):,}" for c in ("red", "orange", "yellow", "blue"))
+    )
+    say(f"Quarantined rows: {quarantined:,}")
+    say(coverage_verdict(coverage(session)))
 
 
 def show_story_risk(data: Path) -> None:

@@ -105,6 +105,7 @@ def test_demo_runs_the_cycle_on_a_small_city(prefect_server: None, tmp_path: Pat
     feud = next(line for line in out.splitlines() if line.startswith("Risk "))
     assert "family_neighbor in 61030205001" in feud and ("orange" in feud or "red" in feud)
     assert "Audit chain intact" in out
+    assert out.rstrip().splitlines()[-1].startswith("Covered: all 182 communities have a police office")
 
 
 def test_exports_never_carry_phone_numbers_or_contacts(jurisdiction: Path, tmp_path: Path) -> None:
