@@ -146,7 +146,7 @@ def risks_raise(
     """Raise a risk's colour by hand. Nothing lowers a colour but the evidence rule."""
     from bridgehead.db import session_scope
     from models.common import Colour
-    from tasks.risks import raise_level
+    from tasks.grading_stage import raise_level
 
     try:
         colour = Colour(to)

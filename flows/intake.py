@@ -16,9 +16,10 @@ from prefect.artifacts import create_markdown_artifact
 from bridgehead.db import session_scope
 from bridgehead.orchestration import db_task
 from bridgehead.rules import get_rules
+from tasks.grading_stage import GradeSummary, grade_pending
 from tasks.intake import LoadResult, ValidatedFile, load_file, validate_file
+from tasks.linking_stage import LinkSummary, link_pending
 from tasks.report import IntakeReport, intake_markdown, intake_report
-from tasks.risks import GradeSummary, LinkSummary, grade_pending, link_pending
 
 
 def _validate(channel: str, paths: list[Path]) -> list[ValidatedFile]:

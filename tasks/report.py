@@ -12,8 +12,9 @@ from models.common import Colour
 from models.intake import QuarantinedRow
 from models.risk import Risk, RiskStatus
 from models.signal import Signal
+from tasks.grading_stage import GradeSummary
 from tasks.intake import LoadResult
-from tasks.risks import GradeSummary, LinkSummary
+from tasks.linking_stage import LinkSummary
 
 
 @dataclass

@@ -85,8 +85,9 @@ def ingest(path: Path, channel: str = "call") -> dict[str, Any]:
     """What the intake flow does with one file, without Prefect: each stage in its own transaction."""
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
+    from tasks.grading_stage import grade_pending
     from tasks.intake import load_file, validate_file
-    from tasks.risks import grade_pending, link_pending
+    from tasks.linking_stage import link_pending
 
     with session_scope() as s:
         validated = validate_file(s, channel, path)

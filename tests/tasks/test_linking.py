@@ -21,8 +21,8 @@ from bridgehead.rules import get_rules
 from models import AuditLog, Risk, RiskLevelChange, Signal
 from models.common import Colour
 from models.contracts import FILE_COLUMNS
+from tasks.grading_stage import raise_level
 from tasks.linking import KnownRisk, LinkPlan, address_key, pair_keys, plan_links
-from tasks.risks import raise_level
 from tasks.text import normalise_address
 from tests.factories import ingest, write_csv
 

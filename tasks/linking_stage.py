@@ -1,7 +1,7 @@
-"""The risk register's two intake stages: link pending signals, then grade what they touched.
+"""The link stage of intake: attach every pending signal to its risk, in one transaction.
 
-Both work from database state, not from what one run loaded: a signal is pending until linked
-and a risk until graded, so a run that died half-way is finished by the next one.
+It works from database state, not from what one run loaded: a signal is pending until linked, so a
+run that died half-way is finished by the next one. The decisions come from `tasks.linking`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from bridgehead.db import chunks, dialect_insert
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
 from models.jurisdiction import Officer, OfficerRole
-from models.risk import Risk, RiskLevelChange, RiskLinkKey, RiskStatus
+from models.risk import Risk, RiskLinkKey, RiskStatus
 from models.signal import Signal
-from tasks.grading import SIGNAL_COLUMNS, grade, opens_risk
+from tasks.grading import opens_risk
 from tasks.linking import KnownRisk, LinkPlan, address_key, pair_keys, plan_links
 
 
@@ -32,13 +32,6 @@ class LinkSummary:
     unlinked: int = 0
     new_risks: int = 0
     reopened: int = 0
-
-
-@dataclass
-class GradeSummary:
-    graded: int = 0
-    raised: dict[str, int] | None = None
-    new_red: list[int] | None = None
 
 
 def _epoch(ts: Any) -> int:
@@ -283,120 +276,3 @@ def _touch_risks(
             update(Risk).where(Risk.id.in_(list(reopened))).values(reopened_count=Risk.reopened_count + 1)
         )
     return changes
-
-
-def _signals_since_floor(session: Session, risk_ids: list[int]) -> pd.DataFrame:
-    rows = []
-    for part in chunks(risk_ids):
-        rows += session.execute(
-            select(
-                Signal.risk_id,
-                Signal.occurred_at,
-                Signal.channel,
-                Signal.category,
-                Signal.summary,
-                Signal.party_keys,
-                Signal.score,
-            )
-            .join(Risk, Risk.id == Signal.risk_id)
-            .where(Signal.risk_id.in_(part), Signal.occurred_at >= Risk.level_since)
-        ).all()
-    frame = pd.DataFrame(
-        rows, columns=["risk_id", "occurred_at", "channel", "category", "summary", "party_keys", "score"]
-    )
-    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
-    frame["party_count"] = [len(k.split(";")) if isinstance(k, str) and k else 0 for k in frame["party_keys"]]
-    return frame[SIGNAL_COLUMNS]
-
-
-def grade_pending(session: Session, rules: Rules) -> GradeSummary:
-    """Grade every risk marked for grading; a colour only goes up here (the evidence rule lowers)."""
-    pending = session.execute(
-        select(Risk.id, Risk.level, Risk.rules_version).where(Risk.graded_at.is_(None))
-    ).all()
-    summary = GradeSummary(graded=len(pending), raised={}, new_red=[])
-    if not pending:
-        return summary
-    graded = grade(_signals_since_floor(session, [r.id for r in pending]), rules)
-    now, actor = utcnow(), audit.current_actor()
-    updates, history, changes = [], [], []
-    for rid, level, version in pending:
-        computed = graded.loc[rid] if rid in graded.index else None
-        reasons = list(computed["reasons"]) if computed is not None else []
-        new_level = Colour(computed["level"]) if computed is not None and computed["level"] else Colour.blue
-        before = None if version is None else Colour(level)
-        if before is not None and before.rank > new_level.rank:
-            new_level, reasons = before, ["held.above_rules", *reasons]
-        updates.append(
-            {
-                "id": rid,
-                "level": new_level.value,
-                "reasons": reasons,
-                "rules_version": rules.version,
-                "graded_at": now,
-            }
-        )
-        if before != new_level:
-            history.append(
-                {
-                    "risk_id": rid,
-                    "at": now,
-                    "from_level": before and before.value,
-                    "to_level": new_level.value,
-                    "cause": "rule",
-                    "reasons": reasons,
-                    "rules_version": rules.version,
-                    "actor": actor,
-                }
-            )
-            changes.append(
-                audit.Change(
-                    "level",
-                    "risk",
-                    str(rid),
-                    {"level": before and before.value},
-                    {"level": new_level.value, "reasons": reasons, "rules_version": rules.version},
-                    "rule: " + ", ".join(reasons),
-                )
-            )
-            summary.raised[new_level.value] = summary.raised.get(new_level.value, 0) + 1
-            if new_level is Colour.red:
-                summary.new_red.append(rid)
-    session.execute(update(Risk), updates)
-    if history:
-        session.execute(insert(RiskLevelChange), history)
-    audit.append(session, changes)
-    return summary
-
-
-def raise_level(session: Session, risk_id: int, to: Colour, by: str, reason: str) -> RiskLevelChange:
-    """A named person raises a risk's colour; lowering is the evidence rule's alone."""
-    risk = session.get(Risk, risk_id)
-    if risk is None:
-        raise LookupError(f"there is no risk {risk_id}")
-    current = Colour(risk.level)
-    if to.rank <= current.rank:
-        raise ValueError(
-            f"risk {risk_id} is {current.value}: a person can only raise a level; it goes down only "
-            "after two calm follow-ups in a row (the evidence rule)"
-        )
-    now = utcnow()
-    actor = audit.current_actor(by)
-    change = RiskLevelChange(
-        risk_id=risk_id,
-        at=now,
-        from_level=current.value,
-        to_level=to.value,
-        cause="person",
-        reasons=["person.raise"],
-        actor=actor,
-        note=reason,
-    )
-    risk.level = to.value
-    session.add_all([risk, change])
-    audit.append(
-        session,
-        [audit.Change("level", "risk", str(risk_id), {"level": current.value}, {"level": to.value}, reason)],
-        actor=actor,
-    )
-    return change

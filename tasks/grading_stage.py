@@ -1,0 +1,146 @@
+"""The grade stage of intake, and raising a colour by hand.
+
+Every risk the link stage touched is marked for grading; this stage grades them all with the rules
+(`tasks.grading`) and writes each change of colour to the level history and the audit trail. A
+colour only goes up here: the evidence rule of follow-up is the one thing that lowers it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import insert, select, update
+from sqlmodel import Session
+
+from bridgehead import audit
+from bridgehead.db import chunks
+from bridgehead.rules import Rules
+from models.common import Colour, utcnow
+from models.risk import Risk, RiskLevelChange
+from models.signal import Signal
+from tasks.grading import SIGNAL_COLUMNS, grade
+
+
+@dataclass
+class GradeSummary:
+    graded: int = 0
+    raised: dict[str, int] | None = None
+    new_red: list[int] | None = None
+
+
+def _signals_since_floor(session: Session, risk_ids: list[int]) -> pd.DataFrame:
+    rows = []
+    for part in chunks(risk_ids):
+        rows += session.execute(
+            select(
+                Signal.risk_id,
+                Signal.occurred_at,
+                Signal.channel,
+                Signal.category,
+                Signal.summary,
+                Signal.party_keys,
+                Signal.score,
+            )
+            .join(Risk, Risk.id == Signal.risk_id)
+            .where(Signal.risk_id.in_(part), Signal.occurred_at >= Risk.level_since)
+        ).all()
+    frame = pd.DataFrame(
+        rows, columns=["risk_id", "occurred_at", "channel", "category", "summary", "party_keys", "score"]
+    )
+    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
+    frame["party_count"] = [len(k.split(";")) if isinstance(k, str) and k else 0 for k in frame["party_keys"]]
+    return frame[SIGNAL_COLUMNS]
+
+
+def grade_pending(session: Session, rules: Rules) -> GradeSummary:
+    """Grade every risk marked for grading; a colour only goes up here (the evidence rule lowers)."""
+    pending = session.execute(
+        select(Risk.id, Risk.level, Risk.rules_version).where(Risk.graded_at.is_(None))
+    ).all()
+    summary = GradeSummary(graded=len(pending), raised={}, new_red=[])
+    if not pending:
+        return summary
+    graded = grade(_signals_since_floor(session, [r.id for r in pending]), rules)
+    now, actor = utcnow(), audit.current_actor()
+    updates, history, changes = [], [], []
+    for rid, level, version in pending:
+        computed = graded.loc[rid] if rid in graded.index else None
+        reasons = list(computed["reasons"]) if computed is not None else []
+        new_level = Colour(computed["level"]) if computed is not None and computed["level"] else Colour.blue
+        before = None if version is None else Colour(level)
+        if before is not None and before.rank > new_level.rank:
+            new_level, reasons = before, ["held.above_rules", *reasons]
+        updates.append(
+            {
+                "id": rid,
+                "level": new_level.value,
+                "reasons": reasons,
+                "rules_version": rules.version,
+                "graded_at": now,
+            }
+        )
+        if before != new_level:
+            history.append(
+                {
+                    "risk_id": rid,
+                    "at": now,
+                    "from_level": before and before.value,
+                    "to_level": new_level.value,
+                    "cause": "rule",
+                    "reasons": reasons,
+                    "rules_version": rules.version,
+                    "actor": actor,
+                }
+            )
+            changes.append(
+                audit.Change(
+                    "level",
+                    "risk",
+                    str(rid),
+                    {"level": before and before.value},
+                    {"level": new_level.value, "reasons": reasons, "rules_version": rules.version},
+                    "rule: " + ", ".join(reasons),
+                )
+            )
+            summary.raised[new_level.value] = summary.raised.get(new_level.value, 0) + 1
+            if new_level is Colour.red:
+                summary.new_red.append(rid)
+    session.execute(update(Risk), updates)
+    if history:
+        session.execute(insert(RiskLevelChange), history)
+    audit.append(session, changes)
+    return summary
+
+
+def raise_level(session: Session, risk_id: int, to: Colour, by: str, reason: str) -> RiskLevelChange:
+    """A named person raises a risk's colour; lowering is the evidence rule's alone."""
+    risk = session.get(Risk, risk_id)
+    if risk is None:
+        raise LookupError(f"there is no risk {risk_id}")
+    current = Colour(risk.level)
+    if to.rank <= current.rank:
+        raise ValueError(
+            f"risk {risk_id} is {current.value}: a person can only raise a level; it goes down only "
+            "after two calm follow-ups in a row (the evidence rule)"
+        )
+    now = utcnow()
+    actor = audit.current_actor(by)
+    change = RiskLevelChange(
+        risk_id=risk_id,
+        at=now,
+        from_level=current.value,
+        to_level=to.value,
+        cause="person",
+        reasons=["person.raise"],
+        actor=actor,
+        note=reason,
+    )
+    risk.level = to.value
+    session.add_all([risk, change])
+    audit.append(
+        session,
+        [audit.Change("level", "risk", str(risk_id), {"level": current.value}, {"level": to.value}, reason)],
+        actor=actor,
+    )
+    return change
