@@ -55,6 +55,30 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]
     return path
 
 
+BASE_ROW = {
+    "community_code": "61030301001",
+    "address": "幸福路1号",
+    "officer_code": "O000001",
+}
+
+
+def write_rows(path: Path, *rows: dict[str, object]) -> Path:
+    """A channel file named like the brief's (calls.csv, tips.csv, ...) from the fields that matter;
+    the community, address and officer default to the test jurisdiction's, the rest to blank."""
+    header = FILE_COLUMNS[path.name]
+    return write_csv(path, header, [[{**BASE_ROW, **row}.get(c, "") for c in header] for row in rows])
+
+
+TIP = {
+    "tip_id": "T1",
+    "received_at": "2026-03-01 10:00",
+    "category": "fraud",
+    "summary": "举报电诈窝点",
+    "contact": "wxid_secret_li",
+    "wants_reward": "true",
+}
+
+
 def write_jurisdiction(
     folder: Path,
     *,

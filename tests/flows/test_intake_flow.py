@@ -9,11 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from bridgehead.db import session_scope
 from flows.intake import intake
-from models.contracts import FILE_COLUMNS
-from tasks.jurisdiction import load_jurisdiction
-from tests.factories import write_csv, write_jurisdiction
+from tests.factories import TIP, write_csv, write_rows
 from tests.tasks.test_intake import CALL_HEADER, call_row
 
 pytestmark = pytest.mark.prefect
@@ -36,28 +33,11 @@ def _task_runs(flow_run_id: object, expected: int = 5, wait_s: float = 20) -> li
 
 
 def test_task_runs_do_not_grow_with_the_file_and_nothing_personal_is_logged(
-    prefect_server: None, engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    prefect_server: None, engine: Engine, jurisdiction: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with session_scope() as s:
-        load_jurisdiction(s, write_jurisdiction(tmp_path / "j"), actor="person:test")
     small = write_csv(tmp_path / "small.csv", CALL_HEADER, [call_row(i) for i in range(20)])
     large = write_csv(tmp_path / "large.csv", CALL_HEADER, [call_row(i) for i in range(20, 3_020)])
-    tips = write_csv(
-        tmp_path / "tips.csv",
-        FILE_COLUMNS["tips.csv"],
-        [
-            [
-                "T1",
-                "2026-03-01 10:00",
-                "61030301001",
-                "幸福路1号",
-                "fraud",
-                "举报电诈",
-                "wxid_secret_li",
-                "true",
-            ]
-        ],
-    )
+    tips = write_rows(tmp_path / "tips.csv", TIP)
     caplog.set_level(logging.DEBUG)
     runs = []
     for channel, path in (("call", small), ("call", large), ("tip", tips)):

@@ -11,7 +11,7 @@ from bridgehead.db import session_scope
 from models import AuditLog, QuarantinedRow, Signal, SourceFile, Tip
 from models.contracts import FILE_COLUMNS
 from tasks.intake import load_file, validate_file
-from tests.factories import write_csv
+from tests.factories import TIP, write_csv, write_rows
 
 COMMUNITIES = ["61030301001", "61030301002", "61032301001", "61032301002"]
 CALL_HEADER = FILE_COLUMNS["calls.csv"]
@@ -127,57 +127,28 @@ def test_a_file_with_nothing_new_writes_no_audit(engine: Engine, jurisdiction: P
 def test_analysis_scores_and_visit_references_are_checked(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
-    analysis = write_csv(
+    analysis = write_rows(
         tmp_path / "analysis.csv",
-        FILE_COLUMNS["analysis.csv"],
-        [
-            ["A1", "2026-03-01 10:00", "model", "61030301001", "幸福路1号", "fraud", "资金异常", "0.7", ""],
-            ["A2", "2026-03-01 10:00", "model", "61030301001", "幸福路1号", "fraud", "资金异常", "1.5", ""],
-        ],
+        *(
+            {
+                "signal_id": sid,
+                "produced_at": "2026-03-01 10:00",
+                "source": "model",
+                "category": "fraud",
+                "summary": "资金异常",
+                "score": score,
+            }
+            for sid, score in (("A1", "0.7"), ("A2", "1.5"))
+        ),
     )
     result = _ingest("analysis", analysis)
     assert (result.loaded, result.quarantined) == (1, 1)
-    visits = write_csv(
+    visit = {"visited_at": "2026-03-02 09:00", "category": "家庭邻里", "summary": "走访", "concern": "low"}
+    visits = write_rows(
         tmp_path / "visits.csv",
-        FILE_COLUMNS["visits.csv"],
-        [
-            [
-                "V1",
-                "2026-03-02 09:00",
-                "O000001",
-                "61030301001",
-                "幸福路1号",
-                "家庭邻里",
-                "走访",
-                "",
-                "low",
-                "",
-            ],
-            [
-                "V2",
-                "2026-03-02 09:00",
-                "O999999",
-                "61030301001",
-                "幸福路1号",
-                "家庭邻里",
-                "走访",
-                "",
-                "low",
-                "",
-            ],
-            [
-                "V3",
-                "2026-03-02 09:00",
-                "O000001",
-                "61030301001",
-                "幸福路1号",
-                "家庭邻里",
-                "走访",
-                "",
-                "low",
-                "424242",
-            ],
-        ],
+        {**visit, "visit_id": "V1"},
+        {**visit, "visit_id": "V2", "officer_code": "O999999"},
+        {**visit, "visit_id": "V3", "risk_id": "424242"},
     )
     result = _ingest("visit", visits)
     assert (result.loaded, result.quarantined) == (1, 2)
@@ -192,22 +163,7 @@ def test_phones_and_contacts_are_sealed_and_tips_get_codes(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
     _ingest("call", write_csv(tmp_path / "calls.csv", CALL_HEADER, [call_row(1)]))
-    tips = write_csv(
-        tmp_path / "tips.csv",
-        FILE_COLUMNS["tips.csv"],
-        [
-            [
-                "T1",
-                "2026-03-01 10:00",
-                "61030301001",
-                "幸福路1号",
-                "fraud",
-                "举报电诈窝点",
-                "wxid_secret_li",
-                "true",
-            ]
-        ],
-    )
+    tips = write_rows(tmp_path / "tips.csv", TIP)
     _ingest("tip", tips)
     with engine.connect() as conn:
         dump = "\n".join(
