@@ -11,7 +11,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bridgehead.settings import get_settings
 from models.common import Category, Colour
@@ -84,11 +84,42 @@ class SupervisionRules(_Strict):
     notices_window_days: int
 
 
+class ArrivalTargets(_Strict):
+    """On scene within: the "3-5" of 1-3-5, by the kind of place the incident is in."""
+
+    smart_security: int = Field(gt=0)
+    community: int = Field(gt=0)
+    village: int = Field(gt=0)
+
+
 class QuickResponseRules(_Strict):
     urgent_priority: int
     urgent_categories: list[Category]
-    dispatch_within_s: int
-    arrive_within_s: dict[str, int]
+    dispatch_within_s: int = Field(gt=0)
+    arrive_within_s: ArrivalTargets
+    units: dict[str, int] = Field(description="units sent per incident, by category; 'default' for the rest")
+    every_free_unit_for: list[Category] = Field(description="categories that take every free unit (a search)")
+    red_risk_fresh_within_min: int = Field(
+        gt=0, description="a risk turning red opens an incident only if its latest signal is this recent"
+    )
+    dispute_remains_after: list[str] = Field(
+        description="outcomes after which a dispute-category incident becomes a signal on a risk"
+    )
+
+    @field_validator("units")
+    @classmethod
+    def _has_default(cls, units: dict[str, int]) -> dict[str, int]:
+        if "default" not in units:
+            raise ValueError("units needs a 'default' entry for categories not named")
+        if any(n < 1 for n in units.values()):
+            raise ValueError("units per incident must be at least 1")
+        return units
+
+    def units_for(self, category: str) -> int | None:
+        """How many units an incident gets; None means every free unit of the station."""
+        if category in self.every_free_unit_for:
+            return None
+        return self.units.get(category, self.units["default"])
 
 
 class Linking(_Strict):

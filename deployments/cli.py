@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from deployments.console import say
+from deployments.incidents_cli import incidents_app
 from deployments.register_cli import quarantine_app, risks_app
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app.add_typer(jurisdiction_app, name="jurisdiction")
 app.add_typer(audit_app, name="audit")
 app.add_typer(risks_app, name="risks")
 app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(incidents_app, name="incidents")
 
 EXIT_QUARANTINED = 3
 
@@ -210,6 +212,44 @@ def audit_verify() -> None:
     say(f"[red]Audit chain broken at row {verdict.first_bad_seq}:[/] {verdict.problem}")
     say(f"{verdict.rows_checked:,} rows before it check out.")
     raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    only: Annotated[
+        list[str] | None,
+        typer.Option(help="Serve only these deployments (default: all), e.g. quick-response."),
+    ] = None,
+    port: Annotated[
+        int, typer.Option(help="Port of the local Prefect server started when none is set.")
+    ] = 4200,
+) -> None:
+    """Serve every deployment with its schedule and trigger; start a local Prefect server if none is set."""
+    from bridgehead.settings import get_settings
+    from deployments.local_server import LocalServer
+
+    # A quick response waits for the runner's poll: 1 s instead of Prefect's 10 s (bench/quick_response.py).
+    os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "1")
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        server = LocalServer(get_settings().var_dir / "prefect", port=port).start()
+        os.environ["PREFECT_API_URL"] = server.api_url
+        say(f"Started a local Prefect server: UI at {server.api_url.removesuffix('/api')} (log {server.log})")
+    else:
+        say(f"Serving against {os.environ['PREFECT_API_URL']}")
+    try:
+        from deployments.serve import serve as serve_all
+
+        serve_all(only)
+    except ValueError as exc:
+        say(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server is not None:
+            server.stop()
+            say("Stopped the local Prefect server")
 
 
 @app.command()

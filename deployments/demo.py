@@ -45,7 +45,9 @@ def run_demo(folder: Path, seed: int = 7, scale: float = 1.0) -> None:
             cli.run_intake(channel, [data / INPUT_CONTRACTS[channel].default_file])
         console.rule("6. The neighbour feud (邻里积怨) in 宝桥新村, as the register sees it")
         show_story_risk(data)
-        console.rule("7. The audit trail")
+        console.rule("7. Quick response (快反处置): the units' year, then the lost child on 盛世广场")
+        replay_lost_child(data)
+        console.rule("8. The audit trail")
         cli.audit_verify()
         url = f"sqlite:///{db_file.as_posix()}"
         say(f"Explore: .venv/bin/bridgehead --database-url {url} risks list --level red")
@@ -75,6 +77,38 @@ def summarise(session: Session) -> None:
     )
     say(f"Quarantined rows: {quarantined:,}")
     say(coverage_verdict(coverage(session)))
+
+
+def replay_lost_child(data: Path) -> None:
+    """Take in the year's unit status feed, then replay the planted night minute by minute.
+
+    The call was taken in with the others and opened an incident; here the quick-response flow
+    runs as of 40 s after the call (every free unit of 陈仓派出所, for a search), the units report
+    in, the child is found, and the watch judges the 1-3-5 targets half an hour on.
+    """
+    from datetime import datetime, timedelta
+
+    from deployments import incidents_cli as incidents
+
+    story = json.loads((data / "manifest.json").read_text(encoding="utf-8"))["stories"]["lost_child"]
+    call = datetime.fromisoformat(story["received_at"])
+    at = lambda seconds: (call + timedelta(seconds=seconds)).isoformat()  # noqa: E731
+    incidents.incidents_update([data / "unit_status.csv"])
+    say(
+        f"{story['received_at']}: 110 call {story['call_id']}, a three-year-old missing on {story['address']}"
+    )
+    incidents.incidents_respond(story["incident_code"], as_of=at(story["replay_dispatch_after_s"]))
+    incidents.incidents_update([data / story["search_feed"]])
+    incidents.incidents_close(
+        story["incident_code"],
+        outcome="person_found",
+        by=story["patrol_officer"],
+        note="孩子在广场东侧找到，已交还家长",
+        dispute=None,
+        at=at(story["found_after_s"]),
+    )
+    incidents.incidents_watch(as_of=at(30 * 60))
+    incidents.incidents_show(story["incident_code"])
 
 
 def show_story_risk(data: Path) -> None:

@@ -1,8 +1,9 @@
 """Intake (线索汇聚): files of any channel in, linked and graded risks out.
 
-Five set-based stages, the same five task runs for a file of ten rows or of a million:
-validate, load, link, grade, report. Link and grade work from database state, so a run that
-died half-way is completed by the next one and a rerun adds nothing.
+Six set-based stages, the same six task runs for a file of ten rows or of a million:
+validate, load, link, grade, open incidents, report. Link, grade and opening incidents work from
+database state, so a run that died half-way is completed by the next one and a rerun adds nothing.
+Each live incident is announced as an event, which starts its quick response.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from prefect.artifacts import create_markdown_artifact
 from bridgehead.db import session_scope
 from bridgehead.orchestration import db_task
 from bridgehead.rules import get_rules
+from flows.quick_response import announce
 from tasks.grading_stage import GradeSummary, grade_pending
+from tasks.incidents import OpenedIncidents, open_incidents
 from tasks.intake import LoadResult, ValidatedFile, load_file, validate_file
 from tasks.linking_stage import LinkSummary, link_pending
 from tasks.report import IntakeReport, intake_markdown, intake_report
@@ -48,6 +51,11 @@ def _grade() -> GradeSummary:
         return grade_pending(session, get_rules())
 
 
+def _open_incidents() -> OpenedIncidents:
+    with session_scope() as session:
+        return open_incidents(session, get_rules())
+
+
 def _report(loads: list[LoadResult], link: LinkSummary, grading: GradeSummary) -> IntakeReport:
     with session_scope() as session:
         return intake_report(session, loads, link, grading)
@@ -57,6 +65,7 @@ validate = db_task(_validate, name="validate")
 load = db_task(_load, name="load")
 link = db_task(_link, name="link")
 grade = db_task(_grade, name="grade")
+respond = db_task(_open_incidents, name="open-incidents")
 report = db_task(_report, name="report")
 
 
@@ -68,6 +77,8 @@ def intake(channel: Literal["call", "visit", "analysis", "tip", "case"], files: 
     loads = load(validated)
     linked = link()
     graded = grade()
+    incidents = respond()
+    announce(incidents.live)
     result = report(loads, linked, graded)
     create_markdown_artifact(
         key=f"intake-{channel}",
@@ -85,4 +96,11 @@ def intake(channel: Literal["call", "visit", "analysis", "tip", "case"], files: 
         linked.reopened,
         graded.graded,
     )
+    if incidents.live or incidents.history:
+        logger.info(
+            "incidents: %d opened for a quick response (%s), %d urgent calls kept as closed history",
+            len(incidents.live),
+            ", ".join(i["incident_code"] for i in incidents.live[:10]) or "none",
+            incidents.history,
+        )
     return result

@@ -96,4 +96,5 @@ FILE_COLUMNS: dict[str, tuple[str, ...]] = {
         "wants_reward",
     ),
     "cases.csv": ("case_id", "filed_at", "community_code", "address", "offence", "party_keys", "solved_at"),
+    "unit_status.csv": ("unit_code", "incident_id", "status", "at"),
 }

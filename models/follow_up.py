@@ -27,17 +27,18 @@ class FollowUp(SQLModel, table=True):
 
 
 class SupervisionNotice(SQLModel, table=True):
-    """督促: a reminder about a late follow-up, to the officer and then to the station chief."""
+    """督促: a reminder about a late follow-up (to the officer, then the chief) or a missed target."""
 
     __tablename__ = "supervision_notice"
-    __table_args__ = (UniqueConstraint("follow_up_id", "level"),)
+    __table_args__ = (UniqueConstraint("follow_up_id", "level"), UniqueConstraint("breach_id", "level"))
 
     id: int | None = Field(default=None, primary_key=True)
-    follow_up_id: int = Field(foreign_key="follow_up.id", index=True)
+    follow_up_id: int | None = Field(default=None, foreign_key="follow_up.id", index=True)
+    breach_id: int | None = Field(default=None, foreign_key="response_breach.id", index=True)
     station_code: str = Field(foreign_key="station.station_code", index=True)
     recipient_officer_code: str | None = Field(default=None, foreign_key="officer.officer_code")
     level: str = Field(description="officer | chief")
-    days_late: int
+    days_late: int | None = Field(default=None, description="for a late follow-up")
     issued_on: date = Field(index=True)
 
 

@@ -38,6 +38,7 @@ class Incident(SQLModel, table=True):
     closed_at: datetime | None = None
     outcome: str | None = None
     outcome_note: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, description="when Bridgehead opened it")
 
 
 class Dispatch(SQLModel, table=True):

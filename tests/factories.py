@@ -110,6 +110,7 @@ def ingest(path: Path, channel: str = "call") -> dict[str, Any]:
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
     from tasks.grading_stage import grade_pending
+    from tasks.incidents import open_incidents
     from tasks.intake import load_file, validate_file
     from tasks.linking_stage import link_pending
 
@@ -121,4 +122,6 @@ def ingest(path: Path, channel: str = "call") -> dict[str, Any]:
         linked = link_pending(s, get_rules())
     with session_scope() as s:
         graded = grade_pending(s, get_rules())
-    return {"validated": validated, "loaded": loaded, "linked": linked, "graded": graded}
+    with session_scope() as s:
+        incidents = open_incidents(s, get_rules())
+    return {"validated": validated, "loaded": loaded, "linked": linked, "graded": graded, "incidents": incidents}

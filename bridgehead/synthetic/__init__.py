@@ -2,9 +2,9 @@
 
 ``generate(out)`` writes the jurisdiction (stations, communities, officers, patrol units), a
 year of the four channels plus the previous year (110 calls, visits, data analysis, tips), the
-criminal case register and a ``manifest.json`` into ``out``. The files use the formats of
-the product brief, so they load through the same path as real data. The seed report's figures
-and three stories are planted so reviews and scenarios have something known to find.
+criminal case register, the patrol units' status feeds and a ``manifest.json`` into ``out``.
+The files use the formats of the product brief, so they load through the same path as real data.
+The seed report's figures and three stories are planted so reviews and scenarios have something known to find.
 
 Same ``(seed, scale, end)`` gives byte-identical files.
 """
@@ -26,6 +26,7 @@ from .channels import build_analysis, build_calls, build_tips, build_visits
 from .context import Context, stream
 from .jurisdiction import Jurisdiction, build_jurisdiction
 from .params import GENERATOR_VERSION, THREADS, scaled
+from .responses import LOST_CHILD_DISPATCH_S, LOST_CHILD_FOUND_S, build_lost_child_search, build_unit_status
 from .stories import StoryRows, build_stories
 from .threads import build_threads
 from .timeline import Windows
@@ -74,8 +75,14 @@ def generate(out: Path, seed: int = 7, scale: float = 1.0, end: date | None = No
         "analysis.csv": analysis,
         "tips.csv": tips,
         "cases.csv": cases,
+        "unit_status.csv": build_unit_status(stream(seed, "units"), j, calls),
     }
     rows = {name: write_csv(frame, out / name) for name, frame in frames.items()}
+    story_facts = _stories(ctx, stories, calls, call_tags, visits, visit_tags)
+    search = build_lost_child_search(story_facts["lost_child"])
+    rows["unit_status_lost_child.csv"] = write_csv(
+        search, out / "unit_status_lost_child.csv", "unit_status.csv"
+    )
 
     yearly = {
         "calls": _per_year(windows, calls["received_at"]),
@@ -120,7 +127,7 @@ def generate(out: Path, seed: int = 7, scale: float = 1.0, end: date | None = No
                 "tips.csv": (tips, tip_threads),
             },
         ),
-        "stories": _stories(ctx, stories, calls, call_tags, visits, visit_tags),
+        "stories": story_facts,
     }
     write_manifest(manifest, out / "manifest.json")
     return manifest
@@ -246,6 +253,10 @@ def _stories(
             "patrol_units": units["unit_code"].tolist(),
             "patrol_members": int(units["members"].sum()),
             "patrol_officer": patrol["officer_code"].iloc[0],
+            "incident_code": f"INC-{lost['call_id']}",
+            "replay_dispatch_after_s": LOST_CHILD_DISPATCH_S,
+            "found_after_s": LOST_CHILD_FOUND_S,
+            "search_feed": "unit_status_lost_child.csv",
         },
         "melon_field": place("melon_field")
         | {

@@ -25,6 +25,7 @@ STREAMS = {
     "analysis": 6,
     "tips": 7,
     "cases": 8,
+    "units": 9,
 }
 
 

@@ -32,9 +32,9 @@ def _text(series: pd.Series, name: str) -> list[str]:
     return values.astype(str).tolist() if values.dtype != object else values.tolist()
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> int:
-    """Write ``frame`` with the columns the brief lists for ``path.name``; returns the row count."""
-    columns = COLUMNS[path.name]
+def write_csv(frame: pd.DataFrame, path: Path, layout: str | None = None) -> int:
+    """Write ``frame`` with the columns the brief lists for ``layout`` (default ``path.name``)."""
+    columns = COLUMNS[layout or path.name]
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise KeyError(f"{path.name}: missing columns {missing}")

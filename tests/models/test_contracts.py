@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from models import AnalysisIn, CallIn, CaseIn, CommunityIn, OfficerIn, TipIn, VisitIn
 from models.common import Category, Colour, Offence
 from models.contracts import FILE_COLUMNS, INPUT_CONTRACTS
+from models.incident import UnitStatusIn
 from models.jurisdiction import PatrolUnitIn, StationIn
 
 CALL = {
@@ -173,6 +174,7 @@ def test_every_file_layout_is_exactly_its_contract() -> None:
         "communities.csv": CommunityIn,
         "officers.csv": OfficerIn,
         "units.csv": PatrolUnitIn,
+        "unit_status.csv": UnitStatusIn,
     }
     assert set(contracts) == set(FILE_COLUMNS)
     for name, columns in FILE_COLUMNS.items():

@@ -94,7 +94,7 @@ def test_same_seed_gives_byte_identical_files(small: tuple[Path, dict], tmp_path
     again = generate(tmp_path / "again", seed=7, scale=SMALL, end=END)
     first = sorted(p.name for p in out.iterdir())
     second = sorted(p.name for p in (tmp_path / "again").iterdir())
-    assert first == second == sorted([*COLUMNS, "manifest.json"])
+    assert first == second == sorted([*COLUMNS, "manifest.json", "unit_status_lost_child.csv"])
     for name in first:
         assert (out / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
     assert again == manifest

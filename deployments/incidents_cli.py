@@ -1,0 +1,314 @@
+"""`bridgehead incidents`: the quick-response board (快反) — list, show, respond, watch, update, close.
+
+`list` and `show` only read (no Prefect). `respond`, `watch` and `update` run their flows, so the
+runs appear in the Prefect UI; `close` is a person's act and is audited under their name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import select
+
+from deployments.console import LOCAL_TZ, emit, say
+from deployments.register_cli import Format, FormatOption, LimitOption
+
+incidents_app = typer.Typer(help="Quick response (快反处置): urgent calls, units, 1-3-5 targets.")
+
+OUTCOMES = "resolved_on_scene, mediated, person_found, referred, case_filed, false_alarm"
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="Replay at this time (ISO 8601; no offset means Asia/Shanghai). Default: now."
+    ),
+]
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An ISO time as the files take it: without an offset it is Asia/Shanghai time."""
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError as exc:
+        say(f"[red]{value!r} is not an ISO 8601 time, e.g. 2026-08-07T20:15:40[/]")
+        raise typer.Exit(2) from exc
+    return at if at.tzinfo else at.replace(tzinfo=LOCAL_TZ)
+
+
+def clock(at: datetime | None) -> str:
+    return "" if at is None else at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def after(start: datetime, at: datetime | None) -> str:
+    """Seconds after the incident opened, as the 1-3-5 rule counts them."""
+    return "" if at is None else f"+{int((at - start).total_seconds())} s"
+
+
+def _mark(verdict: str) -> str:
+    return {"met": "met", "missed": "MISSED", "pending": "pending"}[verdict]
+
+
+@incidents_app.command("list")
+def incidents_list(
+    status: Annotated[str, typer.Option(help="open, dispatched, closed, or all.")] = "all",
+    station: Annotated[str | None, typer.Option(help="Station code.")] = None,
+    fmt: FormatOption = Format.table,
+    limit: LimitOption = 50,
+) -> None:
+    """Incidents, newest first, with their response times and targets met or missed."""
+    from bridgehead.db import session_scope
+    from models.common import utcnow
+    from models.incident import Incident
+    from tasks.incidents import response_times
+    from tasks.response_watch import verdicts
+
+    stmt = select(Incident).order_by(Incident.opened_at.desc(), Incident.id.desc())
+    if status != "all":
+        stmt = stmt.where(Incident.status == status)
+    if station:
+        stmt = stmt.where(Incident.station_code == station)
+    if limit:
+        stmt = stmt.limit(limit)
+    now = utcnow()
+    with session_scope() as session:
+        incidents = list(session.execute(stmt).scalars())
+        times = response_times(session, [i.id for i in incidents if i.id is not None])
+    rows: list[dict[str, Any]] = []
+    for i in incidents:
+        t = times.get(i.id or 0)
+        judged = verdicts(i, t, now)
+        dispatched, on_scene = (t.first_dispatch_at, t.first_on_scene_at) if t else (None, None)
+        rows.append(
+            {
+                "incident": i.incident_code,
+                "opened": clock(i.opened_at),
+                "station": i.station_code,
+                "community": i.community_code,
+                "category": i.category,
+                "status": i.status,
+                "units": t.units if t else 0,
+                "dispatch": f"{after(i.opened_at, dispatched)} {_mark(judged['dispatch'])}".strip(),
+                "arrival": f"{after(i.opened_at, on_scene)} {_mark(judged['arrival'])}".strip(),
+                "outcome": i.outcome,
+            }
+        )
+    emit(rows, fmt, f"Incidents ({len(rows)})")
+
+
+@incidents_app.command("show")
+def incidents_show(code: str, fmt: FormatOption = Format.table) -> None:
+    """One incident: targets, every unit with the time of each state, breaches and notices."""
+    from bridgehead.db import session_scope
+    from models.common import utcnow
+    from models.follow_up import SupervisionNotice
+    from models.incident import Dispatch, ResponseBreach, UnitStatusEvent
+    from tasks.incidents import get_incident, response_times
+    from tasks.response_watch import verdicts
+
+    with session_scope() as session:
+        try:
+            i = get_incident(session, code)
+        except LookupError:
+            say(f"[red]There is no incident {code}.[/]")
+            raise typer.Exit(1) from None
+        t = response_times(session, [i.id]).get(i.id or 0)  # type: ignore[list-item]
+        judged = verdicts(i, t, utcnow())
+        dispatches = session.execute(
+            select(Dispatch)
+            .where(Dispatch.incident_id == i.id)
+            .order_by(Dispatch.dispatched_at, Dispatch.unit_code)
+        ).scalars()
+        events = session.execute(
+            select(UnitStatusEvent)
+            .where(UnitStatusEvent.incident_id == i.id)
+            .order_by(UnitStatusEvent.at, UnitStatusEvent.id)
+        ).scalars()
+        breaches = list(
+            session.execute(select(ResponseBreach).where(ResponseBreach.incident_id == i.id)).scalars()
+        )
+        notices = session.execute(
+            select(SupervisionNotice).where(SupervisionNotice.breach_id.in_([b.id for b in breaches]))
+        ).scalars()
+        head = i.model_dump()
+        targets = [
+            {
+                "target": "dispatch",
+                "due": clock(i.dispatch_target_at),
+                "done": clock(t and t.first_dispatch_at),
+                "after_open": after(i.opened_at, t and t.first_dispatch_at),
+                "verdict": judged["dispatch"].value,
+            },
+            {
+                "target": "arrival",
+                "due": clock(i.arrival_target_at),
+                "done": clock(t and t.first_on_scene_at),
+                "after_open": after(i.opened_at, t and t.first_on_scene_at),
+                "verdict": judged["arrival"].value,
+            },
+        ]
+        units = [
+            {
+                "unit": d.unit_code,
+                "from_other_station": "yes" if d.escalation else "",
+                "km": d.distance_km,
+                "dispatched": after(i.opened_at, d.dispatched_at),
+                "en_route": after(i.opened_at, d.en_route_at),
+                "on_scene": after(i.opened_at, d.on_scene_at),
+                "cleared": after(i.opened_at, d.cleared_at),
+            }
+            for d in dispatches
+        ]
+        changes = [
+            {
+                "at": clock(e.at),
+                "after_open": after(i.opened_at, e.at),
+                "unit": e.unit_code,
+                "status": e.status,
+            }
+            for e in events
+        ]
+        missed = [
+            {
+                "target": b.target,
+                "due": clock(b.due_at),
+                "detected": clock(b.detected_at),
+                "unit_from_other_station": b.escalated_unit_code,
+            }
+            for b in breaches
+        ]
+        told = [
+            {
+                "to": n.recipient_officer_code,
+                "level": n.level,
+                "station": n.station_code,
+                "issued_on": str(n.issued_on),
+            }
+            for n in notices
+        ]
+    if fmt is Format.json:
+        emit(
+            [
+                {
+                    "incident": head,
+                    "targets": targets,
+                    "units": units,
+                    "state_changes": changes,
+                    "breaches": missed,
+                    "notices": told,
+                }
+            ],
+            fmt,
+            "",
+        )
+        return
+    say(
+        f"[bold]{code}[/]: {head['category']} in {head['community_code']} (station {head['station_code']}), "
+        f"opened {clock(i.opened_at)}, {head['status']}"
+        + (f", outcome {head['outcome']}" if head["outcome"] else "")
+    )
+    emit(targets, fmt, "Targets (1-3-5)")
+    emit(units, fmt, "Units (seconds after the call)")
+    emit(changes, fmt, "State changes")
+    if missed:
+        emit(missed, fmt, "Missed targets")
+        emit(told, fmt, "Supervision notices")
+
+
+@incidents_app.command("respond")
+def incidents_respond(code: str, as_of: AsOfOption = None) -> None:
+    """Run the quick-response flow for an incident by hand (a replay with --as-of)."""
+    from flows.quick_response import quick_response
+
+    result = quick_response(code, parse_time(as_of))
+    if result.closed:
+        say(f"{code} is closed: nothing dispatched")
+    elif result.already_dispatched:
+        say(f"{code} already has units: nothing changed")
+    elif not result.units:
+        say(f"[red]{code}: no free unit anywhere[/]")
+    else:
+        say(
+            f"{code}: dispatched "
+            + ", ".join(f"{u['unit_code']} ({u['distance_km']:.1f} km)" for u in result.units)
+        )
+
+
+@incidents_app.command("watch")
+def incidents_watch(as_of: AsOfOption = None) -> None:
+    """Judge the open incidents' targets now (or --as-of); escalate each newly missed one."""
+    from flows.quick_response import response_watch
+
+    summary = response_watch(parse_time(as_of))
+    say(
+        f"{summary.watched} overdue incident(s) checked: {len(summary.breaches)} target(s) newly missed, "
+        f"{summary.escalated} unit(s) pulled from other stations, {summary.notices} notice(s) to chiefs"
+    )
+    for b in summary.breaches:
+        say(
+            f"  {b['incident_code']}: {b['target']} target missed; "
+            f"other station's unit: {b['escalated_unit'] or 'none free'}"
+        )
+
+
+@incidents_app.command("update")
+def incidents_update(
+    files: Annotated[list[Path], typer.Argument(help="Unit status feeds (CSV or JSON Lines).", exists=True)],
+) -> None:
+    """Take in unit status feeds: unit_code, incident_id, status, at. Exit 3 if any line was quarantined."""
+    from deployments.cli import EXIT_QUARANTINED
+    from flows.quick_response import unit_status
+
+    results = unit_status([str(f) for f in files])
+    for r in results:
+        say(
+            f"{r.file}: {r.rows:,} lines, {r.applied:,} applied, {r.duplicates:,} already known, "
+            f"{r.quarantined:,} quarantined; {r.dispatches:,} dispatch records and {r.units:,} units changed"
+        )
+    if any(r.quarantined for r in results):
+        say("  quarantined lines: bridgehead quarantine list")
+        raise typer.Exit(EXIT_QUARANTINED)
+
+
+@incidents_app.command("close")
+def incidents_close(
+    code: str,
+    outcome: Annotated[str, typer.Option(help=OUTCOMES)],
+    by: Annotated[str, typer.Option(help="Who closes it (recorded in the audit trail).")],
+    note: Annotated[str | None, typer.Option(help="What was done.")] = None,
+    dispute: Annotated[
+        str | None,
+        typer.Option(help="The dispute category that remains, e.g. family_neighbor (goes on a risk)."),
+    ] = None,
+    at: Annotated[str | None, typer.Option(help="When it was closed (ISO 8601). Default: now.")] = None,
+) -> None:
+    """Close an incident with its outcome; a remaining dispute becomes a signal on a risk."""
+    from bridgehead.db import session_scope
+    from bridgehead.rules import get_rules
+    from models.incident import IncidentOutcome
+    from tasks.disposal import close_incident
+
+    if outcome not in OUTCOMES.split(", "):
+        say(f"[red]--outcome must be one of {OUTCOMES}[/]")
+        raise typer.Exit(2)
+    try:
+        with session_scope() as session:
+            done = close_incident(
+                session,
+                get_rules(),
+                code,
+                IncidentOutcome(outcome),
+                by=by,
+                at=parse_time(at),
+                note=note,
+                dispute=dispute,
+            )
+    except (LookupError, ValueError) as exc:
+        say(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    say(f"{code} closed: {done.outcome}; units freed: {', '.join(done.units_freed) or 'none'}")
+    if done.signal_id:
+        say(f"  the remaining dispute is on risk {done.risk_id}: bridgehead risks show {done.risk_id}")

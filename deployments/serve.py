@@ -1,0 +1,56 @@
+"""Serving the flows (部署) from one process: the deployments of prefect.yaml, with their triggers.
+
+`bridgehead serve` runs these with `prefect.serve`; a process worker runs the same deployments from
+`prefect.yaml`. The quick response starts on the `bridgehead.incident.opened` event that intake
+emits; the response watch runs every minute.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.events import DeploymentEventTrigger
+
+from flows.quick_response import INCIDENT_OPENED
+
+
+def incident_trigger() -> DeploymentEventTrigger:
+    """Each incident event starts one quick-response run, for that incident."""
+    return DeploymentEventTrigger(
+        name="incident-opened",
+        expect={INCIDENT_OPENED},
+        match={"prefect.resource.id": "bridgehead.incident.*"},
+        parameters={"incident_code": "{{ event.payload.incident_code }}"},
+    )
+
+
+def deployments() -> dict[str, Any]:
+    """Every served deployment by name (the same names as in prefect.yaml)."""
+    from flows.jurisdiction import jurisdiction_refresh
+    from flows.quick_response import quick_response, response_watch, unit_status
+
+    return {
+        "quick-response": quick_response.to_deployment(
+            name="quick-response", triggers=[incident_trigger()], description="快反: started by each incident"
+        ),
+        "response-watch": response_watch.to_deployment(
+            name="response-watch", interval=60, description="1-3-5 targets judged every minute"
+        ),
+        "unit-status": unit_status.to_deployment(
+            name="unit-status", description="Unit status feeds, by hand"
+        ),
+        "jurisdiction-refresh": jurisdiction_refresh.to_deployment(
+            name="jurisdiction-refresh", parameters={"folder": "var/data"}
+        ),
+    }
+
+
+def serve(only: list[str] | None = None) -> None:
+    """Serve the named deployments (all by default) until interrupted."""
+    from prefect import serve as prefect_serve
+
+    available = deployments()
+    unknown = sorted(set(only or []) - set(available))
+    if unknown:
+        raise ValueError(f"no deployment named {', '.join(unknown)}; there are {', '.join(available)}")
+    prefect_serve(*(d for name, d in available.items() if not only or name in only))

@@ -1,0 +1,164 @@
+"""Disposal (处置): closing an incident with its outcome, and handing a remaining dispute on.
+
+A quick response ends the night, not the trouble: where a dispute remains (the officer names its
+category, or the outcome is one the rules say leaves it open, such as `mediated`), the disposal is
+taken in as a signal and goes through the same link and grade rules as any other, so the dispute
+lands on a risk that the follow-up sweep keeps visiting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from bridgehead import audit
+from bridgehead.privacy import scrub_text
+from bridgehead.rules import Rules
+from models.common import DISPUTE_CATEGORIES, utcnow
+from models.incident import Dispatch, Incident, IncidentOutcome, UnitStatusEvent
+from models.jurisdiction import PatrolUnit, UnitStatus
+from models.risk import Risk
+from models.signal import Signal, SignalParty
+from tasks.grading_stage import grade_pending
+from tasks.incidents import get_incident
+from tasks.linking_stage import link_pending
+
+
+@dataclass
+class Disposal:
+    incident_code: str
+    outcome: str
+    units_freed: list[str]
+    signal_id: int | None = None
+    risk_id: int | None = None
+
+
+def remaining_dispute(
+    rules: Rules, incident: Incident, outcome: IncidentOutcome, named: str | None
+) -> str | None:
+    """The dispute category left open: named by the officer, or implied by outcome and category."""
+    if named:
+        if named not in DISPUTE_CATEGORIES:
+            raise ValueError(f"{named!r} is not a dispute category ({', '.join(sorted(DISPUTE_CATEGORIES))})")
+        return named
+    if (
+        outcome.value in rules.quick_response.dispute_remains_after
+        and incident.category in DISPUTE_CATEGORIES
+    ):
+        return incident.category
+    return None
+
+
+def close_incident(
+    session: Session,
+    rules: Rules,
+    code: str,
+    outcome: IncidentOutcome,
+    *,
+    by: str,
+    at: datetime | None = None,
+    note: str | None = None,
+    dispute: str | None = None,
+) -> Disposal:
+    """Close an incident (a person's act), free its units, and pass a remaining dispute to intake."""
+    at, note = at or utcnow(), note and scrub_text(note)  # a note must not carry a phone number onwards
+    incident = get_incident(session, code)
+    if incident.status == "closed":
+        raise ValueError(f"{code} was closed at {incident.closed_at} with outcome {incident.outcome}")
+    if at < incident.opened_at:
+        raise ValueError(f"{code} opened at {incident.opened_at.isoformat()}: it cannot close before that")
+    category = remaining_dispute(rules, incident, outcome, dispute)
+    actor = audit.current_actor(by)
+    freed = _free_units(session, incident, at)
+    session.execute(
+        update(Dispatch)
+        .where(Dispatch.incident_id == incident.id, Dispatch.cleared_at.is_(None))
+        .values(cleared_at=at)
+    )
+    before = incident.status
+    incident.status, incident.closed_at, incident.outcome, incident.outcome_note = (
+        "closed",
+        at,
+        outcome.value,
+        note,
+    )
+    session.add(incident)
+    result = Disposal(code, outcome.value, freed)
+    changes = [
+        audit.Change(
+            "close",
+            "incident",
+            code,
+            {"status": before},
+            {"status": "closed", "outcome": outcome.value, "closed_at": at, "units_freed": freed},
+            note or f"closed: {outcome.value}",
+        )
+    ]
+    if category:
+        result.signal_id = _disposal_signal(session, incident, category, outcome, at, note)
+        session.flush()
+        link_pending(session, rules)
+        grade_pending(session, rules)
+        result.risk_id = session.get(Signal, result.signal_id).risk_id  # type: ignore[union-attr]
+        changes.append(
+            audit.Change(
+                "hand_over",
+                "incident",
+                code,
+                None,
+                {"signal": result.signal_id, "risk": result.risk_id, "category": category},
+                f"a {category} dispute remains after {outcome.value}: it goes on the risk register",
+            )
+        )
+    audit.append(session, changes, actor=actor)
+    return result
+
+
+def _free_units(session: Session, incident: Incident, at: datetime) -> list[str]:
+    units = list(
+        session.execute(
+            select(PatrolUnit).where(PatrolUnit.incident_id == incident.id).order_by(PatrolUnit.unit_code)
+        ).scalars()
+    )
+    for unit in units:
+        unit.status, unit.status_since, unit.incident_id = UnitStatus.free.value, at, None
+        session.add(unit)
+        session.add(
+            UnitStatusEvent(unit_code=unit.unit_code, incident_id=incident.id, status="cleared", at=at)
+        )  # type: ignore[arg-type]
+    return [u.unit_code for u in units]
+
+
+def _disposal_signal(
+    session: Session,
+    incident: Incident,
+    category: str,
+    outcome: IncidentOutcome,
+    at: datetime,
+    note: str | None,
+) -> int:
+    """The disposal as a closed call record (处警反馈) at the incident's place, with its parties."""
+    origin = session.get(Signal, incident.signal_id) if incident.signal_id else None
+    risk = session.get(Risk, incident.risk_id) if incident.risk_id else None
+    address = origin.address if origin else (risk.address_norm if risk and risk.address_norm else "")
+    signal = Signal(
+        channel="call",
+        source_id=f"{incident.incident_code}#disposal",
+        occurred_at=at,
+        community_code=incident.community_code,
+        address=address,
+        address_norm=origin.address_norm if origin else address,
+        category=category,
+        summary=f"处置 {outcome.value}" + (f": {note}" if note else ""),
+        party_keys=origin.party_keys if origin else (risk.party_pair if risk else None),
+        closed_at=at,
+        disposition=outcome.value,
+    )
+    session.add(signal)
+    session.flush()
+    if signal.party_keys:
+        session.add_all([SignalParty(signal_id=signal.id, party_key=k) for k in signal.party_keys.split(";")])  # type: ignore[arg-type]
+    return signal.id  # type: ignore[return-value]

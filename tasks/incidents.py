@@ -1,0 +1,247 @@
+"""Incidents (快反警情): what opens one, its 1-3-5 targets, and its response times.
+
+An urgent 110 call that is still open, or a risk that has just turned red on a fresh signal, opens
+an incident; an urgent call that arrives already closed is history and opens a closed incident, so
+reviews see its response times. Incident codes come from the records (``INC-<call_id>``,
+``INC-R<level change id>``), so opening is idempotent: a rerun finds the codes taken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, exists, func, or_, select
+from sqlmodel import Session
+
+from bridgehead import audit
+from bridgehead.db import chunks, dialect_insert
+from bridgehead.rules import QuickResponseRules, Rules
+from models.common import Colour, utcnow
+from models.incident import Dispatch, Incident, IncidentOutcome
+from models.jurisdiction import Community
+from models.risk import Risk, RiskLevelChange, RiskStatus
+from models.signal import Signal
+
+OUTCOMES = {o.value for o in IncidentOutcome}
+
+
+@dataclass
+class OpenedIncidents:
+    """Live incidents need a response now (they are announced); history ones are closed records."""
+
+    live: list[dict[str, Any]] = field(default_factory=list)
+    history: int = 0
+
+
+def arrival_target_s(targets: QuickResponseRules, kind: str, smart_security: bool) -> int:
+    """On scene within 3 minutes in a smart-security estate, 5 in an urban community, 15 in a village."""
+    arrive = targets.arrive_within_s
+    if kind == "village":
+        return arrive.village
+    return arrive.smart_security if smart_security else arrive.community
+
+
+def incident_code_for_call(call_id: str) -> str:
+    return f"INC-{call_id}"
+
+
+def _targets(frame: pd.DataFrame, rules: QuickResponseRules) -> pd.DataFrame:
+    frame["dispatch_target_at"] = frame["opened_at"] + pd.Timedelta(seconds=rules.dispatch_within_s)
+    seconds = [
+        arrival_target_s(rules, kind, bool(smart))
+        for kind, smart in zip(frame["kind"], frame["smart_security"], strict=True)
+    ]
+    frame["arrival_target_at"] = frame["opened_at"] + pd.to_timedelta(seconds, unit="s")
+    return frame
+
+
+def _urgent_calls(session: Session, rules: QuickResponseRules) -> pd.DataFrame:
+    has_incident = exists().where(Incident.signal_id == Signal.id)
+    rows = session.execute(
+        select(
+            Signal.id.label("signal_id"),
+            Signal.source_id,
+            Signal.risk_id,
+            Signal.community_code,
+            Signal.category,
+            Signal.priority,
+            Signal.occurred_at.label("opened_at"),
+            Signal.closed_at,
+            Signal.disposition,
+            Community.station_code,
+            Community.kind,
+            Community.smart_security,
+        )
+        .join(Community, Community.community_code == Signal.community_code)
+        .where(
+            Signal.channel == "call",
+            Signal.linked_at.is_not(None),
+            or_(Signal.priority <= rules.urgent_priority, Signal.category.in_(rules.urgent_categories)),
+            ~has_incident,
+        )
+    ).all()
+    return pd.DataFrame(rows, columns=list(rows[0]._fields) if rows else [])
+
+
+def _newly_red(session: Session, rules: QuickResponseRules, now: datetime) -> pd.DataFrame:
+    """Open red risks whose latest turn to red was on a fresh signal (or by a person just now)."""
+    latest = (
+        select(RiskLevelChange.risk_id, func.max(RiskLevelChange.id).label("change_id"))
+        .where(RiskLevelChange.to_level == Colour.red.value)
+        .group_by(RiskLevelChange.risk_id)
+        .subquery()
+    )
+    # Covered: an incident is still open on the risk, or one was opened since this turn to red (the
+    # urgent call that turned it red, even if that call came in already closed).
+    covered = exists().where(
+        Incident.risk_id == Risk.id,
+        or_(Incident.status != "closed", Incident.created_at >= RiskLevelChange.at),
+    )
+    fresh = now - timedelta(minutes=rules.red_risk_fresh_within_min)
+    rows = session.execute(
+        select(
+            latest.c.change_id,
+            Risk.id.label("risk_id"),
+            Risk.community_code,
+            Risk.category,
+            RiskLevelChange.cause,
+            RiskLevelChange.at,
+            Risk.last_signal_at,
+            Community.station_code,
+            Community.kind,
+            Community.smart_security,
+        )
+        .join(Risk, Risk.id == latest.c.risk_id)
+        .join(RiskLevelChange, RiskLevelChange.id == latest.c.change_id)
+        .join(Community, Community.community_code == Risk.community_code)
+        .where(
+            Risk.level == Colour.red.value,
+            Risk.status == RiskStatus.open.value,
+            or_(
+                and_(RiskLevelChange.cause == "person", RiskLevelChange.at >= fresh),
+                and_(RiskLevelChange.cause != "person", Risk.last_signal_at >= fresh),
+            ),
+            ~covered,
+        )
+    ).all()
+    frame = pd.DataFrame(rows, columns=list(rows[0]._fields) if rows else [])
+    if frame.empty:
+        return frame
+    frame["incident_code"] = "INC-R" + frame["change_id"].astype(str)
+    taken = _existing_codes(session, frame["incident_code"].tolist())
+    frame = frame[~frame["incident_code"].isin(taken)].copy()
+    person = frame["cause"] == "person"
+    frame["opened_at"] = frame["at"].where(person, frame["last_signal_at"])
+    return frame
+
+
+def _existing_codes(session: Session, codes: list[str]) -> set[str]:
+    found: set[str] = set()
+    for part in chunks(codes):
+        found |= set(
+            session.execute(select(Incident.incident_code).where(Incident.incident_code.in_(part))).scalars()
+        )
+    return found
+
+
+INCIDENT_COLUMNS = [
+    "incident_code", "signal_id", "risk_id", "station_code", "community_code", "category", "priority",
+    "status", "opened_at", "dispatch_target_at", "arrival_target_at", "closed_at", "outcome",
+]  # fmt: skip
+
+
+def open_incidents(session: Session, rules: Rules, now: datetime | None = None) -> OpenedIncidents:
+    """Open an incident for every urgent call and every newly red risk that has none yet."""
+    qr, now = rules.quick_response, now or utcnow()
+    result = OpenedIncidents()
+    frames = []
+    calls = _urgent_calls(session, qr)
+    if not calls.empty:
+        calls["incident_code"] = calls["source_id"].map(incident_code_for_call)
+        history = calls["closed_at"].notna()
+        calls["status"] = ["closed" if h else "open" for h in history]
+        calls["outcome"] = [
+            d if h and d in OUTCOMES else None for d, h in zip(calls["disposition"], history, strict=True)
+        ]
+        result.history = int(history.sum())
+        frames.append(calls)
+    risks = _newly_red(session, qr, now)
+    if not calls.empty:  # the urgent call that turned its risk red is already the incident
+        risks = risks[~risks["risk_id"].isin(calls["risk_id"].dropna())] if not risks.empty else risks
+    if not risks.empty:
+        risks = risks.assign(signal_id=None, priority=None, status="open", closed_at=None, outcome=None)
+        frames.append(risks)
+    if not frames:
+        return result
+    frame = _targets(pd.concat(frames, ignore_index=True), qr)
+    frame = frame[INCIDENT_COLUMNS].astype(object).where(frame[INCIDENT_COLUMNS].notna(), None)
+    created = utcnow()  # when Bridgehead opened them, whatever time the rules judged freshness by
+    records = [{**r, "created_at": created} for r in frame.to_dict("records")]
+    session.connection().execute(
+        dialect_insert(session, Incident.__table__).on_conflict_do_nothing(index_elements=["incident_code"]),
+        records,
+    )
+    result.live = [
+        {k: r[k] for k in ("incident_code", "station_code", "community_code", "category", "opened_at")}
+        for r in records
+        if r["status"] == "open"
+    ]
+    audit.append(
+        session,
+        [
+            audit.Change(
+                "open",
+                "incident",
+                r["incident_code"],
+                None,
+                {k: r[k] for k in ("status", "station_code", "category", "opened_at", "risk_id")},
+                _why(r),
+            )
+            for r in records
+        ],
+    )
+    return result
+
+
+def _why(record: dict[str, Any]) -> str:
+    if record["signal_id"] is None:
+        return "the risk turned red"
+    if record["status"] == "closed":
+        return "urgent call taken in already closed: kept as history"
+    return "urgent call"
+
+
+@dataclass(frozen=True)
+class ResponseTimes:
+    """The first dispatch and the first unit on scene: what the 1 and the 3-5 are measured by."""
+
+    first_dispatch_at: datetime | None
+    first_on_scene_at: datetime | None
+    units: int
+
+
+def response_times(session: Session, incident_ids: list[int]) -> dict[int, ResponseTimes]:
+    out: dict[int, ResponseTimes] = {}
+    for part in chunks(incident_ids):
+        rows = session.execute(
+            select(
+                Dispatch.incident_id,
+                func.min(Dispatch.dispatched_at),
+                func.min(Dispatch.on_scene_at),
+                func.count(),
+            )
+            .where(Dispatch.incident_id.in_(part))
+            .group_by(Dispatch.incident_id)
+        ).all()
+        out |= {iid: ResponseTimes(d, s, n) for iid, d, s, n in rows}
+    return out
+
+
+def get_incident(session: Session, code: str) -> Incident:
+    incident = session.execute(select(Incident).where(Incident.incident_code == code)).scalar_one_or_none()
+    if incident is None:
+        raise LookupError(f"there is no incident {code}")
+    return incident
