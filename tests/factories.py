@@ -124,4 +124,10 @@ def ingest(path: Path, channel: str = "call") -> dict[str, Any]:
         graded = grade_pending(s, get_rules())
     with session_scope() as s:
         incidents = open_incidents(s, get_rules())
-    return {"validated": validated, "loaded": loaded, "linked": linked, "graded": graded, "incidents": incidents}
+    return {
+        "validated": validated,
+        "loaded": loaded,
+        "linked": linked,
+        "graded": graded,
+        "incidents": incidents,
+    }

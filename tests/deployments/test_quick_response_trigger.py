@@ -74,7 +74,10 @@ def test_an_urgent_call_starts_its_quick_response_by_event(
                 lambda: api.get("/deployments/name/quick-response/quick-response").status_code == 200,
             )
             ingest = subprocess.run(
-                [BRIDGEHEAD, "ingest", str(calls), "--channel", "call"], env=env, capture_output=True, text=True
+                [BRIDGEHEAD, "ingest", str(calls), "--channel", "call"],
+                env=env,
+                capture_output=True,
+                text=True,
             )
             assert ingest.returncode == 0, ingest.stdout + ingest.stderr
             units = _wait("a dispatch by the triggered run", lambda: _dispatches("INC-C9001"))
@@ -84,7 +87,8 @@ def test_an_urgent_call_starts_its_quick_response_by_event(
                 lambda: [
                     r
                     for r in api.post(
-                        "/flow_runs/filter", json={"flow_runs": {"name": {"any_": ["quick-response-INC-C9001"]}}}
+                        "/flow_runs/filter",
+                        json={"flow_runs": {"name": {"any_": ["quick-response-INC-C9001"]}}},
                     ).json()
                     if r["state_type"] == "COMPLETED"
                 ],
