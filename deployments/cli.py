@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from deployments.console import say
+from deployments.follow_up_cli import followups_app, sweep
 from deployments.incidents_cli import incidents_app
 from deployments.register_cli import quarantine_app, risks_app
 
@@ -30,6 +31,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(risks_app, name="risks")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(incidents_app, name="incidents")
+app.add_typer(followups_app, name="followups")
+app.command("sweep")(sweep)
 
 EXIT_QUARANTINED = 3
 

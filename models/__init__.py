@@ -5,7 +5,7 @@ Importing this package registers every table on `SQLModel.metadata` (what Alembi
 
 from models.audit import AuditHead, AuditLog
 from models.case import CaseIn, CaseParty, CriminalCase
-from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice
+from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice, SweepDay
 from models.incident import Dispatch, Incident, ResponseBreach, UnitStatusEvent, UnitStatusIn
 from models.intake import QuarantinedRow, SourceFile
 from models.jurisdiction import (
@@ -55,6 +55,7 @@ __all__ = [
     "Station",
     "StationIn",
     "SupervisionNotice",
+    "SweepDay",
     "Tip",
     "TipIn",
     "UnitStatusEvent",

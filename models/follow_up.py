@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlmodel import Field, SQLModel, UniqueConstraint
+from sqlmodel import JSON, Field, SQLModel, UniqueConstraint
 
 from models.common import utcnow
 
@@ -19,6 +19,8 @@ class FollowUp(SQLModel, table=True):
     risk_id: int = Field(foreign_key="risk.id", index=True)
     officer_code: str | None = Field(default=None, foreign_key="officer.officer_code", index=True)
     due_on: date = Field(index=True)
+    basis_at: datetime = Field(description="the visit (or the opening) the due date counts from")
+    why: str = Field(default="cadence", description="cadence | new_signal (the shorter first-visit window)")
     status: str = Field(default="pending", index=True, description="pending | done | cancelled")
     created_at: datetime = Field(default_factory=utcnow)
     done_at: datetime | None = None
@@ -56,3 +58,14 @@ class AccountabilityEntry(SQLModel, table=True):
     source_id: str
     recorded_on: date = Field(index=True)
     reason: str
+
+
+class SweepDay(SQLModel, table=True):
+    """A day the follow-up sweep has finished: what lets a missed day be caught up exactly once."""
+
+    __tablename__ = "sweep_day"
+
+    day: date = Field(primary_key=True)
+    finished_at: datetime = Field(default_factory=utcnow)
+    actor: str
+    summary: dict = Field(default_factory=dict, sa_type=JSON)

@@ -1,0 +1,109 @@
+"""`bridgehead sweep` and `bridgehead followups`: the daily sweep by hand, and an officer's list."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import select
+
+from deployments.console import emit, local, say
+from deployments.register_cli import Format, FormatOption
+
+followups_app = typer.Typer(help="Follow-up (跟进督促): visits owed on open risks.")
+
+DayOption = Annotated[
+    str | None, typer.Option("--date", help="The day (YYYY-MM-DD; default today, Asia/Shanghai).")
+]
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        say(f"[red]{name} must be a date like 2026-11-29, not {value!r}[/]")
+        raise typer.Exit(2) from exc
+
+
+def sweep(
+    day: DayOption = None,
+    start: Annotated[str | None, typer.Option("--from", help="Replay from this day (with --to).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Replay up to this day, day by day.")] = None,
+) -> None:
+    """The daily sweep for a day (inbox, catch-up, follow-ups), or a replay --from D1 --to D2."""
+    first, last, one = _day(start, "--from"), _day(end, "--to"), _day(day, "--date")
+    if (first is None) != (last is None) or (one and first):
+        say("[red]give --date D, or --from D1 --to D2[/]")
+        raise typer.Exit(2)
+    if first and last:
+        if last < first:
+            say("[red]--to is before --from[/]")
+            raise typer.Exit(2)
+        from flows.follow_up import follow_up_sweep
+
+        days = follow_up_sweep(first, last)
+    else:
+        from flows.daily_sweep import daily_sweep
+
+        result = daily_sweep(one)
+        for t in result["inbox"]:
+            say(
+                f"inbox {t['channel']}: {t['files']} file(s), {t['rows']:,} rows, "
+                f"{t['quarantined']:,} quarantined"
+            )
+        days = result["days"]
+    for d in days:
+        t = d["totals"]
+        flag = " (already swept: unchanged)" if d.get("already_swept") else ""
+        say(
+            f"{d['day']}{flag}: {t['visits_recorded']:,} visits recorded ({t['calm']:,} calm), "
+            f"{t['assigned']:,} assigned, {t['due_today']:,} due today, {t['late']:,} late, "
+            f"{t['notices']:,} notices, {t['accountability']:,} accountability, "
+            f"{t['colour_changes']:,} colour changes"
+        )
+    if days:
+        emit(days[-1]["stations"], "table", f"By station, {days[-1]['day']}")
+
+
+@followups_app.command("due")
+def followups_due(
+    officer: Annotated[str, typer.Option(help="Officer code.")],
+    day: DayOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """An officer's visits for the day: due that day and late ones, most overdue first."""
+    from bridgehead.db import session_scope
+    from flows.daily_sweep import today
+    from models import Community, FollowUp, Risk
+
+    when = _day(day, "--date") or today()
+    with session_scope() as session:
+        found = session.execute(
+            select(FollowUp, Risk, Community.name)
+            .join(Risk, Risk.id == FollowUp.risk_id)
+            .join(Community, Community.community_code == Risk.community_code)
+            .where(FollowUp.officer_code == officer, FollowUp.status == "pending", FollowUp.due_on <= when)
+            .order_by(FollowUp.due_on, Risk.id)
+        ).all()
+    rows: list[dict[str, Any]] = [
+        {
+            "risk": risk.id,
+            "level": risk.level,
+            "category": risk.category,
+            "community": f"{risk.community_code} {name}",
+            "address": risk.address_norm,
+            "due_on": str(f.due_on),
+            "days_late": (when - f.due_on).days,
+            "why": f.why,
+            "last_signal": local(risk.last_signal_at),
+        }
+        for f, risk, name in found
+    ]
+    emit(
+        rows,
+        fmt.value if isinstance(fmt, Format) else fmt,
+        f"Follow-ups for {officer} on {when} ({len(rows)})",
+    )

@@ -1,0 +1,138 @@
+"""The daily sweep (每日督促): every morning at 06:00 Asia/Shanghai, inbox in, follow-ups out.
+
+It takes each channel's pending files from the inbox through the intake flow (taken files move to
+`processed/`, files with quarantined rows to `failed/` beside a report of their bad lines), then
+sweeps every day since the last finished one up to today, so a missed morning is caught up by the
+next. The summary per station goes to the Prefect UI as a table artifact.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
+from sqlalchemy import select
+
+from bridgehead.db import session_scope
+from bridgehead.settings import get_settings
+from flows.follow_up import follow_up_sweep
+from flows.intake import intake
+from models.common import LOCAL_TZ
+from models.intake import QuarantinedRow
+from tasks.sweep import last_finished
+
+CHANNELS = ("case", "call", "visit", "analysis", "tip")  # cases first: calls and visits may cite them
+PATTERNS = ("*.csv", "*.jsonl", "*.ndjson")
+
+
+def today() -> date:
+    return datetime.now(LOCAL_TZ).date()
+
+
+def pending_files(inbox: Path) -> dict[str, list[Path]]:
+    found = {}
+    for channel in CHANNELS:
+        files = sorted(f for pattern in PATTERNS for f in (inbox / channel).glob(pattern) if f.is_file())
+        if files:
+            found[channel] = files
+    return found
+
+
+def _move(path: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        target = folder / f"{path.stem}-{datetime.now(LOCAL_TZ):%Y%m%dT%H%M%S}{path.suffix}"
+    return Path(shutil.move(str(path), target))
+
+
+def _quarantine_report(kept: Path, original: Path) -> Path:
+    """The bad lines of a failed file, beside it: line and reason (the raw row stays in the database)."""
+    with session_scope() as session:
+        rows = session.execute(
+            select(QuarantinedRow.line, QuarantinedRow.reason)
+            .where(QuarantinedRow.file == str(original))
+            .order_by(QuarantinedRow.line)
+        ).all()
+    report = kept.with_name(kept.name + ".quarantine.csv")
+    with report.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "line", "reason"])
+        writer.writerows([original.name, line, reason] for line, reason in rows)
+    return report
+
+
+def take_inbox(inbox: Path, day: date) -> list[dict[str, Any]]:
+    """Each channel's pending files through intake, one flow run per channel; then move them aside."""
+    taken = []
+    for channel, files in pending_files(inbox).items():
+        report = intake(channel, [str(f) for f in files])
+        failed = report.quarantined > 0
+        for f in files:
+            dest = _move(f, inbox / channel / ("failed" if failed else f"processed/{day.isoformat()}"))
+            if failed:
+                _quarantine_report(dest, f)
+        taken.append(
+            {"channel": channel, "files": len(files), "rows": report.rows, "quarantined": report.quarantined}
+        )
+    return taken
+
+
+def _run_name() -> str:
+    day = flow_run.parameters.get("day")
+    return f"daily-sweep-{day or today()}"
+
+
+@flow(name="daily-sweep", flow_run_name=_run_name, log_prints=False)
+def daily_sweep(day: date | None = None) -> dict[str, Any]:
+    """Take in the inbox, then sweep every day since the last finished one up to `day` (default today)."""
+    logger = get_run_logger()
+    day = day or today()
+    taken = take_inbox(get_settings().inbox_dir, day)
+    with session_scope() as session:
+        last = last_finished(session)
+    # catch up every day missed since the last finished sweep; a day already swept is returned unchanged
+    start = last + timedelta(days=1) if last is not None and last < day else day
+    days = follow_up_sweep(start, day)
+    summary = days[-1]
+    logger.info(
+        "inbox: %s; swept %s to %s (%d day(s))",
+        ", ".join(f"{t['channel']} {t['files']} file(s)" for t in taken) or "empty",
+        start,
+        day,
+        len(days),
+    )
+    stations = summary["stations"]
+    create_table_artifact(
+        key="daily-sweep-stations",
+        table=stations or [{"station": "(none)"}],
+        description=f"Follow-up by station on {day}",
+    )
+    create_markdown_artifact(key="daily-sweep", markdown=_markdown(day, start, taken, summary["totals"]))
+    return {"day": day.isoformat(), "inbox": taken, "days": days}
+
+
+TOTALS = ("due_today", "late", "notices", "accountability", "colour_changes", "visits_recorded", "assigned")
+
+
+def _markdown(day: date, start: date, taken: list[dict[str, Any]], totals: dict[str, int]) -> str:
+    inbox = ", ".join(
+        f"{x['channel']} {x['files']} file(s), {x['quarantined']} rows quarantined" for x in taken
+    )
+    return "\n".join(
+        [
+            f"# Daily sweep {day}",
+            "",
+            f"Days swept: {start} to {day}. Inbox: {inbox or 'empty'}.",
+            "",
+            "| " + " | ".join(k.replace("_", " ") for k in TOTALS) + " |",
+            "|" + " --- |" * len(TOTALS),
+            "| " + " | ".join(str(totals[k]) for k in TOTALS) + " |",
+        ]
+    )

@@ -1,0 +1,105 @@
+"""Follow-up sweep (跟进督促): a day, or a range of days replayed in order, of visits owed and chased.
+
+Per day, four set-based task runs whatever the number of risks — record visits (and the evidence
+rule), assign follow-ups, supervise late ones, finish — each in its own transaction. A finished day
+is skipped, so a rerun or a second sweep started at the same moment (they queue on one lock) has
+exactly one effect.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from bridgehead.db import session_scope
+from bridgehead.locks import exclusive
+from bridgehead.orchestration import db_task
+from bridgehead.rules import get_rules
+from tasks.follow_up import VisitSummary, record_visits, schedule
+from tasks.supervision import SupervisionSummary, supervise
+from tasks.sweep import finished, mark_finished, station_summary, totals
+
+LOCK = "follow-up-sweep"
+
+
+def _visits(day: date) -> VisitSummary:
+    with session_scope() as session:
+        return record_visits(session, get_rules(), day)
+
+
+def _assign(day: date) -> int:
+    with session_scope() as session:
+        return schedule(session, get_rules(), day)
+
+
+def _supervise(day: date) -> SupervisionSummary:
+    with session_scope() as session:
+        return supervise(session, get_rules(), day)
+
+
+def _finish(day: date, visits: VisitSummary, assigned: int) -> dict[str, Any]:
+    with session_scope() as session:
+        stations = station_summary(session, day, visits)
+        summary = {"day": day.isoformat(), "stations": stations, "totals": totals(stations, visits, assigned)}
+        summary["lowered"], summary["resolved"] = visits.lowered, visits.resolved
+        mark_finished(session, day, summary)
+        return summary
+
+
+visits_task = db_task(_visits, name="record-visits")
+assign_task = db_task(_assign, name="assign-follow-ups")
+supervise_task = db_task(_supervise, name="supervise")
+finish_task = db_task(_finish, name="finish-day")
+
+
+def sweep_one_day(day: date) -> dict[str, Any]:
+    """The day's four stages, or the recorded summary when the day was already swept."""
+    with session_scope() as session:
+        done = finished(session, day)
+        if done is not None:
+            return {**done.summary, "already_swept": True}
+    visits = visits_task(day)
+    assigned = assign_task(day)
+    supervise_task(day)
+    return finish_task(day, visits, assigned)
+
+
+def _run_name() -> str:
+    params = flow_run.parameters
+    first, last = params.get("day"), params.get("until")
+    return f"follow-up-sweep-{first}" + (f"-to-{last}" if last and last != first else "")
+
+
+@flow(name="follow-up-sweep", flow_run_name=_run_name, log_prints=False)
+def follow_up_sweep(day: date, until: date | None = None) -> list[dict[str, Any]]:
+    """Sweep `day`, or every day from `day` to `until` in order (catch-up and replay)."""
+    logger = get_run_logger()
+    last = until or day
+    if last < day:
+        raise ValueError(f"until ({last}) is before day ({day})")
+    results = []
+    with exclusive(LOCK):
+        current = day
+        while current <= last:
+            result = sweep_one_day(current)
+            t = result["totals"]
+            logger.info(
+                "%s%s: %d visits recorded (%d calm), %d assigned, %d due today, %d late, %d notices, "
+                "%d accountability, %d colour changes",
+                current,
+                " (already swept: unchanged)" if result.get("already_swept") else "",
+                t["visits_recorded"],
+                t["calm"],
+                t["assigned"],
+                t["due_today"],
+                t["late"],
+                t["notices"],
+                t["accountability"],
+                t["colour_changes"],
+            )
+            results.append(result)
+            current += timedelta(days=1)
+    return results

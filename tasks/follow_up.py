@@ -1,0 +1,294 @@
+"""Follow-up (跟进督促): when each open risk must next be visited, and what the visits showed.
+
+The sweep for a day D judges everything as of the start of D (Asia/Shanghai): signals and visits
+before then count, nothing after. Each stage is one set-based pass in its own transaction and is
+idempotent — completed follow-ups are not completed again, assignments are keyed by (risk, due
+date) — so a sweep run twice, or killed and run again, ends in the same state.
+
+Cadence, from the brief: visit at least every N days after the last visit (red 1, orange 3,
+yellow 7, blue 30), and within a shorter window after a new signal (24 h, 24 h, 72 h, 7 days).
+An assignment made today for a visit that was due earlier is due today: lateness counts from the
+day an officer could see the assignment, never retroactively.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, func, insert, select, update
+from sqlmodel import Session
+
+from bridgehead import audit
+from bridgehead.db import chunks, dialect_insert
+from bridgehead.rules import FollowUpRules, Rules
+from models.common import LOCAL_TZ, Colour
+from models.follow_up import FollowUp
+from models.risk import Risk, RiskLevelChange, RiskStatus
+from models.signal import Signal
+
+CALM = ("none", "low")
+LOWER = {Colour.red: Colour.orange, Colour.orange: Colour.yellow, Colour.yellow: Colour.blue}
+
+
+def day_start(day: date) -> datetime:
+    """The sweep's "as of": midnight at the start of the day in Asia/Shanghai, as UTC."""
+    return datetime.combine(day, time(0), LOCAL_TZ).astimezone(UTC)
+
+
+def local_date(at: datetime) -> date:
+    return at.astimezone(LOCAL_TZ).date()
+
+
+def next_due(
+    rules: FollowUpRules, level: str, basis_at: datetime, new_signal_at: datetime | None
+) -> tuple[date, str]:
+    """When the next visit is due: the cadence after the basis, or sooner after a new signal."""
+    cadence = rules.for_colour(level)
+    due, why = local_date(basis_at) + timedelta(days=cadence.every_days), "cadence"
+    if new_signal_at is not None and new_signal_at > basis_at:
+        first = local_date(new_signal_at + timedelta(hours=cadence.first_within_hours))
+        if first < due:
+            due, why = first, "new_signal"
+    return due, why
+
+
+@dataclass
+class VisitSummary:
+    completed: int = 0
+    calm: int = 0
+    lowered: list[dict[str, Any]] = field(default_factory=list)
+    resolved: list[int] = field(default_factory=list)
+
+
+def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=columns)
+
+
+def record_visits(session: Session, rules: Rules, day: date) -> VisitSummary:
+    """Complete each pending follow-up by the first visit on its risk since its basis, then the evidence rule.
+
+    A visit is calm when it reports `none` or `low` concern and no other signal came in on the risk
+    between the basis and the visit. Two calm follow-ups in a row lower the colour one step; a blue
+    risk with two calm follow-ups is resolved.
+    """
+    as_of, summary = day_start(day), VisitSummary()
+    visits = _frame(
+        session.execute(
+            select(FollowUp.id, FollowUp.risk_id, Signal.id, Signal.occurred_at, Signal.concern)
+            .join(Signal, and_(Signal.risk_id == FollowUp.risk_id, Signal.occurred_at > FollowUp.basis_at))
+            .where(FollowUp.status == "pending", Signal.channel == "visit", Signal.occurred_at < as_of)
+        ),
+        ["follow_up_id", "risk_id", "signal_id", "at", "concern"],
+    )
+    if visits.empty:
+        return summary
+    first = visits.sort_values(["at", "signal_id"]).drop_duplicates("follow_up_id")
+    others = _frame(
+        session.execute(
+            select(FollowUp.id, Signal.occurred_at)
+            .join(Signal, and_(Signal.risk_id == FollowUp.risk_id, Signal.occurred_at > FollowUp.basis_at))
+            .where(
+                FollowUp.id.in_(first["follow_up_id"].tolist()),
+                Signal.channel != "visit",
+                Signal.occurred_at < as_of,
+            )
+        ),
+        ["follow_up_id", "at"],
+    )
+    earliest_other = others.groupby("follow_up_id")["at"].min()
+    first["interrupted"] = [
+        fid in earliest_other.index and earliest_other[fid] < at
+        for fid, at in zip(first["follow_up_id"], first["at"], strict=True)
+    ]
+    first["calm"] = first["concern"].isin(CALM) & ~first["interrupted"]
+    session.execute(
+        update(FollowUp),
+        [
+            {
+                "id": int(r.follow_up_id),
+                "status": "done",
+                "done_at": r.at,
+                "visit_signal_id": int(r.signal_id),
+                "calm": bool(r.calm),
+            }
+            for r in first.itertuples()
+        ],
+    )
+    summary.completed, summary.calm = len(first), int(first["calm"].sum())
+    changes = [
+        audit.Change(
+            "complete",
+            "follow_up",
+            str(r.follow_up_id),
+            {"status": "pending"},
+            {"status": "done", "visit": int(r.signal_id), "calm": bool(r.calm)},
+            f"visit with {r.concern or 'no'} concern" + (" after a new signal" if r.interrupted else ""),
+        )
+        for r in first.itertuples()
+    ]
+    changes += _evidence(session, rules, first, summary)
+    audit.append(session, changes)
+    return summary
+
+
+def _evidence(
+    session: Session, rules: Rules, done: pd.DataFrame, summary: VisitSummary
+) -> list[audit.Change]:
+    """The evidence rule: the only way a colour goes down, always by one step and with its reason."""
+    risks = {
+        r.id: r
+        for part in chunks(done["risk_id"].astype(int).tolist())
+        for r in session.execute(select(Risk).where(Risk.id.in_(part))).scalars()
+    }
+    need, actor = rules.follow_up.calm_to_lower, audit.current_actor()
+    changes, history = [], []
+    for row in done.sort_values("at").itertuples():
+        risk = risks[int(row.risk_id)]
+        risk.calm_streak = risk.calm_streak + 1 if row.calm else 0
+        if risk.calm_streak >= need and risk.status == RiskStatus.open.value:
+            before = Colour(risk.level)
+            reason = f"evidence.calm_{need}"
+            risk.calm_streak = 0
+            if before is Colour.blue:
+                risk.status, risk.resolved_at = RiskStatus.resolved.value, row.at
+                summary.resolved.append(risk.id)  # type: ignore[arg-type]
+                after = {"status": "resolved", "level": before.value}
+                note = f"{need} calm follow-ups in a row on a blue risk: resolved"
+            else:
+                risk.level, risk.level_since, risk.reasons = LOWER[before].value, row.at, [reason]
+                summary.lowered.append({"risk_id": risk.id, "from": before.value, "to": risk.level})
+                after = {"level": risk.level}
+                note = f"{need} calm follow-ups in a row: one step down"
+            history.append(
+                {
+                    "risk_id": risk.id,
+                    "at": row.at,
+                    "from_level": before.value,
+                    "to_level": risk.level,
+                    "cause": "evidence",
+                    "reasons": [reason, *(["evidence.resolved"] if risk.status == "resolved" else [])],
+                    "rules_version": rules.version,
+                    "actor": actor,
+                    "note": note,
+                }
+            )
+            changes.append(
+                audit.Change(
+                    "evidence", "risk", str(risk.id), {"level": before.value, "status": "open"}, after, note
+                )
+            )
+        session.add(risk)
+    if history:
+        session.execute(insert(RiskLevelChange), history)
+    session.flush()
+    return changes
+
+
+def schedule(session: Session, rules: Rules, day: date) -> int:
+    """Give every open risk without a pending follow-up its next one; bring one forward after a new signal."""
+    as_of = day_start(day)
+    risks = _frame(
+        session.execute(
+            select(Risk.id, Risk.level, Risk.level_since, Risk.officer_code).where(
+                Risk.status == RiskStatus.open.value, Risk.first_signal_at < as_of
+            )
+        ),
+        ["risk_id", "level", "level_since", "officer_code"],
+    )
+    if risks.empty:
+        return 0
+    follow_ups = _frame(
+        session.execute(select(FollowUp.risk_id, FollowUp.id, FollowUp.due_on, FollowUp.status)),
+        ["risk_id", "follow_up_id", "due_on", "status"],
+    )
+    pending = follow_ups[follow_ups["status"] == "pending"].drop(columns="status")
+    earlier = (
+        follow_ups[follow_ups["status"] != "pending"].groupby("risk_id")["due_on"].max().rename("last_due")
+    )
+    frame = (
+        risks.merge(_last_signals(session, as_of), on="risk_id", how="left")
+        .merge(pending, on="risk_id", how="left")
+        .merge(earlier, on="risk_id", how="left")
+    )
+    frame["basis_at"] = [
+        max(since, visit) if isinstance(visit, datetime) else since
+        for since, visit in zip(frame["level_since"], frame["last_visit"], strict=True)
+    ]
+    plans = [
+        next_due(rules.follow_up, level, basis, other if isinstance(other, datetime) else None)
+        for level, basis, other in zip(frame["level"], frame["basis_at"], frame["last_other"], strict=True)
+    ]
+    floor = [
+        max(day, last + timedelta(days=1)) if isinstance(last, date) else day for last in frame["last_due"]
+    ]  # never due before today, never on the date of a follow-up already done
+    frame["new_due"] = [max(due, low) for (due, _), low in zip(plans, floor, strict=True)]
+    frame["why"] = [why for _, why in plans]
+    has = frame["follow_up_id"].notna()
+    sooner = has & (frame["new_due"] < frame["due_on"].where(has, frame["new_due"]))
+    make = frame[~has | sooner]
+    cancel = frame.loc[sooner, "follow_up_id"].astype(int).tolist()
+    if cancel:
+        session.execute(update(FollowUp).where(FollowUp.id.in_(cancel)).values(status="cancelled"))
+    if make.empty:
+        return 0
+    records = [
+        {
+            "risk_id": int(r.risk_id),
+            "officer_code": r.officer_code if isinstance(r.officer_code, str) else None,
+            "due_on": r.new_due,
+            "basis_at": r.basis_at,
+            "why": r.why,
+            "status": "pending",
+            "created_at": as_of,
+        }
+        for r in make.itertuples()
+    ]
+    session.connection().execute(
+        dialect_insert(session, FollowUp.__table__).on_conflict_do_nothing(
+            index_elements=["risk_id", "due_on"]
+        ),
+        records,
+    )
+    made = session.execute(
+        select(FollowUp.id, FollowUp.risk_id, FollowUp.officer_code, FollowUp.due_on, FollowUp.why).where(
+            FollowUp.status == "pending", FollowUp.created_at == as_of
+        )
+    ).all()
+    audit.append(
+        session,
+        [
+            audit.Change(
+                "assign",
+                "follow_up",
+                str(fid),
+                None,
+                {"risk": rid, "officer": officer, "due_on": due, "why": why},
+                "a new signal: first visit sooner" if why == "new_signal" else "visit cadence",
+            )
+            for fid, rid, officer, due, why in made
+        ]
+        + [
+            audit.Change(
+                "cancel", "follow_up", str(fid), {"status": "pending"}, {"status": "cancelled"}, "due sooner"
+            )
+            for fid in cancel
+        ],
+    )
+    return len(records)
+
+
+def _last_signals(session: Session, as_of: datetime) -> pd.DataFrame:
+    visit = Signal.channel == "visit"
+    rows = session.execute(
+        select(
+            Signal.risk_id,
+            func.max(Signal.occurred_at).filter(visit),
+            func.max(Signal.occurred_at).filter(~visit),
+        )
+        .where(Signal.risk_id.is_not(None), Signal.occurred_at < as_of)
+        .group_by(Signal.risk_id)
+    )
+    return _frame(rows, ["risk_id", "last_visit", "last_other"])

@@ -1,0 +1,185 @@
+"""Supervision (督促问责): the ladder for a late follow-up, climbed once per rung.
+
+Late by 1 day: a notice to the responsible officer. Late by 3 days: the notice goes to the station
+chief. Late by 7 days, or a third officer notice within 30 days: an accountability entry. Each rung
+is keyed (a notice by follow-up and level, an entry by its kind and source), so the ladder is
+climbed exactly once however often the sweep runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import select
+from sqlmodel import Session
+
+from bridgehead import audit
+from bridgehead.db import chunks, dialect_insert
+from bridgehead.rules import Rules, SupervisionRules
+from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice
+from models.jurisdiction import Community, Officer, OfficerRole
+from models.risk import Risk
+
+
+@dataclass
+class SupervisionSummary:
+    officer_notices: int = 0
+    chief_notices: int = 0
+    accountability: int = 0
+
+
+def rungs(ladder: SupervisionRules, days_late: int) -> list[str]:
+    """Which rungs a follow-up this many days late has reached: officer, chief, accountability."""
+    reached = []
+    if days_late >= ladder.officer_after_days_late:
+        reached.append("officer")
+    if days_late >= ladder.chief_after_days_late:
+        reached.append("chief")
+    if days_late >= ladder.accountability_after_days_late:
+        reached.append("accountability")
+    return reached
+
+
+def supervise(session: Session, rules: Rules, day: date) -> SupervisionSummary:
+    """Issue the notices and accountability entries that the late follow-ups have reached by `day`."""
+    ladder, summary = rules.supervision, SupervisionSummary()
+    late = pd.DataFrame(
+        session.execute(
+            select(FollowUp.id, FollowUp.officer_code, FollowUp.due_on, Community.station_code)
+            .join(Risk, Risk.id == FollowUp.risk_id)
+            .join(Community, Community.community_code == Risk.community_code)
+            .where(FollowUp.status == "pending", FollowUp.due_on < day)
+        ).all(),
+        columns=["follow_up_id", "officer_code", "due_on", "station_code"],
+    )
+    if late.empty:
+        return summary
+    chiefs = dict(
+        session.execute(
+            select(Officer.station_code, Officer.officer_code)
+            .where(Officer.role == OfficerRole.chief.value)
+            .order_by(Officer.officer_code.desc())
+        ).all()
+    )
+    notices, entries = [], []
+    for r in late.itertuples():
+        days_late = (day - r.due_on).days
+        for rung in rungs(ladder, days_late):
+            if rung == "accountability":
+                entries.append(
+                    {
+                        "station_code": r.station_code,
+                        "officer_code": r.officer_code,
+                        "kind": "late_follow_up",
+                        "source_entity": "follow_up",
+                        "source_id": str(r.follow_up_id),
+                        "recorded_on": day,
+                        "reason": f"follow-up due {r.due_on} is {days_late} days late",
+                    }
+                )
+            else:
+                notices.append(
+                    {
+                        "follow_up_id": int(r.follow_up_id),
+                        "station_code": r.station_code,
+                        "recipient_officer_code": r.officer_code
+                        if rung == "officer"
+                        else chiefs.get(r.station_code),
+                        "level": rung,
+                        "days_late": days_late,
+                        "issued_on": day,
+                    }
+                )
+    new_notices = _insert_new(session, SupervisionNotice, notices, ["level", "follow_up_id"])
+    summary.officer_notices = sum(1 for n in new_notices if n["level"] == "officer")
+    summary.chief_notices = len(new_notices) - summary.officer_notices
+    entries += _repeated_notices(session, ladder, day)
+    new_entries = _insert_new(session, AccountabilityEntry, entries, ["kind", "source_entity", "source_id"])
+    summary.accountability = len(new_entries)
+    audit.append(
+        session,
+        [
+            audit.Change(
+                "notice",
+                "follow_up",
+                str(n["follow_up_id"]),
+                None,
+                {"to": n["recipient_officer_code"], "level": n["level"], "days_late": n["days_late"]},
+                f"follow-up {n['days_late']} day(s) late: notice to the {n['level']}",
+            )
+            for n in new_notices
+        ]
+        + [
+            audit.Change(
+                "accountability",
+                e["source_entity"],
+                e["source_id"],
+                None,
+                {"officer": e["officer_code"], "kind": e["kind"]},
+                e["reason"],
+            )
+            for e in new_entries
+        ],
+    )
+    return summary
+
+
+def _insert_new(session: Session, model: type, rows: list[dict], key: list[str]) -> list[dict]:
+    """Insert the rows whose key is not taken yet; return those (a rung is climbed once).
+
+    The key's last column is the selective one: existing keys are read only for the rows at hand.
+    """
+    if not rows:
+        return []
+    table = model.__table__  # type: ignore[attr-defined]
+    columns = [table.c[k] for k in key]
+    taken: set[tuple] = set()
+    for part in chunks(sorted({r[key[-1]] for r in rows})):
+        taken |= {tuple(t) for t in session.execute(select(*columns).where(columns[-1].in_(part)))}
+    fresh = [r for r in rows if tuple(r[k] for k in key) not in taken]
+    if fresh:
+        session.connection().execute(
+            dialect_insert(session, table).on_conflict_do_nothing(index_elements=key), fresh
+        )
+    return fresh
+
+
+def _repeated_notices(session: Session, ladder: SupervisionRules, day: date) -> list[dict]:
+    """The third officer notice within the window: one entry, keyed by the notice that made three."""
+    since = day - timedelta(days=ladder.notices_window_days - 1)
+    rows = pd.DataFrame(
+        session.execute(
+            select(
+                SupervisionNotice.id,
+                SupervisionNotice.recipient_officer_code,
+                SupervisionNotice.station_code,
+                SupervisionNotice.issued_on,
+            ).where(
+                SupervisionNotice.level == "officer",
+                SupervisionNotice.follow_up_id.is_not(None),
+                SupervisionNotice.issued_on >= since,
+                SupervisionNotice.issued_on <= day,
+            )
+        ).all(),
+        columns=["notice_id", "officer_code", "station_code", "issued_on"],
+    )
+    if rows.empty:
+        return []
+    rows = rows.sort_values(["officer_code", "issued_on", "notice_id"])
+    rows["nth"] = rows.groupby("officer_code").cumcount() + 1
+    third = rows[(rows["nth"] == ladder.accountability_after_notices) & (rows["issued_on"] == day)]
+    return [
+        {
+            "station_code": r.station_code,
+            "officer_code": r.officer_code,
+            "kind": "repeated_notices",
+            "source_entity": "supervision_notice",
+            "source_id": str(r.notice_id),
+            "recorded_on": day,
+            "reason": f"notice no. {ladder.accountability_after_notices} "
+            f"within {ladder.notices_window_days} days",
+        }
+        for r in third.itertuples()
+    ]
