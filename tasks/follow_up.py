@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, exists, insert, select, update
 from sqlmodel import Session
 
 from bridgehead import audit
@@ -48,7 +48,7 @@ def next_due(
     """When the next visit is due: the cadence after the basis, or sooner after a new signal."""
     cadence = rules.for_colour(level)
     due, why = local_date(basis_at) + timedelta(days=cadence.every_days), "cadence"
-    if new_signal_at is not None and new_signal_at > basis_at:
+    if new_signal_at is not None and new_signal_at >= basis_at:  # the opening signal counts as new
         first = local_date(new_signal_at + timedelta(hours=cadence.first_within_hours))
         if first < due:
             due, why = first, "new_signal"
@@ -187,44 +187,91 @@ def _evidence(
     return changes
 
 
+def _free_date(due: date, taken: set[date]) -> date:
+    while due in taken:
+        due += timedelta(days=1)
+    return due
+
+
+def _candidates(session: Session, as_of: datetime) -> list[int]:
+    """Open risks that need a plan: none pending, or a signal since the pending one was planned."""
+    is_open = and_(Risk.status == RiskStatus.open.value, Risk.first_signal_at < as_of)
+    pending = select(FollowUp.risk_id).where(FollowUp.status == "pending")
+    unplanned = select(Risk.id).where(is_open, Risk.id.not_in(pending))  # one hash, not a scan per risk
+    newer = exists().where(
+        Signal.risk_id == FollowUp.risk_id,
+        Signal.channel != "visit",
+        Signal.occurred_at >= FollowUp.created_at,  # came in after the plan was made
+        Signal.occurred_at < as_of,
+    )
+    hurried = (
+        select(Risk.id)
+        .join(FollowUp, FollowUp.risk_id == Risk.id)
+        .where(is_open, FollowUp.status == "pending", newer)
+    )
+    return sorted(set(session.execute(unplanned).scalars()) | set(session.execute(hurried).scalars()))
+
+
+def _in(session: Session, stmt: Any, column: Any, ids: list[int], columns: list[str]) -> pd.DataFrame:
+    rows: list[Any] = []
+    for part in chunks(ids):
+        rows += session.execute(stmt.where(column.in_(part))).all()
+    return _frame(rows, columns)
+
+
 def schedule(session: Session, rules: Rules, day: date) -> int:
-    """Give every open risk without a pending follow-up its next one; bring one forward after a new signal."""
+    """Give every open risk without a pending follow-up its next one; bring one forward after a new signal.
+
+    Only the risks that need it are read (new, just visited, or with a new signal), so a day's cost
+    follows the day's activity, not the size of the register.
+    """
     as_of = day_start(day)
-    risks = _frame(
-        session.execute(
-            select(Risk.id, Risk.level, Risk.level_since, Risk.officer_code).where(
-                Risk.status == RiskStatus.open.value, Risk.first_signal_at < as_of
-            )
-        ),
+    ids = _candidates(session, as_of)
+    if not ids:
+        return 0
+    frame = _in(
+        session,
+        select(Risk.id, Risk.level, Risk.level_since, Risk.officer_code),
+        Risk.id,
+        ids,
         ["risk_id", "level", "level_since", "officer_code"],
     )
-    if risks.empty:
-        return 0
-    follow_ups = _frame(
-        session.execute(select(FollowUp.risk_id, FollowUp.id, FollowUp.due_on, FollowUp.status)),
+    signals = _in(
+        session,
+        select(Signal.risk_id, Signal.channel == "visit", Signal.occurred_at).where(
+            Signal.occurred_at < as_of
+        ),
+        Signal.risk_id,
+        ids,
+        ["risk_id", "visit", "at"],
+    )
+    follow_ups = _in(
+        session,
+        select(FollowUp.risk_id, FollowUp.id, FollowUp.due_on, FollowUp.status),
+        FollowUp.risk_id,
+        ids,
         ["risk_id", "follow_up_id", "due_on", "status"],
     )
+    last_visit = signals[signals["visit"].astype(bool)].groupby("risk_id")["at"].max().rename("last_visit")
     pending = follow_ups[follow_ups["status"] == "pending"].drop(columns="status")
-    earlier = (
-        follow_ups[follow_ups["status"] != "pending"].groupby("risk_id")["due_on"].max().rename("last_due")
-    )
-    frame = (
-        risks.merge(_last_signals(session, as_of), on="risk_id", how="left")
-        .merge(pending, on="risk_id", how="left")
-        .merge(earlier, on="risk_id", how="left")
-    )
+    taken = follow_ups[follow_ups["status"] == "done"].groupby("risk_id")["due_on"].agg(set).rename("taken")
+    frame = frame.merge(last_visit, on="risk_id", how="left").merge(pending, on="risk_id", how="left")
+    frame = frame.merge(taken, on="risk_id", how="left")
     frame["basis_at"] = [
         max(since, visit) if isinstance(visit, datetime) else since
         for since, visit in zip(frame["level_since"], frame["last_visit"], strict=True)
     ]
+    others = signals[~signals["visit"].astype(bool)].merge(frame[["risk_id", "basis_at"]], on="risk_id")
+    first_new = others[others["at"] >= others["basis_at"]].groupby("risk_id")["at"].min().rename("first_new")
+    frame = frame.merge(first_new, on="risk_id", how="left")
     plans = [
-        next_due(rules.follow_up, level, basis, other if isinstance(other, datetime) else None)
-        for level, basis, other in zip(frame["level"], frame["basis_at"], frame["last_other"], strict=True)
+        next_due(rules.follow_up, level, basis, new if isinstance(new, datetime) else None)
+        for level, basis, new in zip(frame["level"], frame["basis_at"], frame["first_new"], strict=True)
     ]
-    floor = [
-        max(day, last + timedelta(days=1)) if isinstance(last, date) else day for last in frame["last_due"]
-    ]  # never due before today, never on the date of a follow-up already done
-    frame["new_due"] = [max(due, low) for (due, _), low in zip(plans, floor, strict=True)]
+    frame["new_due"] = [
+        _free_date(max(due, day), dates if isinstance(dates, set) else set())
+        for (due, _), dates in zip(plans, frame["taken"], strict=True)
+    ]  # never due before today, never on the date of a follow-up already done (a cancelled one is revived)
     frame["why"] = [why for _, why in plans]
     has = frame["follow_up_id"].notna()
     sooner = has & (frame["new_due"] < frame["due_on"].where(has, frame["new_due"]))
@@ -246,9 +293,12 @@ def schedule(session: Session, rules: Rules, day: date) -> int:
         }
         for r in make.itertuples()
     ]
+    upsert = dialect_insert(session, FollowUp.__table__)
     session.connection().execute(
-        dialect_insert(session, FollowUp.__table__).on_conflict_do_nothing(
-            index_elements=["risk_id", "due_on"]
+        upsert.on_conflict_do_update(
+            index_elements=["risk_id", "due_on"],
+            set_={k: upsert.excluded[k] for k in ("officer_code", "basis_at", "why", "status", "created_at")},
+            where=FollowUp.__table__.c.status == "cancelled",
         ),
         records,
     )
@@ -278,17 +328,3 @@ def schedule(session: Session, rules: Rules, day: date) -> int:
         ],
     )
     return len(records)
-
-
-def _last_signals(session: Session, as_of: datetime) -> pd.DataFrame:
-    visit = Signal.channel == "visit"
-    rows = session.execute(
-        select(
-            Signal.risk_id,
-            func.max(Signal.occurred_at).filter(visit),
-            func.max(Signal.occurred_at).filter(~visit),
-        )
-        .where(Signal.risk_id.is_not(None), Signal.occurred_at < as_of)
-        .group_by(Signal.risk_id)
-    )
-    return _frame(rows, ["risk_id", "last_visit", "last_other"])

@@ -1,7 +1,8 @@
 """The grade stage of intake, and raising a colour by hand.
 
 Every risk the link stage touched is marked for grading; this stage grades them all with the rules
-(`tasks.grading`) and writes each change of colour to the level history and the audit trail. A
+(`tasks.grading`) and writes each change of colour to the level history and the audit trail. Visits
+reporting no or low concern are left out: they are the follow-up's evidence of calm, not signals. A
 colour only goes up here: the evidence rule of follow-up is the one thing that lowers it.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlmodel import Session
 
 from bridgehead import audit
@@ -29,6 +30,13 @@ class GradeSummary:
     new_red: list[int] | None = None
 
 
+# A follow-up visit that finds things calm is evidence for the evidence rule, not a new risk signal:
+# counting it would let the visits that lower a colour raise it again ("3 signals within 30 days").
+_not_calm_visit = or_(
+    Signal.channel != "visit", Signal.concern.is_(None), Signal.concern.not_in(("none", "low"))
+)
+
+
 def _signals_since_floor(session: Session, risk_ids: list[int]) -> pd.DataFrame:
     rows = []
     for part in chunks(risk_ids):
@@ -43,7 +51,7 @@ def _signals_since_floor(session: Session, risk_ids: list[int]) -> pd.DataFrame:
                 Signal.score,
             )
             .join(Risk, Risk.id == Signal.risk_id)
-            .where(Signal.risk_id.in_(part), Signal.occurred_at >= Risk.level_since)
+            .where(Signal.risk_id.in_(part), Signal.occurred_at >= Risk.level_since, _not_calm_visit)
         ).all()
     frame = pd.DataFrame(
         rows, columns=["risk_id", "occurred_at", "channel", "category", "summary", "party_keys", "score"]

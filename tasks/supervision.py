@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import String, cast, exists, select
 from sqlmodel import Session
 
 from bridgehead import audit
@@ -30,32 +30,23 @@ class SupervisionSummary:
     accountability: int = 0
 
 
+def ladder_of(ladder: SupervisionRules) -> list[tuple[str, int]]:
+    """The rungs in order, each with the days late that reach it."""
+    return [
+        ("officer", ladder.officer_after_days_late),
+        ("chief", ladder.chief_after_days_late),
+        ("accountability", ladder.accountability_after_days_late),
+    ]
+
+
 def rungs(ladder: SupervisionRules, days_late: int) -> list[str]:
     """Which rungs a follow-up this many days late has reached: officer, chief, accountability."""
-    reached = []
-    if days_late >= ladder.officer_after_days_late:
-        reached.append("officer")
-    if days_late >= ladder.chief_after_days_late:
-        reached.append("chief")
-    if days_late >= ladder.accountability_after_days_late:
-        reached.append("accountability")
-    return reached
+    return [rung for rung, days in ladder_of(ladder) if days_late >= days]
 
 
 def supervise(session: Session, rules: Rules, day: date) -> SupervisionSummary:
     """Issue the notices and accountability entries that the late follow-ups have reached by `day`."""
     ladder, summary = rules.supervision, SupervisionSummary()
-    late = pd.DataFrame(
-        session.execute(
-            select(FollowUp.id, FollowUp.officer_code, FollowUp.due_on, Community.station_code)
-            .join(Risk, Risk.id == FollowUp.risk_id)
-            .join(Community, Community.community_code == Risk.community_code)
-            .where(FollowUp.status == "pending", FollowUp.due_on < day)
-        ).all(),
-        columns=["follow_up_id", "officer_code", "due_on", "station_code"],
-    )
-    if late.empty:
-        return summary
     chiefs = dict(
         session.execute(
             select(Officer.station_code, Officer.officer_code)
@@ -64,9 +55,9 @@ def supervise(session: Session, rules: Rules, day: date) -> SupervisionSummary:
         ).all()
     )
     notices, entries = [], []
-    for r in late.itertuples():
-        days_late = (day - r.due_on).days
-        for rung in rungs(ladder, days_late):
+    for rung, days in ladder_of(ladder):
+        for r in _reached(session, rung, day - timedelta(days=days)).itertuples():
+            days_late = (day - r.due_on).days
             if rung == "accountability":
                 entries.append(
                     {
@@ -126,6 +117,25 @@ def supervise(session: Session, rules: Rules, day: date) -> SupervisionSummary:
     return summary
 
 
+def _reached(session: Session, rung: str, due_by: date) -> pd.DataFrame:
+    """Pending follow-ups due on or before `due_by` that have not had this rung yet (one query)."""
+    if rung == "accountability":
+        done = exists().where(
+            AccountabilityEntry.kind == "late_follow_up",
+            AccountabilityEntry.source_entity == "follow_up",
+            AccountabilityEntry.source_id == cast(FollowUp.id, String),
+        )
+    else:
+        done = exists().where(SupervisionNotice.follow_up_id == FollowUp.id, SupervisionNotice.level == rung)
+    rows = session.execute(
+        select(FollowUp.id, FollowUp.officer_code, FollowUp.due_on, Community.station_code)
+        .join(Risk, Risk.id == FollowUp.risk_id)
+        .join(Community, Community.community_code == Risk.community_code)
+        .where(FollowUp.status == "pending", FollowUp.due_on <= due_by, ~done)
+    ).all()
+    return pd.DataFrame(rows, columns=["follow_up_id", "officer_code", "due_on", "station_code"])
+
+
 def _insert_new(session: Session, model: type, rows: list[dict], key: list[str]) -> list[dict]:
     """Insert the rows whose key is not taken yet; return those (a rung is climbed once).
 
@@ -148,7 +158,7 @@ def _insert_new(session: Session, model: type, rows: list[dict], key: list[str])
 
 def _repeated_notices(session: Session, ladder: SupervisionRules, day: date) -> list[dict]:
     """The third officer notice within the window: one entry, keyed by the notice that made three."""
-    since = day - timedelta(days=ladder.notices_window_days - 1)
+    since = day - timedelta(days=ladder.notices_window_days)  # within D days: latest - earliest <= D
     rows = pd.DataFrame(
         session.execute(
             select(

@@ -6,8 +6,9 @@
 2. Melon field (瓜地纠纷): a visit on the last 10 August before ``end`` by the officer of 南营村
    (麦禾营派出所, 岐山县) who mediated a payment quarrel between farmers and a buyer on the spot.
 3. Neighbour feud (邻里积怨): the 刘 and 曹 families of 宝桥新村 (神农派出所, 渭滨区) call the
-   police every few weeks for two years; 孙宪河 follows up each call; in the last two weeks two
-   visits find the feud settled, with no call in between.
+   police every few weeks for two years; 孙宪河 follows up each call; in the last seven weeks six
+   visits find the feud settled, with no call in between (enough for the evidence rule to take it
+   from orange to yellow, blue and resolved).
 
 The stories' people get person ids above the resident range, so no one-off row shares them.
 The feud's calls are at least 20 days apart and each is followed by one visit within 3 days,
@@ -152,8 +153,10 @@ def build_stories(ctx: Context) -> StoryRows:
     feud = j.special["neighbour_feud"]
     address = STORY_PLACES["neighbour_feud"][3]
     officer = j.comm_officer[feud]
-    last_call_day = ctx.windows.n_days - 25
-    calm_days = (ctx.windows.n_days - 13, ctx.windows.n_days - 4)
+    n = ctx.windows.n_days
+    last_call_day = n - 50
+    # six calm visits, on time for each colour's cadence: orange -> yellow -> blue -> resolved
+    calm_days = (n - 46, n - 43, n - 37, n - 31, n - 22, n - 8)
     call_days = [int(rng.integers(5, 20))]
     while True:
         nxt = call_days[-1] + int(rng.integers(20, 46))

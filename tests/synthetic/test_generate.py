@@ -355,16 +355,16 @@ def test_neighbour_feud(small: tuple[Path, dict], frames: dict[str, pd.DataFrame
     assert (feud_visits["officer_code"] == sun).all()
     visit_times = stamps(feud_visits["visited_at"])
     ordered = feud_visits.assign(t=visit_times).sort_values("t")
-    calm = ordered.tail(2)
+    calm = ordered.tail(6)
     assert (calm["concern"] == "none").all()
     assert list(calm["visit_id"]) == story["calm_visit_ids"]
-    assert calm["t"].min() >= datetime(2026, 11, 15)  # the last two weeks
+    assert calm["t"].min() >= datetime(2026, 10, 10)  # the last seven weeks
     assert call_times.max() < calm["t"].min()  # no call in between, nor after
-    earlier = ordered.iloc[:-2]
+    earlier = ordered.iloc[:-6]
     assert earlier["concern"].isin(["high", "medium"]).mean() >= 0.7
 
-    # orange, not red: never 5 signals within 30 days
-    signals = np.sort(np.concatenate([call_times.to_numpy(), visit_times.to_numpy()]))
+    # orange, not red: never 5 signals within 30 days (calm visits are evidence, not signals)
+    signals = np.sort(np.concatenate([call_times.to_numpy(), earlier["t"].to_numpy()]))
     window = np.timedelta64(30, "D")
     most = max(int(np.searchsorted(signals, t + window, side="right") - i) for i, t in enumerate(signals))
     assert 3 <= most <= 4

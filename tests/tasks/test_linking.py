@@ -234,9 +234,11 @@ def call(
     return [row.get(c, "") for c in CALLS]
 
 
-def visit(visit_id: str, at: str, *, risk_id: int | str = "", address: str = "别的地方") -> list[object]:
+def visit(
+    visit_id: str, at: str, *, risk_id: int | str = "", address: str = "别的地方", concern: str = "low"
+) -> list[object]:
     row = {"visit_id": visit_id, "visited_at": at, "officer_code": "O000001", "community_code": HOME}
-    row |= {"address": address, "category": "family_neighbor", "summary": "走访", "concern": "low"}
+    row |= {"address": address, "category": "family_neighbor", "summary": "走访", "concern": concern}
     row |= {"risk_id": risk_id}
     return [row.get(c, "") for c in VISITS]
 
@@ -396,12 +398,27 @@ def test_a_visit_naming_a_risk_attaches_to_it_and_two_channels_make_it_orange(
 ) -> None:
     ingest(calls_file(tmp_path, "a.csv", call("C1", "2026-03-01 10:00")))
     (risk,) = risks(engine)
-    ingest(write_csv(tmp_path / "v.csv", VISITS, [visit("V1", "2026-03-03 09:00", risk_id=risk.id)]), "visit")
+    visits = [visit("V1", "2026-03-03 09:00", risk_id=risk.id, concern="medium")]
+    ingest(write_csv(tmp_path / "v.csv", VISITS, visits), "visit")
     (after,) = risks(engine)
     assert after.level == "orange"
     assert "orange.channels_2_in_90d" in after.reasons
     with Session(engine) as s:
         assert s.execute(select(Signal.risk_id).where(Signal.source_id == "V1")).scalar_one() == risk.id
+
+
+def test_a_calm_follow_up_visit_attaches_but_is_no_signal_for_the_colour(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    ingest(calls_file(tmp_path, "a.csv", call("C1", "2026-03-01 10:00")))
+    (risk,) = risks(engine)
+    calm = [visit(f"V{i}", f"2026-03-0{2 + i} 09:00", risk_id=risk.id, concern="none") for i in range(3)]
+    ingest(write_csv(tmp_path / "v.csv", VISITS, calm), "visit")
+    (after,) = risks(engine)
+    assert after.level == risk.level == "yellow"  # neither two channels nor three signals: calm is evidence
+    with Session(engine) as s:
+        attached = s.execute(select(func.count()).where(Signal.risk_id == risk.id)).scalar_one()
+    assert attached == 4
 
 
 def test_a_traffic_call_without_a_red_rule_is_kept_but_opens_no_risk(
