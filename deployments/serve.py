@@ -2,7 +2,7 @@
 
 `bridgehead serve` runs these with `prefect.serve`; a process worker runs the same deployments from
 `prefect.yaml`. The quick response starts on the `bridgehead.incident.opened` event that intake
-emits; the response watch runs every minute.
+emits; the response watch runs every minute; the daily sweep at 06:00 Asia/Shanghai, one at a time.
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ def incident_trigger() -> DeploymentEventTrigger:
 
 def deployments() -> dict[str, Any]:
     """Every served deployment by name (the same names as in prefect.yaml)."""
+    from prefect.client.schemas.schedules import CronSchedule
+
+    from flows.daily_sweep import daily_sweep
+    from flows.follow_up import follow_up_sweep
     from flows.jurisdiction import jurisdiction_refresh
     from flows.quick_response import quick_response, response_watch, unit_status
 
@@ -35,6 +39,15 @@ def deployments() -> dict[str, Any]:
         ),
         "response-watch": response_watch.to_deployment(
             name="response-watch", interval=60, description="1-3-5 targets judged every minute"
+        ),
+        "daily-sweep": daily_sweep.to_deployment(
+            name="daily-sweep",
+            schedules=[CronSchedule(cron="0 6 * * *", timezone="Asia/Shanghai")],
+            concurrency_limit=1,
+            description="每日督促: inbox, catch-up, follow-ups, supervision",
+        ),
+        "follow-up-sweep": follow_up_sweep.to_deployment(
+            name="follow-up-sweep", concurrency_limit=1, description="A day or a range of days, by hand"
         ),
         "unit-status": unit_status.to_deployment(
             name="unit-status", description="Unit status feeds, by hand"

@@ -20,7 +20,7 @@ from bridgehead.orchestration import db_task
 from bridgehead.rules import get_rules
 from tasks.follow_up import VisitSummary, record_visits, schedule
 from tasks.supervision import SupervisionSummary, supervise
-from tasks.sweep import finished, mark_finished, station_summary, totals
+from tasks.sweep import finish, finished
 
 LOCK = "follow-up-sweep"
 
@@ -40,13 +40,9 @@ def _supervise(day: date) -> SupervisionSummary:
         return supervise(session, get_rules(), day)
 
 
-def _finish(day: date, visits: VisitSummary, assigned: int) -> dict[str, Any]:
+def _finish(day: date) -> dict[str, Any]:
     with session_scope() as session:
-        stations = station_summary(session, day, visits)
-        summary = {"day": day.isoformat(), "stations": stations, "totals": totals(stations, visits, assigned)}
-        summary["lowered"], summary["resolved"] = visits.lowered, visits.resolved
-        mark_finished(session, day, summary)
-        return summary
+        return finish(session, day)
 
 
 visits_task = db_task(_visits, name="record-visits")
@@ -61,10 +57,10 @@ def sweep_one_day(day: date) -> dict[str, Any]:
         done = finished(session, day)
         if done is not None:
             return {**done.summary, "already_swept": True}
-    visits = visits_task(day)
-    assigned = assign_task(day)
+    visits_task(day)
+    assign_task(day)
     supervise_task(day)
-    return finish_task(day, visits, assigned)
+    return finish_task(day)
 
 
 def _run_name() -> str:

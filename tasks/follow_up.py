@@ -111,6 +111,7 @@ def record_visits(session: Session, rules: Rules, day: date) -> VisitSummary:
                 "id": int(r.follow_up_id),
                 "status": "done",
                 "done_at": r.at,
+                "recorded_on": day,
                 "visit_signal_id": int(r.signal_id),
                 "calm": bool(r.calm),
             }

@@ -1,8 +1,9 @@
-"""The follow-up sweep of one day (每日跟进督促), stage by stage, and its summary per station.
+"""The follow-up sweep of one day (每日跟进督促): its record and its summary per station.
 
-Each stage commits on its own, so a sweep killed half-way and run again ends where an uninterrupted
-one would; a day whose sweep finished is recorded (`sweep_day`) and a second sweep of it changes
-nothing and returns the recorded summary.
+The summary is read back from what the day's stages wrote (follow-ups recorded and assigned that
+day, notices and entries of that day, evidence changes of the follow-ups recorded), never from the
+memory of one run, so a sweep killed half-way and finished by a rerun reports what an uninterrupted
+one would. A finished day is recorded (`sweep_day`); sweeping it again changes nothing.
 """
 
 from __future__ import annotations
@@ -11,15 +12,25 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlmodel import Session
 
 from bridgehead import audit
-from bridgehead.rules import Rules
 from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice, SweepDay
 from models.jurisdiction import Community
-from models.risk import Risk
-from tasks.follow_up import VisitSummary
+from models.risk import Risk, RiskLevelChange
+from tasks.follow_up import day_start
+
+COLUMNS = (
+    "due_today",
+    "late",
+    "assigned",
+    "visits_recorded",
+    "calm",
+    "notices",
+    "accountability",
+    "colour_changes",
+)
 
 
 def finished(session: Session, day: date) -> SweepDay | None:
@@ -30,78 +41,82 @@ def last_finished(session: Session) -> date | None:
     return session.execute(select(func.max(SweepDay.day))).scalar()
 
 
-def station_summary(session: Session, day: date, visits: VisitSummary) -> list[dict[str, Any]]:
-    """Per station: due today, late, notices issued, accountability entries, colour changes."""
-    station = select(Risk.id, Community.station_code).join(Community).subquery()
-
-    def counts(stmt: Any) -> Counter[str]:
-        return Counter(dict(session.execute(stmt).all()))
-
-    due = counts(
-        select(station.c.station_code, func.count())
-        .join(FollowUp, FollowUp.risk_id == station.c.id)
-        .where(FollowUp.status == "pending", FollowUp.due_on == day)
-        .group_by(station.c.station_code)
-    )
-    late = counts(
-        select(station.c.station_code, func.count())
-        .join(FollowUp, FollowUp.risk_id == station.c.id)
-        .where(FollowUp.status == "pending", FollowUp.due_on < day)
-        .group_by(station.c.station_code)
-    )
-    notices = counts(
-        select(SupervisionNotice.station_code, func.count())
-        .where(SupervisionNotice.issued_on == day, SupervisionNotice.follow_up_id.is_not(None))
-        .group_by(SupervisionNotice.station_code)
-    )
-    entries = counts(
-        select(AccountabilityEntry.station_code, func.count())
-        .where(AccountabilityEntry.recorded_on == day)
-        .group_by(AccountabilityEntry.station_code)
-    )
-    changed_ids = [c["risk_id"] for c in visits.lowered] + visits.resolved
-    changed = Counter(
-        session.execute(select(station.c.station_code).where(station.c.id.in_(changed_ids))).scalars()
-    )
-    stations = sorted(set(due) | set(late) | set(notices) | set(entries) | set(changed))
+def evidence_changes(session: Session, day: date) -> list[dict[str, Any]]:
+    """The colour changes made by the visits recorded on `day` (the evidence rule)."""
+    rows = session.execute(
+        select(RiskLevelChange.risk_id, RiskLevelChange.from_level, RiskLevelChange.to_level, Risk.status)
+        .join(
+            FollowUp,
+            and_(
+                FollowUp.risk_id == RiskLevelChange.risk_id,
+                FollowUp.done_at == RiskLevelChange.at,
+                FollowUp.recorded_on == day,
+            ),
+        )
+        .join(Risk, Risk.id == RiskLevelChange.risk_id)
+        .where(RiskLevelChange.cause == "evidence")
+        .order_by(RiskLevelChange.risk_id)
+    ).all()
     return [
-        {
-            "station": s,
-            "due_today": due[s],
-            "late": late[s],
-            "notices": notices[s],
-            "accountability": entries[s],
-            "colour_changes": changed[s],
-        }
-        for s in stations
+        {"risk_id": rid, "from": old, "to": "resolved" if old == new == "blue" else new}
+        for rid, old, new, _status in rows
     ]
 
 
-def mark_finished(session: Session, day: date, summary: dict[str, Any]) -> SweepDay:
-    record = SweepDay(day=day, actor=audit.current_actor(), summary=summary)
-    session.add(record)
-    audit.append(
-        session,
-        [
-            audit.Change(
-                "sweep", "sweep_day", day.isoformat(), None, summary["totals"], "daily sweep finished"
+def station_summary(session: Session, day: date) -> list[dict[str, Any]]:
+    """Per station: due today, late, assigned, visits recorded and calm, notices, entries, colour changes."""
+    station = select(Risk.id, Community.station_code).join(Community).subquery()
+
+    def by_station(*where: Any) -> Counter[str]:
+        stmt = (
+            select(station.c.station_code, func.count())
+            .join(FollowUp, FollowUp.risk_id == station.c.id)
+            .where(*where)
+            .group_by(station.c.station_code)
+        )
+        return Counter(dict(session.execute(stmt).all()))
+
+    counts = {
+        "due_today": by_station(FollowUp.status == "pending", FollowUp.due_on == day),
+        "late": by_station(FollowUp.status == "pending", FollowUp.due_on < day),
+        "assigned": by_station(FollowUp.created_at == day_start(day)),
+        "visits_recorded": by_station(FollowUp.recorded_on == day),
+        "calm": by_station(FollowUp.recorded_on == day, FollowUp.calm.is_(True)),
+        "notices": Counter(
+            dict(
+                session.execute(
+                    select(SupervisionNotice.station_code, func.count())
+                    .where(SupervisionNotice.issued_on == day, SupervisionNotice.follow_up_id.is_not(None))
+                    .group_by(SupervisionNotice.station_code)
+                ).all()
             )
-        ],
+        ),
+        "accountability": Counter(
+            dict(
+                session.execute(
+                    select(AccountabilityEntry.station_code, func.count())
+                    .where(AccountabilityEntry.recorded_on == day)
+                    .group_by(AccountabilityEntry.station_code)
+                ).all()
+            )
+        ),
+    }
+    changed = [c["risk_id"] for c in evidence_changes(session, day)]
+    counts["colour_changes"] = Counter(
+        session.execute(select(station.c.station_code).where(station.c.id.in_(changed))).scalars()
     )
-    return record
+    stations = sorted(set().union(*counts.values()))
+    return [{"station": s, **{k: counts[k][s] for k in COLUMNS}} for s in stations]
 
 
-def totals(rows: list[dict[str, Any]], visits: VisitSummary, scheduled: int) -> dict[str, int]:
-    out = {
-        k: sum(r[k] for r in rows)
-        for k in ("due_today", "late", "notices", "accountability", "colour_changes")
-    }
-    return out | {
-        "visits_recorded": visits.completed,
-        "calm": visits.calm,
-        "assigned": scheduled,
-        "resolved": len(visits.resolved),
-    }
-
-
-__all__ = ["Rules", "finished", "last_finished", "mark_finished", "station_summary", "totals"]
+def finish(session: Session, day: date) -> dict[str, Any]:
+    """Record the day as swept, with its summary; audited."""
+    stations = station_summary(session, day)
+    totals = {k: sum(r[k] for r in stations) for k in COLUMNS}
+    summary = {"day": day.isoformat(), "stations": stations, "totals": totals}
+    summary["changes"] = evidence_changes(session, day)
+    session.add(SweepDay(day=day, actor=audit.current_actor(), summary=summary))
+    audit.append(
+        session, [audit.Change("sweep", "sweep_day", day.isoformat(), None, totals, "daily sweep finished")]
+    )
+    return summary

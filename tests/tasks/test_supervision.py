@@ -23,7 +23,7 @@ from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice
 from models.signal import Signal
 from tasks.follow_up import VisitSummary, record_visits, schedule
 from tasks.supervision import SupervisionSummary, rungs, supervise
-from tasks.sweep import finished, last_finished, mark_finished, station_summary, totals
+from tasks.sweep import finish, finished, last_finished, station_summary
 from tests.factories import ingest, write_rows
 
 RULES = get_rules()
@@ -287,13 +287,17 @@ def test_the_days_summary_counts_each_station_and_the_day_is_recorded_once_finis
         supervise(s, RULES, day)
     assert visits.lowered == [{"risk_id": red, "from": "red", "to": "orange"}]
     with session_scope() as s:
-        rows = station_summary(s, day, visits)
+        rows = station_summary(s, day)
         assert finished(s, day) is None
+    assert assigned == 2  # the red risk's next visit, and the new red risk in 陈仓大道
     assert rows == [
         {
             "station": "61030301",
             "due_today": 1,
             "late": 1,
+            "assigned": 1,
+            "visits_recorded": 0,
+            "calm": 0,
             "notices": 1,
             "accountability": 0,
             "colour_changes": 0,
@@ -302,28 +306,30 @@ def test_the_days_summary_counts_each_station_and_the_day_is_recorded_once_finis
             "station": "61032301",
             "due_today": 0,
             "late": 0,
+            "assigned": 1,
+            "visits_recorded": 1,
+            "calm": 1,
             "notices": 0,
             "accountability": 0,
             "colour_changes": 1,
         },
     ]
-    summary = totals(rows, visits, assigned)
-    assert summary == {
+    with session_scope() as s:
+        summary = finish(s, day)
+    assert summary["changes"] == [{"risk_id": red, "from": "red", "to": "orange"}]
+    assert summary["totals"] == {
         "due_today": 1,
         "late": 1,
+        "assigned": 2,
+        "visits_recorded": 1,
+        "calm": 1,
         "notices": 1,
         "accountability": 0,
         "colour_changes": 1,
-        "visits_recorded": 1,
-        "calm": 1,
-        "assigned": 2,  # the red risk's next visit, and the new red risk in 陈仓大道
-        "resolved": 0,
     }
-    with session_scope() as s:
-        mark_finished(s, day, {"day": day.isoformat(), "stations": rows, "totals": summary})
     with Session(engine) as s:
         record = finished(s, day)
-        assert record is not None and record.summary["totals"] == summary
+        assert record is not None and record.summary == summary
         assert last_finished(s) == day
         (row,) = s.execute(select(AuditLog).where(AuditLog.action == "sweep")).scalars()
-    assert (row.entity, row.entity_id, row.after) == ("sweep_day", day.isoformat(), summary)
+    assert (row.entity, row.entity_id, row.after) == ("sweep_day", day.isoformat(), summary["totals"])
