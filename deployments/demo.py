@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from deployments import cli
-from deployments.console import console, coverage_verdict, print_coverage, print_load, say
+from deployments.console import console, coverage_verdict, emit, local, print_coverage, print_load, say
+from models.risk import Risk
 
 CHANNELS = ("call", "visit", "analysis", "tip", "case")
 
@@ -47,7 +48,9 @@ def run_demo(folder: Path, seed: int = 7, scale: float = 1.0) -> None:
         show_story_risk(data)
         console.rule("7. Quick response (快反处置): the units' year, then the lost child on 盛世广场")
         replay_lost_child(data)
-        console.rule("8. The audit trail")
+        console.rule("8. Follow-up (跟进督促): the last ten weeks replayed through the daily sweep")
+        replay_follow_up(data)
+        console.rule("9. The audit trail")
         cli.audit_verify()
         url = f"sqlite:///{db_file.as_posix()}"
         say(f"Explore: .venv/bin/bridgehead --database-url {url} risks list --level red")
@@ -109,6 +112,89 @@ def replay_lost_child(data: Path) -> None:
     )
     incidents.incidents_watch(as_of=at(30 * 60))
     incidents.incidents_show(story["incident_code"])
+
+
+REPLAY_DAYS = 56
+
+
+def replay_follow_up(data: Path) -> None:
+    """Sweep day by day up to the data's last day, then print the feud's follow-up timeline.
+
+    Eight weeks, not the whole year, to keep the demo short: a day's sweep takes one to two seconds
+    here. The first swept day assigns a visit to every open risk nobody has visited (due that day),
+    so the first week shows the backlog being chased; the feud's six calm visits in the last seven
+    weeks take it from orange to yellow, blue and resolved by the evidence rule.
+    """
+    from datetime import date, timedelta
+
+    from flows.follow_up import follow_up_sweep
+
+    manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8"))
+    last = date.fromisoformat(manifest["end"]) - timedelta(days=1)
+    first = last - timedelta(days=REPLAY_DAYS - 1)
+    say(f"bridgehead sweep --from {first} --to {last}")
+    days = follow_up_sweep(first, last)
+    rows = [
+        {"day": d["day"], **d["totals"]}
+        for i, d in enumerate(days)
+        if i == 0 or i == len(days) - 1 or date.fromisoformat(d["day"]).weekday() == 0
+    ]
+    emit(rows, "table", f"The sweep, {first} to {last} (first day, Mondays, last day)")
+    worst = sorted(days[-1]["stations"], key=lambda r: -r["late"])[:5]
+    emit(worst, "table", f"Stations with the most late follow-ups on {last}")
+    show_feud_timeline(data, first)
+
+
+def show_feud_timeline(data: Path, since: object) -> None:
+    """The feud's follow-ups, visits, notices and colour changes, in order."""
+    from bridgehead.db import session_scope
+    from models import FollowUp, RiskLevelChange, Signal, SupervisionNotice
+
+    manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8"))
+    first_call = manifest["stories"]["neighbour_feud"]["call_ids"][0]
+    rows: list[tuple[str, str]] = []
+    with session_scope() as session:
+        risk_id = session.execute(
+            select(Signal.risk_id).where(Signal.channel == "call", Signal.source_id == first_call)
+        ).scalar_one()
+        for f in session.execute(
+            select(FollowUp)
+            .where(FollowUp.risk_id == risk_id, FollowUp.due_on >= since)
+            .order_by(FollowUp.id)
+        ).scalars():
+            if f.status == "done":
+                calm = "calm" if f.calm else "not calm"
+                rows.append((local(f.done_at), f"visit ({calm}) for the follow-up due {f.due_on}"))
+            else:
+                rows.append((str(f.due_on), f"follow-up due ({f.why}): {f.status}"))
+        for n in session.execute(
+            select(SupervisionNotice)
+            .join(FollowUp, FollowUp.id == SupervisionNotice.follow_up_id)
+            .where(FollowUp.risk_id == risk_id, SupervisionNotice.issued_on >= since)
+        ).scalars():
+            rows.append(
+                (
+                    str(n.issued_on),
+                    f"notice to the {n.level} {n.recipient_officer_code}: {n.days_late} day(s) late",
+                )
+            )
+        changes = list(
+            session.execute(
+                select(RiskLevelChange).where(RiskLevelChange.risk_id == risk_id).order_by(RiskLevelChange.id)
+            ).scalars()
+        )
+        status = session.execute(select(Risk.status).where(Risk.id == risk_id)).scalar_one()
+    graded = [c for c in changes if c.cause != "evidence"]
+    for c in changes:
+        if c.cause == "evidence":
+            to = "resolved" if "evidence.resolved" in c.reasons else c.to_level
+            rows.append(
+                (local(c.at), f"{c.from_level} -> {to} (evidence rule: two calm follow-ups in a row)")
+            )
+    start = graded[-1].to_level if graded else "?"
+    say(f"The 刘/曹 feud (risk {risk_id}) was graded {start} at intake; the sweep since {since}:")
+    rows.sort(key=lambda r: (r[0], "->" in r[1]))  # a visit before the change it caused
+    emit([{"when": d, "what": w} for d, w in rows], "table", f"risk {risk_id}: now {status}")
 
 
 def show_story_risk(data: Path) -> None:

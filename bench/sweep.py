@@ -1,0 +1,125 @@
+"""Benchmark: the follow-up sweep over a generated city, at any scale.
+
+Generates the city at `--scale`, takes its year in through intake's stages (not timed), then runs
+the follow-up sweep flow for the last `--days` days of the data in a process of its own and prints:
+open risks, follow-ups created, seconds, peak memory of the sweep process, and the number of task
+runs (four per day whatever the size of the register).
+
+    .venv/bin/python bench/sweep.py --scale 1
+    .venv/bin/python bench/sweep.py --scale 10 --days 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+END = date(2026, 11, 29)
+CHANNELS = ("case", "call", "visit", "analysis", "tip")
+
+
+def prepare(folder: Path, scale: float) -> None:
+    from bench.ingest_calls import reset
+    from bridgehead.db import session_scope
+    from bridgehead.rules import get_rules
+    from bridgehead.synthetic import generate
+    from models.contracts import INPUT_CONTRACTS
+    from tasks.grading_stage import grade_pending
+    from tasks.intake import load_file, validate_file
+    from tasks.jurisdiction import load_jurisdiction
+    from tasks.linking_stage import link_pending
+
+    generate(folder / "data", seed=7, scale=scale, end=END)
+    reset(os.environ["BRIDGEHEAD_DATABASE_URL"])
+    with session_scope() as s:
+        load_jurisdiction(s, folder / "data", actor="person:bench")
+    for channel in CHANNELS:
+        with session_scope() as s:
+            validated = validate_file(s, channel, folder / "data" / INPUT_CONTRACTS[channel].default_file)
+        with session_scope() as s:
+            load_file(s, validated)
+        with session_scope() as s:
+            link_pending(s, get_rules())
+        with session_scope() as s:
+            grade_pending(s, get_rules())
+
+
+def sweep_leg(days: int) -> dict[str, object]:
+    """In its own process: the flow run, timed, with its task runs counted through the API."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from sqlalchemy import func, select
+
+    from bridgehead.db import session_scope
+    from flows.follow_up import follow_up_sweep
+    from models import FollowUp, Risk
+
+    last = END - timedelta(days=1)
+    first = last - timedelta(days=days - 1)
+    with session_scope() as s:
+        open_risks = s.execute(select(func.count()).where(Risk.status == "open")).scalar_one()
+    started = time.perf_counter()
+    state = follow_up_sweep(first, last, return_state=True)
+    seconds = time.perf_counter() - started
+    assert state.is_completed(), state
+    time.sleep(3)  # task runs are recorded from events, a moment after they finish
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+        )
+    with session_scope() as s:
+        created = s.execute(select(func.count()).select_from(FollowUp)).scalar_one()
+    return {
+        "open_risks": open_risks,
+        "days": days,
+        "follow_ups_created": created,
+        "seconds": round(seconds, 1),
+        "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "task_runs": len(runs),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--days", type=int, default=7, help="days swept, ending on the data's last day")
+    parser.add_argument("--pg-url", help="PostgreSQL database to use instead of SQLite (it is emptied)")
+    parser.add_argument("--leg", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    if args.leg:
+        print(json.dumps(sweep_leg(args.leg)))
+        return
+    with tempfile.TemporaryDirectory(prefix="bridgehead-sweep-") as tmp:
+        folder = Path(tmp)
+        os.environ["BRIDGEHEAD_VAR_DIR"] = tmp
+        os.environ["BRIDGEHEAD_DATABASE_URL"] = args.pg_url or f"sqlite:///{folder / 'bench.db'}"
+        t = time.perf_counter()
+        prepare(folder, args.scale)
+        print(f"scale {args.scale}: generated and taken in in {time.perf_counter() - t:.0f} s")
+        out = subprocess.run(
+            [sys.executable, __file__, "--leg", str(args.days)], check=True, capture_output=True, text=True
+        )
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            f"scale {args.scale}: {r['open_risks']:,} open risks; "
+            f"{r['days']} days swept in {r['seconds']} s; "
+            f"{r['follow_ups_created']:,} follow-ups created; peak memory {r['peak_memory_mib']:,} MiB; "
+            f"{r['task_runs']} task runs"
+        )
+
+
+if __name__ == "__main__":
+    main()
