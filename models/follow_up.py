@@ -24,7 +24,7 @@ class FollowUp(SQLModel, table=True):
     status: str = Field(default="pending", index=True, description="pending | done | cancelled")
     created_at: datetime = Field(default_factory=utcnow)
     done_at: datetime | None = None
-    recorded_on: date | None = Field(default=None, index=True, description="the sweep day that recorded the visit")
+    recorded_on: date | None = Field(default=None, index=True, description="the sweep day that saw the visit")
     visit_signal_id: int | None = Field(default=None, foreign_key="signal.id")
     calm: bool | None = None
 

@@ -228,8 +228,14 @@ def schedule(session: Session, rules: Rules, day: date) -> int:
     """
     as_of = day_start(day)
     ids = _candidates(session, as_of)
-    if not ids:
-        return 0
+    # in parts, so a first sweep over a whole province's backlog holds one part in memory at a time
+    return sum(_plan(session, rules, day, as_of, part) for part in chunks(ids, PLAN_PART))
+
+
+PLAN_PART = 50_000
+
+
+def _plan(session: Session, rules: Rules, day: date, as_of: datetime, ids: list[int]) -> int:
     frame = _in(
         session,
         select(Risk.id, Risk.level, Risk.level_since, Risk.officer_code),
@@ -303,11 +309,15 @@ def schedule(session: Session, rules: Rules, day: date) -> int:
         ),
         records,
     )
-    made = session.execute(
+    made = _in(
+        session,
         select(FollowUp.id, FollowUp.risk_id, FollowUp.officer_code, FollowUp.due_on, FollowUp.why).where(
             FollowUp.status == "pending", FollowUp.created_at == as_of
-        )
-    ).all()
+        ),
+        FollowUp.risk_id,
+        [int(r) for r in make["risk_id"]],
+        ["id", "risk_id", "officer_code", "due_on", "why"],
+    ).itertuples(index=False)
     audit.append(
         session,
         [
@@ -316,7 +326,12 @@ def schedule(session: Session, rules: Rules, day: date) -> int:
                 "follow_up",
                 str(fid),
                 None,
-                {"risk": rid, "officer": officer, "due_on": due, "why": why},
+                {
+                    "risk": int(rid),
+                    "officer": officer if isinstance(officer, str) else None,
+                    "due_on": due,
+                    "why": why,
+                },
                 "a new signal: first visit sooner" if why == "new_signal" else "visit cadence",
             )
             for fid, rid, officer, due, why in made

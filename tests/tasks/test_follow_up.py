@@ -558,3 +558,19 @@ def test_the_audit_chain_verifies_after_two_weeks_of_sweeps(
         actions = set(s.execute(select(AuditLog.action)).scalars())
     assert verdict.ok, verdict.problem
     assert {"assign", "complete", "evidence", "notice", "accountability"} <= actions
+
+
+def test_a_backlog_planned_in_parts_is_planned_and_audited_once(
+    engine: Engine, jurisdiction: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tasks.follow_up as follow_up
+
+    monkeypatch.setattr(follow_up, "PLAN_PART", 2)  # five risks: three parts
+    for n in range(5):
+        open_risk(tmp_path, "yellow", call_id=f"C{n}", address=f"幸福路{n + 10}号")
+    with session_scope() as s:
+        assert schedule(s, RULES, BASE) == 5
+    with Session(engine) as s:
+        planned = s.execute(select(func.count()).select_from(FollowUp)).scalar_one()
+        assigned = s.execute(select(func.count()).where(AuditLog.action == "assign")).scalar_one()
+    assert planned == assigned == 5
