@@ -76,8 +76,8 @@ def followups_due(
 ) -> None:
     """An officer's visits for the day: due that day and late ones, most overdue first."""
     from bridgehead.db import session_scope
-    from flows.daily_sweep import today
     from models import Community, FollowUp, Risk
+    from tasks.follow_up import today
 
     when = _day(day, "--date") or today()
     with session_scope() as session:

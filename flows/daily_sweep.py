@@ -25,14 +25,11 @@ from flows.follow_up import follow_up_sweep
 from flows.intake import intake
 from models.common import LOCAL_TZ
 from models.intake import QuarantinedRow
+from tasks.follow_up import today
 from tasks.sweep import last_finished
 
 CHANNELS = ("case", "call", "visit", "analysis", "tip")  # cases first: calls and visits may cite them
 PATTERNS = ("*.csv", "*.jsonl", "*.ndjson")
-
-
-def today() -> date:
-    return datetime.now(LOCAL_TZ).date()
 
 
 def pending_files(inbox: Path) -> dict[str, list[Path]]:

@@ -42,6 +42,11 @@ def local_date(at: datetime) -> date:
     return at.astimezone(LOCAL_TZ).date()
 
 
+def today() -> date:
+    """Today as the stations count days (Asia/Shanghai)."""
+    return datetime.now(LOCAL_TZ).date()
+
+
 def next_due(
     rules: FollowUpRules, level: str, basis_at: datetime, new_signal_at: datetime | None
 ) -> tuple[date, str]:
