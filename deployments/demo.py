@@ -48,7 +48,7 @@ def run_demo(folder: Path, seed: int = 7, scale: float = 1.0) -> None:
         show_story_risk(data)
         console.rule("7. Quick response (快反处置): the units' year, then the lost child on 盛世广场")
         replay_lost_child(data)
-        console.rule("8. Follow-up (跟进督促): the last ten weeks replayed through the daily sweep")
+        console.rule("8. Follow-up (跟进督促): the last eight weeks replayed through the daily sweep")
         replay_follow_up(data)
         console.rule("9. The audit trail")
         cli.audit_verify()

@@ -131,3 +131,19 @@ def ingest(path: Path, channel: str = "call") -> dict[str, Any]:
         "graded": graded,
         "incidents": incidents,
     }
+
+
+def sweep_stages(day: Any) -> tuple[Any, int, Any]:
+    """One day's follow-up sweep, stage by stage, each in its own transaction (what the flow does)."""
+    from bridgehead.db import session_scope
+    from bridgehead.rules import get_rules
+    from tasks.follow_up import record_visits, schedule
+    from tasks.supervision import supervise
+
+    with session_scope() as s:
+        visits = record_visits(s, get_rules(), day)
+    with session_scope() as s:
+        assigned = schedule(s, get_rules(), day)
+    with session_scope() as s:
+        supervised = supervise(s, get_rules(), day)
+    return visits, assigned, supervised

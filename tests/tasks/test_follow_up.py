@@ -23,9 +23,9 @@ from models.common import LOCAL_TZ
 from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice
 from models.risk import Risk, RiskLevelChange
 from models.signal import Signal
-from tasks.follow_up import VisitSummary, day_start, local_date, next_due, record_visits, schedule
-from tasks.supervision import SupervisionSummary, supervise
-from tests.factories import ingest, write_rows
+from tasks.follow_up import VisitSummary, day_start, local_date, next_due, schedule
+from tasks.supervision import SupervisionSummary
+from tests.factories import ingest, sweep_stages, write_rows
 
 RULES = get_rules()
 BASE = date(2026, 3, 2)  # the first swept day; the risks open the day before
@@ -84,15 +84,7 @@ def add_visit(
     ingest(write_rows(tmp_path / f"visits-{visit_id}" / "visits.csv", row), "visit")
 
 
-def sweep(day: date) -> tuple[VisitSummary, int, SupervisionSummary]:
-    """One day's sweep, stage by stage, each in its own transaction (what the flow does)."""
-    with session_scope() as s:
-        visits = record_visits(s, RULES, day)
-    with session_scope() as s:
-        assigned = schedule(s, RULES, day)
-    with session_scope() as s:
-        supervised = supervise(s, RULES, day)
-    return visits, assigned, supervised
+sweep = sweep_stages
 
 
 def sweep_days(first: date, last: date) -> None:

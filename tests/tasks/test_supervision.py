@@ -21,10 +21,10 @@ from models.audit import AuditLog
 from models.common import LOCAL_TZ
 from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice
 from models.signal import Signal
-from tasks.follow_up import VisitSummary, record_visits, schedule
+from tasks.follow_up import record_visits, schedule
 from tasks.supervision import SupervisionSummary, rungs, supervise
 from tasks.sweep import finish, finished, last_finished, station_summary
-from tests.factories import ingest, write_rows
+from tests.factories import ingest, sweep_stages, write_rows
 
 RULES = get_rules()
 BASE = date(2026, 3, 2)
@@ -64,14 +64,7 @@ def add_visit(
     ingest(write_rows(tmp_path / f"visits-{visit_id}" / "visits.csv", row), "visit")
 
 
-def sweep(day: date) -> tuple[VisitSummary, int, SupervisionSummary]:
-    with session_scope() as s:
-        visits = record_visits(s, RULES, day)
-    with session_scope() as s:
-        assigned = schedule(s, RULES, day)
-    with session_scope() as s:
-        supervised = supervise(s, RULES, day)
-    return visits, assigned, supervised
+sweep = sweep_stages
 
 
 def sweep_days(first: date, last: date) -> dict[date, SupervisionSummary]:
