@@ -208,3 +208,13 @@ def coverage(session: Session) -> Coverage:
         communities_without_office=[(c, n) for c, n in no_office],
         villages_without_officer=[(c, n) for c, n in no_officer],
     )
+
+
+def station_chiefs(session: Session) -> dict[str, str]:
+    """Each station's chief (所长), who supervision notices go to; the first by code if there are two."""
+    rows = session.execute(
+        select(Officer.station_code, func.min(Officer.officer_code))
+        .where(Officer.role == OfficerRole.chief.value)
+        .group_by(Officer.station_code)
+    ).all()
+    return {station: officer for station, officer in rows}

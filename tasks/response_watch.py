@@ -20,9 +20,10 @@ from bridgehead.db import dialect_insert
 from models.common import LOCAL_TZ
 from models.follow_up import SupervisionNotice
 from models.incident import Incident, ResponseBreach
-from models.jurisdiction import Officer, OfficerRole, PatrolUnit
+from models.jurisdiction import PatrolUnit
 from tasks.dispatch import escalate, lock_units
 from tasks.incidents import ResponseTimes, response_times
+from tasks.jurisdiction import station_chiefs
 
 TARGETS = ("dispatch", "arrival")
 
@@ -60,15 +61,6 @@ class WatchSummary:
     breaches: list[dict[str, str]] = field(default_factory=list)
     escalated: int = 0
     notices: int = 0
-
-
-def station_chief(session: Session, station_code: str) -> str | None:
-    return session.execute(
-        select(Officer.officer_code)
-        .where(Officer.station_code == station_code, Officer.role == OfficerRole.chief.value)
-        .order_by(Officer.officer_code)
-        .limit(1)
-    ).scalar_one_or_none()
 
 
 def watch_targets(session: Session, as_of: datetime) -> WatchSummary:
@@ -135,7 +127,7 @@ def _breach(
         breach.escalated_unit_code = unit["unit_code"]
         session.add(breach)
         summary.escalated += 1
-    chief = station_chief(session, incident.station_code)
+    chief = station_chiefs(session).get(incident.station_code)
     session.add(
         SupervisionNotice(
             breach_id=breach.id,

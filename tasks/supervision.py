@@ -19,8 +19,9 @@ from bridgehead import audit
 from bridgehead.db import chunks, dialect_insert
 from bridgehead.rules import Rules, SupervisionRules
 from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice
-from models.jurisdiction import Community, Officer, OfficerRole
+from models.jurisdiction import Community
 from models.risk import Risk
+from tasks.jurisdiction import station_chiefs
 
 
 @dataclass
@@ -47,13 +48,7 @@ def rungs(ladder: SupervisionRules, days_late: int) -> list[str]:
 def supervise(session: Session, rules: Rules, day: date) -> SupervisionSummary:
     """Issue the notices and accountability entries that the late follow-ups have reached by `day`."""
     ladder, summary = rules.supervision, SupervisionSummary()
-    chiefs = dict(
-        session.execute(
-            select(Officer.station_code, Officer.officer_code)
-            .where(Officer.role == OfficerRole.chief.value)
-            .order_by(Officer.officer_code.desc())
-        ).all()
-    )
+    chiefs = station_chiefs(session)
     notices, entries = [], []
     for rung, days in ladder_of(ladder):
         for r in _reached(session, rung, day - timedelta(days=days)).itertuples():

@@ -82,23 +82,14 @@ def station_summary(session: Session, day: date) -> list[dict[str, Any]]:
         "assigned": by_station(FollowUp.created_at == day_start(day)),
         "visits_recorded": by_station(FollowUp.recorded_on == day),
         "calm": by_station(FollowUp.recorded_on == day, FollowUp.calm.is_(True)),
-        "notices": Counter(
-            dict(
-                session.execute(
-                    select(SupervisionNotice.station_code, func.count())
-                    .where(SupervisionNotice.issued_on == day, SupervisionNotice.follow_up_id.is_not(None))
-                    .group_by(SupervisionNotice.station_code)
-                ).all()
-            )
+        "notices": _by(
+            session,
+            SupervisionNotice.station_code,
+            SupervisionNotice.issued_on == day,
+            SupervisionNotice.follow_up_id.is_not(None),
         ),
-        "accountability": Counter(
-            dict(
-                session.execute(
-                    select(AccountabilityEntry.station_code, func.count())
-                    .where(AccountabilityEntry.recorded_on == day)
-                    .group_by(AccountabilityEntry.station_code)
-                ).all()
-            )
+        "accountability": _by(
+            session, AccountabilityEntry.station_code, AccountabilityEntry.recorded_on == day
         ),
     }
     changed = [c["risk_id"] for c in evidence_changes(session, day)]
@@ -107,6 +98,11 @@ def station_summary(session: Session, day: date) -> list[dict[str, Any]]:
     )
     stations = sorted(set().union(*counts.values()))
     return [{"station": s, **{k: counts[k][s] for k in COLUMNS}} for s in stations]
+
+
+def _by(session: Session, station: Any, *where: Any) -> Counter[str]:
+    """Rows that carry their station, counted per station."""
+    return Counter(dict(session.execute(select(station, func.count()).where(*where).group_by(station)).all()))
 
 
 def finish(session: Session, day: date) -> dict[str, Any]:
