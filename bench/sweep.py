@@ -6,15 +6,21 @@ open risks, follow-ups created, seconds, peak memory of the sweep process, and t
 runs (four per day whatever the size of the register).
 
     .venv/bin/python bench/sweep.py --scale 1
-    .venv/bin/python bench/sweep.py --scale 10 --days 7
+    .venv/bin/python bench/sweep.py --scale 10 --days 7 --dir /tmp/city10
+
+Input files are taken in in parts of `PART` rows, as a daily inbox would bring them, so preparing a
+province does not need the memory of one five-million-row file. With `--dir` the prepared city is
+kept there and a second run sweeps a fresh copy of it instead of preparing again.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +32,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 END = date(2026, 11, 29)
 CHANNELS = ("case", "call", "visit", "analysis", "tip")
+PART = 500_000
+
+
+def split_csv(path: Path, rows: int) -> list[Path]:
+    """The file as parts of at most `rows` records, each with the header (records, not lines)."""
+    parts: list[Path] = []
+    with path.open(newline="", encoding="utf-8") as source:
+        reader = csv.reader(source)
+        header = next(reader)
+        out = None
+        for n, record in enumerate(reader):
+            if n % rows == 0:
+                if out is not None:
+                    out.close()
+                parts.append(path.with_name(f"{path.stem}.part{len(parts) + 1:03d}{path.suffix}"))
+                out = parts[-1].open("w", newline="", encoding="utf-8")
+                writer = csv.writer(out)
+                writer.writerow(header)
+            writer.writerow(record)
+        if out is not None:
+            out.close()
+    return parts
 
 
 def prepare(folder: Path, scale: float) -> None:
@@ -44,14 +72,24 @@ def prepare(folder: Path, scale: float) -> None:
     with session_scope() as s:
         load_jurisdiction(s, folder / "data", actor="person:bench")
     for channel in CHANNELS:
-        with session_scope() as s:
-            validated = validate_file(s, channel, folder / "data" / INPUT_CONTRACTS[channel].default_file)
-        with session_scope() as s:
-            load_file(s, validated)
-        with session_scope() as s:
-            link_pending(s, get_rules())
-        with session_scope() as s:
-            grade_pending(s, get_rules())
+        for part in split_csv(folder / "data" / INPUT_CONTRACTS[channel].default_file, PART):
+            with session_scope() as s:
+                validated = validate_file(s, channel, part)
+            with session_scope() as s:
+                load_file(s, validated)
+            with session_scope() as s:
+                link_pending(s, get_rules())
+            with session_scope() as s:
+                grade_pending(s, get_rules())
+            print(f"  {part.name}: taken in", flush=True)
+
+
+def keep(db: Path, copy: Path) -> None:
+    """A consistent copy of the SQLite file (its write-ahead log folded in first)."""
+    import sqlite3
+
+    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
 
 
 def sweep_leg(days: int) -> dict[str, object]:
@@ -96,6 +134,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--days", type=int, default=7, help="days swept, ending on the data's last day")
     parser.add_argument("--pg-url", help="PostgreSQL database to use instead of SQLite (it is emptied)")
+    parser.add_argument("--dir", type=Path, help="keep the prepared city (SQLite) here and reuse it")
     parser.add_argument("--leg", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -103,12 +142,23 @@ def main() -> None:
         print(json.dumps(sweep_leg(args.leg)))
         return
     with tempfile.TemporaryDirectory(prefix="bridgehead-sweep-") as tmp:
-        folder = Path(tmp)
-        os.environ["BRIDGEHEAD_VAR_DIR"] = tmp
-        os.environ["BRIDGEHEAD_DATABASE_URL"] = args.pg_url or f"sqlite:///{folder / 'bench.db'}"
-        t = time.perf_counter()
-        prepare(folder, args.scale)
-        print(f"scale {args.scale}: generated and taken in in {time.perf_counter() - t:.0f} s")
+        folder = args.dir or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        os.environ["BRIDGEHEAD_VAR_DIR"] = str(folder)
+        prepared, db = folder / "prepared.db", folder / "bench.db"
+        os.environ["BRIDGEHEAD_DATABASE_URL"] = args.pg_url or f"sqlite:///{db}"
+        if args.pg_url or not prepared.exists():
+            t = time.perf_counter()
+            prepare(folder, args.scale)
+            took = time.perf_counter() - t
+            print(f"scale {args.scale}: generated and taken in in {took:.0f} s", flush=True)
+            if not args.pg_url and args.dir:
+                keep(db, prepared)
+        else:
+            for stale in folder.glob("bench.db*"):
+                stale.unlink()
+            shutil.copyfile(prepared, db)
+            print(f"scale {args.scale}: the city prepared in {folder}, copied fresh", flush=True)
         out = subprocess.run(
             [sys.executable, __file__, "--leg", str(args.days)], check=True, capture_output=True, text=True
         )

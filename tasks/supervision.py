@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import String, cast, exists, select
@@ -45,59 +46,74 @@ def rungs(ladder: SupervisionRules, days_late: int) -> list[str]:
     return [rung for rung, days in ladder_of(ladder) if days_late >= days]
 
 
+PAGE = 50_000  # late follow-ups held in memory at once: a province's first sweep climbs in pages
+
+
 def supervise(session: Session, rules: Rules, day: date) -> SupervisionSummary:
     """Issue the notices and accountability entries that the late follow-ups have reached by `day`."""
     ladder, summary = rules.supervision, SupervisionSummary()
     chiefs = station_chiefs(session)
-    notices, entries = [], []
     for rung, days in ladder_of(ladder):
-        for r in _reached(session, rung, day - timedelta(days=days)).itertuples():
-            days_late = (day - r.due_on).days
+        after = 0
+        while not (page := _reached(session, rung, day - timedelta(days=days), after)).empty:
+            after = int(page["follow_up_id"].max())
             if rung == "accountability":
-                entries.append(
-                    {
-                        "station_code": r.station_code,
-                        "officer_code": r.officer_code,
-                        "kind": "late_follow_up",
-                        "source_entity": "follow_up",
-                        "source_id": str(r.follow_up_id),
-                        "recorded_on": day,
-                        "reason": f"follow-up due {r.due_on} is {days_late} days late",
-                    }
-                )
+                summary.accountability += _account(session, [_late_entry(r, day) for r in page.itertuples()])
+                continue
+            notices = [
+                {
+                    "follow_up_id": int(r.follow_up_id),
+                    "station_code": r.station_code,
+                    "recipient_officer_code": r.officer_code
+                    if rung == "officer"
+                    else chiefs.get(r.station_code),
+                    "level": rung,
+                    "days_late": (day - r.due_on).days,
+                    "issued_on": day,
+                }
+                for r in page.itertuples()
+            ]
+            new_notices = _insert_new(session, SupervisionNotice, notices, ["level", "follow_up_id"])
+            if rung == "officer":
+                summary.officer_notices += len(new_notices)
             else:
-                notices.append(
-                    {
-                        "follow_up_id": int(r.follow_up_id),
-                        "station_code": r.station_code,
-                        "recipient_officer_code": r.officer_code
-                        if rung == "officer"
-                        else chiefs.get(r.station_code),
-                        "level": rung,
-                        "days_late": days_late,
-                        "issued_on": day,
-                    }
-                )
-    new_notices = _insert_new(session, SupervisionNotice, notices, ["level", "follow_up_id"])
-    summary.officer_notices = sum(1 for n in new_notices if n["level"] == "officer")
-    summary.chief_notices = len(new_notices) - summary.officer_notices
-    entries += _repeated_notices(session, ladder, day)
+                summary.chief_notices += len(new_notices)
+            audit.append(
+                session,
+                [
+                    audit.Change(
+                        "notice",
+                        "follow_up",
+                        str(n["follow_up_id"]),
+                        None,
+                        {"to": n["recipient_officer_code"], "level": n["level"], "days_late": n["days_late"]},
+                        f"follow-up {n['days_late']} day(s) late: notice to the {n['level']}",
+                    )
+                    for n in new_notices
+                ],
+            )
+    summary.accountability += _account(session, _repeated_notices(session, ladder, day))
+    return summary
+
+
+def _late_entry(r: Any, day: date) -> dict[str, Any]:
+    return {
+        "station_code": r.station_code,
+        "officer_code": r.officer_code,
+        "kind": "late_follow_up",
+        "source_entity": "follow_up",
+        "source_id": str(r.follow_up_id),
+        "recorded_on": day,
+        "reason": f"follow-up due {r.due_on} is {(day - r.due_on).days} days late",
+    }
+
+
+def _account(session: Session, entries: list[dict[str, Any]]) -> int:
+    """Record the accountability entries not recorded yet, audited; how many were new."""
     new_entries = _insert_new(session, AccountabilityEntry, entries, ["kind", "source_entity", "source_id"])
-    summary.accountability = len(new_entries)
     audit.append(
         session,
         [
-            audit.Change(
-                "notice",
-                "follow_up",
-                str(n["follow_up_id"]),
-                None,
-                {"to": n["recipient_officer_code"], "level": n["level"], "days_late": n["days_late"]},
-                f"follow-up {n['days_late']} day(s) late: notice to the {n['level']}",
-            )
-            for n in new_notices
-        ]
-        + [
             audit.Change(
                 "accountability",
                 e["source_entity"],
@@ -109,11 +125,11 @@ def supervise(session: Session, rules: Rules, day: date) -> SupervisionSummary:
             for e in new_entries
         ],
     )
-    return summary
+    return len(new_entries)
 
 
-def _reached(session: Session, rung: str, due_by: date) -> pd.DataFrame:
-    """Pending follow-ups due on or before `due_by` that have not had this rung yet (one query)."""
+def _reached(session: Session, rung: str, due_by: date, after: int) -> pd.DataFrame:
+    """The next page of pending follow-ups due by `due_by` without this rung yet, by id after `after`."""
     if rung == "accountability":
         done = exists().where(
             AccountabilityEntry.kind == "late_follow_up",
@@ -126,7 +142,9 @@ def _reached(session: Session, rung: str, due_by: date) -> pd.DataFrame:
         select(FollowUp.id, FollowUp.officer_code, FollowUp.due_on, Community.station_code)
         .join(Risk, Risk.id == FollowUp.risk_id)
         .join(Community, Community.community_code == Risk.community_code)
-        .where(FollowUp.status == "pending", FollowUp.due_on <= due_by, ~done)
+        .where(FollowUp.status == "pending", FollowUp.due_on <= due_by, FollowUp.id > after, ~done)
+        .order_by(FollowUp.id)
+        .limit(PAGE)
     ).all()
     return pd.DataFrame(rows, columns=["follow_up_id", "officer_code", "due_on", "station_code"])
 

@@ -176,6 +176,22 @@ def test_a_missed_sweep_is_caught_up_with_every_rung_reached_at_once(
     assert [e.kind for e in entries(engine)] == ["late_follow_up"]
 
 
+def test_a_backlog_larger_than_a_page_is_climbed_whole(
+    engine: Engine, jurisdiction: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province's first sweep reads its late follow-ups in pages; every one still gets its rungs."""
+    monkeypatch.setattr("tasks.supervision.PAGE", 2)
+    for n in range(1, 6):
+        open_risk(tmp_path, f"C{n}", address=f"金台区宝桥新村{n}号楼")
+    sweep(BASE)
+    # five late follow-ups, and one more entry: the officer's third notice of the window
+    assert sweep(BASE + days(7))[2] == SupervisionSummary(
+        officer_notices=5, chief_notices=5, accountability=6
+    )
+    assert sweep(BASE + days(8))[2] == SupervisionSummary()
+    assert sorted(e.kind for e in entries(engine)) == ["late_follow_up"] * 5 + ["repeated_notices"]
+
+
 def test_a_visit_stops_the_ladder(engine: Engine, jurisdiction: Path, tmp_path: Path) -> None:
     rid = open_risk(tmp_path)
     sweep_days(BASE, BASE + days(1))
