@@ -18,6 +18,7 @@ from deployments.console import say
 from deployments.follow_up_cli import followups_app, sweep
 from deployments.incidents_cli import incidents_app
 from deployments.register_cli import quarantine_app, risks_app
+from deployments.review_cli import review
 
 app = typer.Typer(
     help="Bridgehead (桥头堡): the prevention cycle of a police station network.",
@@ -33,6 +34,7 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(followups_app, name="followups")
 app.command("sweep")(sweep)
+app.command("review")(review)
 
 EXIT_QUARANTINED = 3
 

@@ -2,7 +2,8 @@
 
 `bridgehead serve` runs these with `prefect.serve`; a process worker runs the same deployments from
 `prefect.yaml`. The quick response starts on the `bridgehead.incident.opened` event that intake
-emits; the response watch runs every minute; the daily sweep at 06:00 Asia/Shanghai, one at a time.
+emits; the response watch runs every minute; the daily sweep at 06:00 Asia/Shanghai, one at a time;
+the weekly review on Mondays at 08:00 for the city and each district.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def deployments() -> dict[str, Any]:
     from flows.follow_up import follow_up_sweep
     from flows.jurisdiction import jurisdiction_refresh
     from flows.quick_response import quick_response, response_watch, unit_status
+    from flows.review import review, weekly_review
 
     return {
         "quick-response": quick_response.to_deployment(
@@ -51,6 +53,14 @@ def deployments() -> dict[str, Any]:
         ),
         "unit-status": unit_status.to_deployment(
             name="unit-status", description="Unit status feeds, by hand"
+        ),
+        "review": review.to_deployment(
+            name="review", description="复盘问效: a scope and a period, by hand (scope, period, language)"
+        ),
+        "weekly-review": weekly_review.to_deployment(
+            name="weekly-review",
+            schedules=[CronSchedule(cron="0 8 * * 1", timezone="Asia/Shanghai")],
+            description="Mondays 08:00: last week's review of the city and of each district",
         ),
         "jurisdiction-refresh": jurisdiction_refresh.to_deployment(
             name="jurisdiction-refresh", parameters={"folder": "var/data"}

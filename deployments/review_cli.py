@@ -1,0 +1,87 @@
+"""`bridgehead review`: a review by hand, through the same flow the Monday schedule runs."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from deployments.console import console, emit, say
+from tasks.review_stats import shown_pct
+
+
+class ReviewFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def review(
+    scope: Annotated[
+        str, typer.Option(help="city | district:CODE (610302 or 渭滨区) | station:CODE | community:CODE")
+    ] = "city",
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="2026-W47 | 2026-11 | 28d:2026-11-29 | ytd:2026-11-29 (default: the last full week)"
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
+    output: Annotated[ReviewFormat, typer.Option("--format", help="table, or json (exact figures)")] = (
+        ReviewFormat.table
+    ),
+) -> None:
+    """Review a scope for a period against the previous period (环比) and last year (同比)."""
+    from flows.review import resolve
+    from flows.review import review as review_flow
+
+    try:
+        resolve(scope, period, lang)  # a bad parameter is a usage error, before any flow run
+    except ValueError as exc:
+        say(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    result = review_flow(scope=scope, period=period, lang=lang)
+    if output is ReviewFormat.json:
+        print(json.dumps(_json(result), ensure_ascii=False, indent=2, default=str))
+        return
+    print_review(result)
+
+
+def _json(result: dict[str, Any]) -> dict[str, Any]:
+    keep = ("scope", "scope_name", "period", "windows", "figures", "findings", "rankings", "files")
+    return {k: result[k] for k in keep}
+
+
+def print_review(result: dict[str, Any]) -> None:
+    w = result["windows"]
+    console.rule(
+        f"{result['scope_name']} · {result['period']} ({w['current']['first']} – {w['current']['last']})"
+    )
+    rows = [
+        {
+            "figure": f["label"],
+            "current": _v(f["current"]),
+            "previous": _v(f["previous"]),
+            "vs previous": _pct(f["change_vs_previous_pct"], f["significant_vs_previous"]),
+            "last year": _v(f["last_year"]),
+            "vs last year": _pct(f["change_vs_last_year_pct"], f["significant_vs_last_year"]),
+        }
+        for f in result["figures"].values()
+    ]
+    emit(rows, "table", "Figures (* a real change: exact conditional Poisson test, 5% level)")
+    for line in result["findings"]:
+        say(f"- {line}")
+    if result["rankings"]:
+        emit(result["rankings"][:10], "table", "Ranked by the year-on-year change in criminal cases")
+    say(f"Report: {result['files']['html']}")
+
+
+def _v(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
+
+
+def _pct(value: float | None, real: bool | None) -> str:
+    return shown_pct(value) + (" *" if real else "")

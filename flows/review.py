@@ -1,0 +1,127 @@
+"""Review (复盘问效): a scope's figures for a period against the previous period and last year.
+
+Started by hand from the Prefect UI (a form: scope, period, language) or on Mondays at 08:00 for the
+city and each district. Bad parameters fail before anything is read, with the forms allowed. The
+review is published three ways: a keyed markdown artifact with tables (the UI keeps its versions),
+a self-contained HTML report with CSV and JSON under `reports/`, and a snapshot row in the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
+from sqlalchemy import select
+
+from bridgehead.db import session_scope
+from bridgehead.orchestration import db_task
+from bridgehead.settings import get_settings
+from models.jurisdiction import Station
+from models.review import Lang, ReviewRequest
+from tasks.follow_up import today
+from tasks.review import build_review, save_snapshot
+from tasks.review_findings import markdown
+from tasks.review_period import Period, Scope, district_code, last_full_week, parse_period, parse_scope
+from tasks.review_report import write_report
+
+
+def resolve(scope: str, period: str | None, lang: str) -> tuple[Scope, Period, str]:
+    """Check the parameters against the forms allowed and the jurisdiction; a ValueError otherwise."""
+    request = ReviewRequest(scope=scope, period=period, lang=lang)
+    parsed = parse_period(request.period or last_full_week(today()))
+    with session_scope() as session:
+        return parse_scope(session, request.scope), parsed, request.lang.value
+
+
+def run_name(scope: str, period: str | None) -> str:
+    """`review-station-61030201-2026-W47`: the scope and the period, readable in the run list."""
+    shown = (period or last_full_week(today())).strip()
+    return f"review-{scope.strip().replace(':', '-')}-{shown.replace(':', '-')}"
+
+
+def _figures(scope: Scope, period: Period, lang: str) -> dict[str, Any]:
+    with session_scope() as session:
+        return build_review(session, scope, period, lang)
+
+
+def _publish(review: dict[str, Any], period: Period) -> dict[str, str]:
+    """Files under reports/, the artifacts, and the snapshot row."""
+    files = write_report(review, get_settings().reports_dir)
+    key = review["slug"]
+    create_markdown_artifact(
+        key=key,
+        markdown=markdown(review, files["html"]),
+        description=f"{review['scope_name']} {review['period']}",
+    )
+    create_table_artifact(
+        key=f"{key}-figures",
+        table=[{"figure": k, **{c: f[c] for c in TABLE_COLUMNS}} for k, f in review["figures"].items()],
+        description="figures: current, previous period, last year, changes and the Poisson verdict",
+    )
+    if review["rankings"]:
+        create_table_artifact(key=f"{key}-rankings", table=review["rankings"], description="ranked by change")
+    with session_scope() as session:
+        save_snapshot(session, review, period)
+    return {k: str(v) for k, v in files.items()}
+
+
+TABLE_COLUMNS = (
+    "label",
+    "current",
+    "previous",
+    "last_year",
+    "change_vs_previous_pct",
+    "change_vs_last_year_pct",
+    "significant_vs_previous",
+    "significant_vs_last_year",
+)
+
+figures_task = db_task(_figures, name="review-figures")
+publish_task = db_task(_publish, name="publish-review")
+
+
+def _run_name() -> str:
+    params = flow_run.parameters
+    return run_name(str(params.get("scope") or "city"), params.get("period"))
+
+
+@flow(name="review", flow_run_name=_run_name, log_prints=False)
+def review(scope: str = "city", period: str | None = None, lang: Lang = Lang.zh) -> dict[str, Any]:
+    """Review `scope` (city | district:CODE | station:CODE | community:CODE) for `period`
+    (2026-W47 | 2026-11 | 28d:2026-11-29 | ytd:2026-11-29; blank: the last full week) in `lang`."""
+    logger = get_run_logger()
+    where, when, language = resolve(scope, period, lang)
+    result = figures_task(where, when, language)
+    files = publish_task(result, when)
+    logger.info(
+        "%s %s (%s): %d figures, %d findings; report %s",
+        where.text,
+        when.text,
+        where.name,
+        len(result["figures"]),
+        len(result["findings"]),
+        files["html"],
+    )
+    return {**result, "files": files}
+
+
+def districts() -> list[str]:
+    with session_scope() as session:
+        codes = session.execute(select(Station.station_code)).scalars()
+        return sorted({district_code(c) for c in codes})
+
+
+def _weekly_name() -> str:
+    return f"weekly-review-{flow_run.parameters.get('period') or last_full_week(today())}"
+
+
+@flow(name="weekly-review", flow_run_name=_weekly_name)
+def weekly_review(period: str | None = None, lang: Lang = Lang.zh) -> list[str]:
+    """Monday's reviews: the city, then each district, for the last full week (or `period`)."""
+    week = period or last_full_week(today())
+    done = []
+    for scope in ["city", *(f"district:{code}" for code in districts())]:
+        done.append(review(scope=scope, period=week, lang=lang)["slug"])
+    return done

@@ -1,0 +1,377 @@
+"""A review (复盘问效): the scope's figures against the previous period (环比) and last year (同比).
+
+`build_review` turns the per-community counts of `tasks.review_figures` into the review a station
+chief reads: each figure with its changes and whether they are more than chance, the level below
+ranked, the hotspots, the late, the conversions, and a few sentences to act on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlmodel import Session
+
+from bridgehead import audit
+from bridgehead.db import dialect_insert
+from bridgehead.rules import get_rules
+from models.common import LOCAL_TZ, utcnow
+from models.jurisdiction import Community, Officer, Station
+from models.review import ReviewSnapshot
+from tasks import review_figures as rf
+from tasks.review_findings import findings, label
+from tasks.review_period import Period, Scope
+from tasks.review_stats import change_pct, significant
+
+HISTOGRAM_EDGES_S = [0, 30, 60, 120, 180, 300, 600, 900, 1800, 3600]
+COLOURS = ("red", "orange", "yellow", "blue")
+CHANNELS = ("call", "visit", "analysis", "tip")
+
+
+def figure(
+    key: str, lang: str, values: dict[str, Any], period: Period, kind: str = "count"
+) -> dict[str, Any]:
+    """One figure: its three values, exact changes, and (for counts) the Poisson verdicts."""
+    current, previous, last_year = (values.get(w) for w in rf.WINDOWS)
+    out: dict[str, Any] = {
+        "label": label(key, lang),
+        "kind": kind,
+        "current": current,
+        "previous": previous,
+        "last_year": last_year,
+        "change_vs_previous_pct": change_pct(current, previous),
+        "change_vs_last_year_pct": change_pct(current, last_year),
+    }
+    days = {w: period.windows[w].days for w in rf.WINDOWS}
+    for name in ("previous", "last_year"):
+        flag, p = (
+            significant(current, values.get(name), days["current"], days[name])
+            if kind == "count"
+            else (None, None)
+        )
+        out[f"significant_vs_{name}"], out[f"p_vs_{name}"] = flag, p
+    out["significant"] = out["significant_vs_last_year"]  # 同比 is the headline comparison
+    return out
+
+
+def response_figures(frame: pd.DataFrame, as_of: datetime) -> dict[str, float | int | None]:
+    """Quick response in a window: incidents, targets met (1-3-5), median and 90th-percentile times."""
+    dispatch_s = (frame["dispatched_at"] - frame["opened_at"]).dt.total_seconds()
+    arrival_s = (frame["arrived_at"] - frame["opened_at"]).dt.total_seconds()
+
+    def verdict(done: pd.Series, due: pd.Series) -> pd.Series:
+        """True met, False missed, NA not judged yet (no time recorded and the target still ahead)."""
+        met = (done <= due).astype("boolean")
+        missed = (done > due) | (done.isna() & (due < as_of))
+        return met.mask(~met & ~missed, pd.NA)
+
+    dispatch = verdict(frame["dispatched_at"], frame["dispatch_due"])
+    arrival = verdict(frame["arrived_at"], frame["arrival_due"])
+    judged = dispatch.notna() & arrival.notna()
+    met = int((dispatch.fillna(False) & arrival.fillna(False)).sum())
+
+    def q(series: pd.Series, at: float) -> float | None:
+        series = series.dropna()
+        return None if series.empty else float(series.quantile(at))
+
+    return {
+        "incidents": len(frame),
+        "response_targets_met": met,
+        "response_on_target_pct": met / int(judged.sum()) * 100 if judged.any() else None,
+        "dispatch_median_s": q(dispatch_s, 0.5),
+        "dispatch_p90_s": q(dispatch_s, 0.9),
+        "arrival_median_s": q(arrival_s, 0.5),
+        "arrival_p90_s": q(arrival_s, 0.9),
+    }
+
+
+KINDS = {
+    "response_on_target_pct": "rate",
+    "follow_up_on_time_pct": "rate",
+    "dispatch_median_s": "seconds",
+    "dispatch_p90_s": "seconds",
+    "arrival_median_s": "seconds",
+    "arrival_p90_s": "seconds",
+}
+
+
+def build_review(
+    session: Session, scope: Scope, period: Period, lang: str = "zh", as_of: datetime | None = None
+) -> dict[str, Any]:
+    """Everything the review shows, as plain data (JSON-ready)."""
+    as_of = as_of or utcnow()
+    counts = rf.counts(session, period, scope)
+    values: dict[str, dict[str, Any]] = {k: frame.sum().to_dict() for k, frame in counts.items()}
+    by = rf.risks_found_by(session, period, scope)
+    for channel in CHANNELS:
+        values[f"risks_found.channel.{channel}"] = {w: by[w].get(f"channel.{channel}", 0) for w in rf.WINDOWS}
+    for colour in COLOURS:
+        values[f"risks_found.colour.{colour}"] = {w: by[w].get(f"colour.{colour}", 0) for w in rf.WINDOWS}
+    converted = rf.conversions(session, period, scope)
+    for name, window in period.windows.items():
+        filed = pd.to_datetime(converted["filed_at"], utc=True) if not converted.empty else pd.Series()
+        inside = (
+            converted[(filed >= window.start) & (filed < window.end)] if not converted.empty else converted
+        )
+        values.setdefault("conversions", {})[name] = len(inside)
+        homicides = int((inside["offence"] == "homicide").sum()) if not inside.empty else 0
+        values.setdefault("conversions_homicide", {})[name] = homicides
+    incidents = {w: rf.incidents(session, period.windows[w], scope) for w in rf.WINDOWS}
+    for w, frame in incidents.items():
+        for key, value in response_figures(frame, as_of).items():
+            values.setdefault(key, {})[w] = value
+    follow_ups = {w: rf.follow_ups(session, period.windows[w], scope) for w in rf.WINDOWS}
+    for w, frame in follow_ups.items():
+        values.setdefault("follow_ups_due", {})[w] = len(frame)
+        values.setdefault("follow_ups_on_time", {})[w] = int(frame["on_time"].sum())
+        rate = frame["on_time"].mean() * 100 if len(frame) else None
+        values.setdefault("follow_up_on_time_pct", {})[w] = rate
+    for w, found in rf.supervision(session, period, scope).items():
+        for key, value in found.items():
+            values.setdefault(key, {})[w] = value
+    figures = {
+        key: figure(key, lang, values[key], period, KINDS.get(key, "count")) for key in ORDER if key in values
+    }
+    names = _names(session)
+    current = incidents["current"]
+    review = {
+        "slug": slug(scope, period),
+        "scope": scope.text,
+        "scope_name": scope.name,
+        "scope_kind": scope.kind,
+        "period": period.text,
+        "lang": lang,
+        "windows": {
+            w: {"first": str(x.first), "last": str(x.last), "days": x.days} for w, x in period.windows.items()
+        },
+        "generated_at": as_of.astimezone(LOCAL_TZ).isoformat(timespec="seconds"),
+        "figures": figures,
+        "rankings": rankings(scope, counts),
+        "hotspots": hotspots(rf.open_by_colour(session, scope), names),
+        **late(follow_ups["current"], as_of, names),
+        "conversions": _conversion_rows(converted, period, names),
+        "trend": trend(session, scope, period),
+        "colours": {
+            "found": {c: figures[f"risks_found.colour.{c}"]["current"] for c in COLOURS},
+            "open_now": _open_now(rf.open_by_colour(session, scope)),
+        },
+        "response_histogram": histogram(current),
+    }
+    review["findings"] = findings(review, lang)
+    return review
+
+
+ORDER = (
+    "calls",
+    "cases_filed",
+    "telecom_fraud_filed",
+    "telecom_fraud_solved",
+    "risks_found",
+    *(f"risks_found.channel.{c}" for c in CHANNELS),
+    *(f"risks_found.colour.{c}" for c in COLOURS),
+    "risks_resolved",
+    "conversions",
+    "conversions_homicide",
+    "incidents",
+    "response_targets_met",
+    "response_on_target_pct",
+    "dispatch_median_s",
+    "dispatch_p90_s",
+    "arrival_median_s",
+    "arrival_p90_s",
+    "follow_ups_due",
+    "follow_ups_on_time",
+    "follow_up_on_time_pct",
+    "supervision_notices",
+    "accountability_entries",
+    "tips_received",
+    "tips_verified",
+    "tips_rewarded",
+)
+
+
+def slug(scope: Scope, period: Period) -> str:
+    """The artifact key: lowercase letters, digits and dashes (review-district-610302-2026-w47)."""
+    return f"review-{scope.slug}-{period.text}".lower().replace(":", "-")
+
+
+def rankings(scope: Scope, counts: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    """The level below the scope, ranked by the year-on-year change in criminal cases (largest rise first)."""
+
+    def per_unit(key: str) -> pd.DataFrame:
+        frame = counts[key]
+        return frame.groupby(frame.index.map(lambda c: scope.unit_of.get(c, c))).sum()
+
+    cases, calls, risks = per_unit("cases_filed"), per_unit("calls"), per_unit("risks_found")
+    rows = []
+    for code, name in scope.units.items():
+        now = int(cases["current"].get(code, 0))
+        before = int(cases["last_year"].get(code, 0))
+        flag, _ = significant(now, before)
+        rows.append(
+            {
+                "code": code,
+                "name": name,
+                "cases_current": now,
+                "cases_last_year": before,
+                "change_pct": change_pct(now, before),
+                "significant": flag,
+                "calls_current": int(calls["current"].get(code, 0)),
+                "risks_found_current": int(risks["current"].get(code, 0)),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["change_pct"] is None, -(r["change_pct"] or 0), -r["cases_current"]))
+
+
+def _names(session: Session) -> dict[str, dict[str, str]]:
+    return {
+        "community": dict(session.execute(select(Community.community_code, Community.name)).tuples().all()),
+        "station": dict(session.execute(select(Station.station_code, Station.name)).tuples().all()),
+        "station_of": dict(
+            session.execute(select(Community.community_code, Community.station_code)).tuples().all()
+        ),
+        "officer": dict(session.execute(select(Officer.officer_code, Officer.name)).tuples().all()),
+        "officer_station": dict(
+            session.execute(select(Officer.officer_code, Officer.station_code)).tuples().all()
+        ),
+    }
+
+
+def hotspots(frame: pd.DataFrame, names: dict[str, dict[str, str]], top: int = 10) -> list[dict[str, Any]]:
+    """The communities with the most open red, then orange, risks."""
+    hot = frame[frame["level"].isin(["red", "orange"])]
+    if hot.empty:
+        return []
+    table = hot.pivot_table(index="community_code", columns="level", values="n", aggfunc="sum", fill_value=0)
+    table = table.reindex(columns=["red", "orange"], fill_value=0).sort_values(
+        ["red", "orange"], ascending=False
+    )
+    return [
+        {
+            "community_code": code,
+            "community": names["community"].get(code, code),
+            "station": names["station"].get(names["station_of"].get(code, ""), ""),
+            "red": int(r.red),
+            "orange": int(r.orange),
+        }
+        for code, r in table.head(top).iterrows()
+    ]
+
+
+def late(frame: pd.DataFrame, as_of: datetime, names: dict[str, dict[str, str]], top: int = 10) -> dict:
+    """The officers and stations with the most follow-ups of the period not done on time."""
+    today = as_of.astimezone(LOCAL_TZ).date()
+    missed = frame[~frame["on_time"] & (frame["due_on"] < today)]
+    officers = missed.groupby("officer_code").size().sort_values(ascending=False).head(top)
+    stations = missed.groupby("station_code").size().sort_values(ascending=False).head(top)
+    return {
+        "late_officers": [
+            {
+                "officer_code": code,
+                "officer": names["officer"].get(code, ""),
+                "station": names["station"].get(names["officer_station"].get(code, ""), ""),
+                "late": int(n),
+            }
+            for code, n in officers.items()
+        ],
+        "late_stations": [
+            {"station_code": code, "station": names["station"].get(code, code), "late": int(n)}
+            for code, n in stations.items()
+        ],
+    }
+
+
+def _conversion_rows(frame: pd.DataFrame, period: Period, names: dict[str, dict[str, str]]) -> list[dict]:
+    if frame.empty:
+        return []
+    filed = pd.to_datetime(frame["filed_at"], utc=True)
+    inside = frame[(filed >= period.current.start) & (filed < period.current.end)]
+    return [
+        {
+            "case_id": r.case_id,
+            "offence": r.offence,
+            "filed_at": pd.Timestamp(r.filed_at).tz_convert(LOCAL_TZ).isoformat(),
+            "community": names["community"].get(r.community_code, r.community_code),
+            "address": r.address,
+            "linked_by": r.linked_by,
+            "risk_id": int(r.risk_id),
+        }
+        for r in inside.itertuples()
+    ]
+
+
+def trend(session: Session, scope: Scope, period: Period) -> dict[str, Any]:
+    year = period.current.last.isocalendar().year
+    series = rf.weekly(session, year, period.current.end, scope)
+    weeks = len(series["calls.this_year"])
+    reached = period.current.last.isocalendar().week  # this year's line stops at the period's week
+    pad = lambda xs: (xs + [0] * weeks)[:weeks]  # noqa: E731  (last year may have 52 or 53 weeks)
+    return {
+        "year": year,
+        "weeks": list(range(1, weeks + 1)),
+        "calls": {
+            "this_year": series["calls.this_year"][:reached],
+            "last_year": pad(series["calls.last_year"]),
+        },
+        "cases": {
+            "this_year": series["cases.this_year"][:reached],
+            "last_year": pad(series["cases.last_year"]),
+        },
+    }
+
+
+def _open_now(frame: pd.DataFrame) -> dict[str, int]:
+    totals = frame.groupby("level")["n"].sum() if not frame.empty else pd.Series(dtype=int)
+    return {c: int(totals.get(c, 0)) for c in COLOURS}
+
+
+def histogram(frame: pd.DataFrame) -> dict[str, list]:
+    """Dispatch and arrival seconds of the period's incidents, in the bins the chart shows."""
+    edges = HISTOGRAM_EDGES_S
+    out: dict[str, list] = {"edges_s": edges}
+    for name, done in (("dispatch", "dispatched_at"), ("arrival", "arrived_at")):
+        seconds = (frame[done] - frame["opened_at"]).dt.total_seconds().dropna().clip(0, edges[-1] - 1)
+        out[name] = pd.cut(seconds, edges, right=False).value_counts(sort=False).astype(int).tolist()
+    return out
+
+
+def save_snapshot(session: Session, review: dict[str, Any], period: Period) -> None:
+    """One row per scope and period, replaced by a rerun (late data changes figures); audited."""
+    record = {
+        "scope": review["scope"],
+        "period": review["period"],
+        "period_start": period.current.start,
+        "period_end": period.current.end,
+        "created_at": utcnow(),
+        "created_by": audit.current_actor(),
+        "rules_version": get_rules().version,
+        "figures": review["figures"],
+        "findings": review["findings"],
+    }
+    upsert = dialect_insert(session, ReviewSnapshot.__table__)
+    session.connection().execute(
+        upsert.on_conflict_do_update(
+            index_elements=["scope", "period"],
+            set_={
+                k: upsert.excluded[k]
+                for k in ("created_at", "created_by", "rules_version", "figures", "findings")
+            },
+        ),
+        [record],
+    )
+    headline = {k: review["figures"][k]["current"] for k in ("calls", "cases_filed", "risks_found")}
+    audit.append(
+        session,
+        [
+            audit.Change(
+                "review",
+                "review_snapshot",
+                f"{review['scope']}/{review['period']}",
+                None,
+                headline,
+                f"review of {review['scope_name']} for {review['period']}",
+            )
+        ],
+    )

@@ -1,0 +1,394 @@
+"""The counts a review (复盘问效) is made of, per community and window, each from one SQL query.
+
+Every count is grouped by community in the database, so a province's year is a few hundred rows per
+query, and the scope's total and the ranking of the level below it come from the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Integer, and_, case, cast, func, literal, select, union_all
+from sqlmodel import Session
+
+from models.case import CaseParty, CriminalCase
+from models.common import DISPUTE_CATEGORIES, LOCAL_TZ
+from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice
+from models.incident import Dispatch, Incident
+from models.jurisdiction import Community, Officer
+from models.reward import RewardEntry
+from models.risk import Risk, RiskLevelChange
+from models.signal import Signal, SignalParty
+from models.tip import Tip
+from tasks.review_period import Period, Scope, Window
+
+WINDOWS = ("current", "previous", "last_year")
+CONVERSION_DAYS = 365  # a criminal case within 12 months of a dispute signal (民转刑)
+
+
+def in_scope(scope: Scope, column: Any) -> Any:
+    return literal(True) if scope.kind == "city" else column.in_(scope.communities)
+
+
+def _between(column: Any, window: Window, dates: bool) -> Any:
+    if dates:
+        return and_(column >= window.first, column <= window.last)
+    return and_(column >= window.start, column < window.end)
+
+
+def per_community(
+    session: Session,
+    period: Period,
+    scope: Scope,
+    base: Callable[[], Any],
+    community: Any,
+    when: Any,
+    dates: bool = False,
+) -> pd.DataFrame:
+    """A count per community (rows) and window (columns), from `base()` (a select of FROM and WHERE)."""
+    counts = {}
+    for name, window in period.windows.items():
+        stmt = (
+            base()
+            .add_columns(community.label("community_code"), func.count().label("n"))
+            .where(_between(when, window, dates), in_scope(scope, community))
+            .group_by(community)
+        )
+        counts[name] = dict(session.execute(stmt).tuples().all())
+    frame = pd.DataFrame(counts, columns=list(WINDOWS)).fillna(0).astype(int)
+    frame.index.name = "community_code"
+    return frame
+
+
+def _from(*entities: Any) -> Callable[[], Any]:
+    """A select with nothing in its column list yet, from `entities` (joined by their foreign keys)."""
+
+    def build() -> Any:
+        stmt = select().select_from(entities[0])
+        for entity in entities[1:]:
+            stmt = stmt.join(entity)
+        return stmt
+
+    return build
+
+
+def counts(session: Session, period: Period, scope: Scope) -> dict[str, pd.DataFrame]:
+    """Every plain count of the review, per community and window."""
+
+    def signals(channel: str) -> pd.DataFrame:
+        return per_community(
+            session,
+            period,
+            scope,
+            lambda: select().where(Signal.channel == channel),
+            Signal.community_code,
+            Signal.occurred_at,
+        )
+
+    def cases(*where: Any, when: Any = CriminalCase.filed_at) -> pd.DataFrame:
+        return per_community(
+            session, period, scope, lambda: select().where(*where), CriminalCase.community_code, when
+        )
+
+    fraud = CriminalCase.offence == "telecom_fraud"
+    out = {
+        "calls": signals("call"),
+        "cases_filed": cases(),
+        "telecom_fraud_filed": cases(fraud),
+        "telecom_fraud_solved": cases(fraud, when=CriminalCase.solved_at),
+        "risks_found": per_community(
+            session, period, scope, lambda: select(), Risk.community_code, Risk.first_signal_at
+        ),
+        "risks_resolved": per_community(
+            session, period, scope, lambda: select(), Risk.community_code, Risk.resolved_at
+        ),
+        "tips_received": signals("tip"),
+        "tips_verified": per_community(
+            session, period, scope, _from(Tip, Signal), Signal.community_code, Tip.verified_at
+        ),
+        "tips_rewarded": per_community(
+            session,
+            period,
+            scope,
+            lambda: (
+                select()
+                .select_from(RewardEntry)
+                .join(Tip, RewardEntry.beneficiary == "tip:" + Tip.tip_code)
+                .join(Signal, Signal.id == Tip.signal_id)
+                .where(RewardEntry.kind == "tip_reward", RewardEntry.status.in_(("approved", "paid")))
+            ),
+            Signal.community_code,
+            RewardEntry.decided_at,
+        ),
+    }
+    return out
+
+
+def risks_found_by(session: Session, period: Period, scope: Scope) -> dict[str, dict[str, int]]:
+    """Risks found in each window by the channel of their first signal, and by colour at the window's end."""
+    out: dict[str, dict[str, int]] = {}
+    for name, window in period.windows.items():
+        found = select(Risk.id, Risk.first_signal_at).where(
+            _between(Risk.first_signal_at, window, False), in_scope(scope, Risk.community_code)
+        )
+        found_ids = found.with_only_columns(Risk.id)
+        first = (
+            select(Signal.risk_id, func.min(Signal.channel).label("channel"))
+            .join(Risk, Risk.id == Signal.risk_id)
+            .where(Signal.risk_id.in_(found_ids), Signal.occurred_at == Risk.first_signal_at)
+            .group_by(Signal.risk_id)
+            .subquery()
+        )
+        by_channel = session.execute(select(first.c.channel, func.count()).group_by(first.c.channel)).all()
+        before_end = case((RiskLevelChange.at < window.end, RiskLevelChange.id))
+        last_change = (  # the colour at the window's end; a risk graded later, its first colour
+            select(func.coalesce(func.max(before_end), func.min(RiskLevelChange.id)).label("id"))
+            .where(RiskLevelChange.risk_id.in_(found_ids))
+            .group_by(RiskLevelChange.risk_id)
+            .subquery()
+        )
+        by_colour = session.execute(
+            select(RiskLevelChange.to_level, func.count())
+            .join(last_change, last_change.c.id == RiskLevelChange.id)
+            .group_by(RiskLevelChange.to_level)
+        ).all()
+        out[name] = {f"channel.{c}": n for c, n in by_channel} | {f"colour.{c}": n for c, n in by_colour}
+    return out
+
+
+def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
+    """Criminal cases filed in any window that follow a dispute risk's signal (民转刑), one row per case.
+
+    Linked by address (the same community and normalised address) or by parties (a person key the
+    case shares with the signal), the signal at most 12 months before the filing.
+    """
+    earliest = min(w.start for w in period.windows.values())
+    latest = max(w.end for w in period.windows.values())
+    cases = and_(
+        CriminalCase.filed_at >= earliest,
+        CriminalCase.filed_at < latest,
+        in_scope(scope, CriminalCase.community_code),
+    )
+    dispute = and_(  # a dispute signal on a risk (the risk may since have turned violent)
+        Signal.category.in_(sorted(DISPUTE_CATEGORIES)),
+        Signal.risk_id.is_not(None),
+        Signal.occurred_at >= earliest - _year(),
+    )
+    columns = (
+        CriminalCase.id,
+        CriminalCase.case_id,
+        CriminalCase.offence,
+        CriminalCase.filed_at,
+        CriminalCase.community_code,
+        CriminalCase.address,
+        Signal.occurred_at,
+        Signal.risk_id,
+    )
+    by_address = (
+        select(*columns, literal("address").label("linked_by"))
+        .join(
+            Signal,
+            and_(
+                Signal.community_code == CriminalCase.community_code,
+                Signal.address_norm == CriminalCase.address_norm,
+            ),
+        )
+        .where(cases, dispute)
+    )
+    by_parties = (
+        select(*columns, literal("parties").label("linked_by"))
+        .select_from(CriminalCase)
+        .join(CaseParty, CaseParty.case_id == CriminalCase.id)
+        .join(SignalParty, SignalParty.party_key == CaseParty.party_key)
+        .join(Signal, Signal.id == SignalParty.signal_id)
+        .where(cases, dispute)
+    )
+    rows = session.execute(union_all(by_address, by_parties)).all()
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "case_id",
+            "offence",
+            "filed_at",
+            "community_code",
+            "address",
+            "signal_at",
+            "risk_id",
+            "linked_by",
+        ],
+    )
+    if frame.empty:
+        return frame
+    filed, signal = pd.to_datetime(frame["filed_at"], utc=True), pd.to_datetime(frame["signal_at"], utc=True)
+    frame = frame[(signal < filed) & (signal >= filed - _year())]
+    frame = frame.sort_values(["id", "linked_by", "signal_at"]).drop_duplicates("id", keep="last")
+    return frame.drop(columns="signal_at").sort_values("filed_at").reset_index(drop=True)
+
+
+def _year() -> timedelta:
+    return timedelta(days=CONVERSION_DAYS)
+
+
+def incidents(session: Session, window: Window, scope: Scope) -> pd.DataFrame:
+    """Incidents opened in the window, with first dispatch and arrival (units' reports, else the call's)."""
+    units = (
+        select(
+            Dispatch.incident_id,
+            func.min(Dispatch.dispatched_at).label("dispatched"),
+            func.min(Dispatch.on_scene_at).label("on_scene"),
+        )
+        .group_by(Dispatch.incident_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Incident.id,
+            Incident.community_code,
+            Incident.opened_at,
+            Incident.dispatch_target_at,
+            Incident.arrival_target_at,
+            Incident.closed_at,
+            func.coalesce(units.c.dispatched, Signal.dispatched_at),
+            func.coalesce(units.c.on_scene, Signal.arrived_at),
+        )
+        .outerjoin(units, units.c.incident_id == Incident.id)
+        .outerjoin(Signal, Signal.id == Incident.signal_id)
+        .where(_between(Incident.opened_at, window, False), in_scope(scope, Incident.community_code))
+    ).all()
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "community_code",
+            "opened_at",
+            "dispatch_due",
+            "arrival_due",
+            "closed_at",
+            "dispatched_at",
+            "arrived_at",
+        ],
+    )
+    for column in frame.columns[2:]:
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def follow_ups(session: Session, window: Window, scope: Scope) -> pd.DataFrame:
+    """Follow-ups due in the window (not cancelled), with whether each was done on time, and whose."""
+    rows = session.execute(
+        select(
+            FollowUp.id,
+            FollowUp.due_on,
+            FollowUp.status,
+            FollowUp.done_at,
+            FollowUp.officer_code,
+            Risk.community_code,
+            Community.station_code,
+        )
+        .join(Risk, Risk.id == FollowUp.risk_id)
+        .join(Community, Community.community_code == Risk.community_code)
+        .where(
+            FollowUp.status != "cancelled",
+            _between(FollowUp.due_on, window, True),
+            in_scope(scope, Risk.community_code),
+        )
+    ).all()
+    frame = pd.DataFrame(
+        rows, columns=["id", "due_on", "status", "done_at", "officer_code", "community_code", "station_code"]
+    )
+    done_at = pd.to_datetime(frame["done_at"], utc=True).dt.tz_convert("Asia/Shanghai")
+    frame["on_time"] = (frame["status"] == "done") & (done_at.dt.date <= frame["due_on"])
+    return frame
+
+
+def supervision(session: Session, period: Period, scope: Scope) -> dict[str, dict[str, int]]:
+    """Supervision notices and accountability entries per window: by station, or a community's officers."""
+    stations = sorted(set(scope_stations(session, scope)))
+    officers = (
+        select(Officer.officer_code).where(Officer.community_code == scope.code)
+        if scope.kind == "community"
+        else None
+    )
+
+    def where(station: Any, officer: Any) -> Any:
+        if scope.kind == "city":
+            return literal(True)
+        if officers is not None:
+            return officer.in_(officers)
+        return station.in_(stations)
+
+    out: dict[str, dict[str, int]] = {}
+    for name, window in period.windows.items():
+        notices = select(func.count()).where(
+            _between(SupervisionNotice.issued_on, window, True),
+            where(SupervisionNotice.station_code, SupervisionNotice.recipient_officer_code),
+        )
+        entries = select(func.count()).where(
+            _between(AccountabilityEntry.recorded_on, window, True),
+            where(AccountabilityEntry.station_code, AccountabilityEntry.officer_code),
+        )
+        out[name] = {
+            "supervision_notices": session.execute(notices).scalar_one(),
+            "accountability_entries": session.execute(entries).scalar_one(),
+        }
+    return out
+
+
+def scope_stations(session: Session, scope: Scope) -> list[str]:
+    stmt = select(Community.station_code).distinct().where(in_scope(scope, Community.community_code))
+    return list(session.execute(stmt).scalars())
+
+
+def open_by_colour(session: Session, scope: Scope) -> pd.DataFrame:
+    """Open risks now, per community and colour (the hotspots, and the colour chart's 'open now')."""
+    rows = session.execute(
+        select(Risk.community_code, Risk.level, func.count())
+        .where(Risk.status == "open", in_scope(scope, Risk.community_code))
+        .group_by(Risk.community_code, Risk.level)
+    ).all()
+    return pd.DataFrame(rows, columns=["community_code", "level", "n"])
+
+
+def weekly(session: Session, year: int, through: datetime, scope: Scope) -> dict[str, list[int]]:
+    """Calls and criminal cases per ISO week of `year` up to `through`, and of the whole year before."""
+    out: dict[str, list[int]] = {}
+    for label, model, when, extra in (
+        ("calls", Signal, Signal.occurred_at, Signal.channel == "call"),
+        ("cases", CriminalCase, CriminalCase.filed_at, literal(True)),
+    ):
+        for which, y in (("this_year", year), ("last_year", year - 1)):
+            monday = datetime.combine(date.fromisocalendar(y, 1, 1), time(), LOCAL_TZ)
+            weeks = date(y, 12, 28).isocalendar().week
+            end = monday + timedelta(weeks=weeks)
+            week = _weeks_since(session, when, monday)
+            rows = session.execute(
+                select(week, func.count())
+                .select_from(model)
+                .where(
+                    extra,
+                    when >= monday,
+                    when < (min(end, through) if which == "this_year" else end),
+                    in_scope(scope, model.community_code),  # type: ignore[attr-defined]
+                )
+                .group_by(week)
+            ).all()
+            series = [0] * weeks
+            for w, n in rows:
+                series[int(w)] += n
+            out[f"{label}.{which}"] = series
+    return out
+
+
+def _weeks_since(session: Session, column: Any, monday: datetime) -> Any:
+    """Whole weeks from `monday` to `column`, in SQL (SQLite keeps UTC text, PostgreSQL timestamps)."""
+    if session.get_bind().dialect.name == "sqlite":
+        seconds = (func.julianday(column) - 2440587.5) * 86400 - monday.timestamp()
+        return cast(seconds / WEEK_S, Integer)  # never negative here, so truncation is the floor
+    return func.floor((func.extract("epoch", column) - monday.timestamp()) / WEEK_S)
+
+
+WEEK_S = 7 * 86400
