@@ -266,11 +266,17 @@ def demo(
     scale: Annotated[
         float, typer.Option(help="Volume of the four channels: 1 is the seed's city (about 5 minutes).")
     ] = 0.2,
+    replay_days: Annotated[
+        int, typer.Option(help="Days replayed through the daily sweep, ending on the data's last day.")
+    ] = 56,
 ) -> None:
-    """Run the cycle on a synthetic Baoji: generate, load, check the audit, take in a year, show a risk."""
+    """Run the cycle on a synthetic Baoji: generate, take in, respond, follow up, review, verify."""
     from deployments.demo import run_demo
 
-    run_demo(folder, seed=seed, scale=scale)
+    if not 1 <= replay_days <= 365:
+        say("[red]--replay-days must be between 1 and 365 (the generated year)[/]")
+        raise typer.Exit(2)
+    run_demo(folder, seed=seed, scale=scale, replay_days=replay_days)
 
 
 if __name__ == "__main__":

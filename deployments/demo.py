@@ -17,9 +17,10 @@ from deployments.console import console, coverage_verdict, emit, local, print_co
 from models.risk import Risk
 
 CHANNELS = ("call", "visit", "analysis", "tip", "case")
+REPLAY_DAYS = 56  # eight weeks by default; `--replay-days 365` replays the generated year
 
 
-def run_demo(folder: Path, seed: int = 7, scale: float = 1.0) -> None:
+def run_demo(folder: Path, seed: int = 7, scale: float = 1.0, replay_days: int = REPLAY_DAYS) -> None:
     from bridgehead import audit
     from bridgehead.db import get_engine, session_scope
     from models.contracts import INPUT_CONTRACTS
@@ -48,9 +49,11 @@ def run_demo(folder: Path, seed: int = 7, scale: float = 1.0) -> None:
         show_story_risk(data)
         console.rule("7. Quick response (快反处置): the units' year, then the lost child on 盛世广场")
         replay_lost_child(data)
-        console.rule("8. Follow-up (跟进督促): the last eight weeks replayed through the daily sweep")
-        replay_follow_up(data)
-        console.rule("9. The audit trail")
+        console.rule(f"8. Follow-up (跟进督促): the last {replay_days} days replayed through the daily sweep")
+        replay_follow_up(data, replay_days)
+        console.rule("9. Review (复盘问效): the last full week, then the year to date")
+        review_city(data)
+        console.rule("10. The audit trail")
         cli.audit_verify()
         url = f"sqlite:///{db_file.as_posix()}"
         say(f"Explore: .venv/bin/bridgehead --database-url {url} risks list --level red")
@@ -114,16 +117,14 @@ def replay_lost_child(data: Path) -> None:
     incidents.incidents_show(story["incident_code"])
 
 
-REPLAY_DAYS = 56
-
-
-def replay_follow_up(data: Path) -> None:
+def replay_follow_up(data: Path, replay_days: int = REPLAY_DAYS) -> None:
     """Sweep day by day up to the data's last day, then print the feud's follow-up timeline.
 
-    Eight weeks, not the whole year, to keep the demo short: a day's sweep takes one to two seconds
-    here. The first swept day assigns a visit to every open risk nobody has visited (due that day),
-    so the first week shows the backlog being chased; the feud's six calm visits in the last seven
-    weeks take it from orange to yellow, blue and resolved by the evidence rule.
+    Eight weeks by default, to keep the demo short (a swept day takes about a second here);
+    `bridgehead demo --replay-days 365` replays the generated year. The first swept day assigns a
+    visit to every open risk nobody has visited (due that day), so the first week shows the backlog
+    being chased; the feud's six calm visits in the last seven weeks take it from orange to yellow,
+    blue and resolved by the evidence rule.
     """
     from datetime import date, timedelta
 
@@ -131,7 +132,7 @@ def replay_follow_up(data: Path) -> None:
 
     manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8"))
     last = date.fromisoformat(manifest["end"]) - timedelta(days=1)
-    first = last - timedelta(days=REPLAY_DAYS - 1)
+    first = last - timedelta(days=replay_days - 1)
     say(f"bridgehead sweep --from {first} --to {last}")
     days = follow_up_sweep(first, last)
     rows = [
@@ -143,6 +144,27 @@ def replay_follow_up(data: Path) -> None:
     worst = sorted(days[-1]["stations"], key=lambda r: -r["late"])[:5]
     emit(worst, "table", f"Stations with the most late follow-ups on {last}")
     show_feud_timeline(data, first)
+
+
+def review_city(data: Path) -> None:
+    """The city's last full week (the Monday review), then its year to date, as a user runs them."""
+    from datetime import date, timedelta
+
+    from deployments.review_cli import print_review
+    from flows.review import review
+    from tasks.review_period import last_full_week
+
+    end = date.fromisoformat(json.loads((data / "manifest.json").read_text(encoding="utf-8"))["end"])
+    week = last_full_week(end)
+    say(f"bridgehead review --scope city --period {week}")
+    print_review(review(scope="city", period=week, lang="zh"))
+    ytd = f"ytd:{end - timedelta(days=1)}"
+    say(f"bridgehead review --scope city --period {ytd} --lang en")
+    result = review(scope="city", period=ytd, lang="en")
+    for line in result["findings"]:
+        say(f"- {line}")
+    say(f"Reports (HTML with charts, CSV, JSON): {Path(result['files']['html']).parent.resolve()}")
+    say(f"Open: {Path(result['files']['html']).resolve().as_uri()}")
 
 
 def show_feud_timeline(data: Path, since: object) -> None:

@@ -7,7 +7,7 @@ ranked, the hotspots, the late, the conversions, and a few sentences to act on.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -227,15 +227,11 @@ def rankings(scope: Scope, counts: dict[str, pd.DataFrame]) -> list[dict[str, An
 
 def _names(session: Session) -> dict[str, dict[str, str]]:
     return {
-        "community": dict(session.execute(select(Community.community_code, Community.name)).tuples().all()),
-        "station": dict(session.execute(select(Station.station_code, Station.name)).tuples().all()),
-        "station_of": dict(
-            session.execute(select(Community.community_code, Community.station_code)).tuples().all()
-        ),
-        "officer": dict(session.execute(select(Officer.officer_code, Officer.name)).tuples().all()),
-        "officer_station": dict(
-            session.execute(select(Officer.officer_code, Officer.station_code)).tuples().all()
-        ),
+        "community": dict(session.execute(select(Community.community_code, Community.name)).all()),
+        "station": dict(session.execute(select(Station.station_code, Station.name)).all()),
+        "station_of": dict(session.execute(select(Community.community_code, Community.station_code)).all()),
+        "officer": dict(session.execute(select(Officer.officer_code, Officer.name)).all()),
+        "officer_station": dict(session.execute(select(Officer.officer_code, Officer.station_code)).all()),
     }
 
 
@@ -303,22 +299,15 @@ def _conversion_rows(frame: pd.DataFrame, period: Period, names: dict[str, dict[
 
 
 def trend(session: Session, scope: Scope, period: Period) -> dict[str, Any]:
-    year = period.current.last.isocalendar().year
+    """Weekly calls and cases of the period's year to its last whole week, against all of last year."""
+    sunday = period.current.last - timedelta(days=period.current.last.isoweekday() % 7)
+    year, reached, _ = sunday.isocalendar()  # the ISO year of the period's last whole week
     series = rf.weekly(session, year, period.current.end, scope)
-    weeks = len(series["calls.this_year"])
-    reached = period.current.last.isocalendar().week  # this year's line stops at the period's week
-    pad = lambda xs: (xs + [0] * weeks)[:weeks]  # noqa: E731  (last year may have 52 or 53 weeks)
     return {
         "year": year,
-        "weeks": list(range(1, weeks + 1)),
-        "calls": {
-            "this_year": series["calls.this_year"][:reached],
-            "last_year": pad(series["calls.last_year"]),
-        },
-        "cases": {
-            "this_year": series["cases.this_year"][:reached],
-            "last_year": pad(series["cases.last_year"]),
-        },
+        "weeks": list(range(1, max(len(series["calls.this_year"]), len(series["calls.last_year"])) + 1)),
+        "calls": {"this_year": series["calls.this_year"][:reached], "last_year": series["calls.last_year"]},
+        "cases": {"this_year": series["cases.this_year"][:reached], "last_year": series["cases.last_year"]},
     }
 
 

@@ -57,7 +57,7 @@ def per_community(
             .where(_between(when, window, dates), in_scope(scope, community))
             .group_by(community)
         )
-        counts[name] = dict(session.execute(stmt).tuples().all())
+        counts[name] = dict(session.execute(stmt).all())
     frame = pd.DataFrame(counts, columns=list(WINDOWS)).fillna(0).astype(int)
     frame.index.name = "community_code"
     return frame
@@ -384,11 +384,12 @@ def weekly(session: Session, year: int, through: datetime, scope: Scope) -> dict
 
 
 def _weeks_since(session: Session, column: Any, monday: datetime) -> Any:
-    """Whole weeks from `monday` to `column`, in SQL (SQLite keeps UTC text, PostgreSQL timestamps)."""
-    if session.get_bind().dialect.name == "sqlite":
-        seconds = (func.julianday(column) - 2440587.5) * 86400 - monday.timestamp()
-        return cast(seconds / WEEK_S, Integer)  # never negative here, so truncation is the floor
-    return func.floor((func.extract("epoch", column) - monday.timestamp()) / WEEK_S)
+    """Whole weeks from `monday` to `column`, in SQL, in whole seconds (a Monday 00:00 is that week's)."""
+    anchor = int(monday.timestamp())
+    if session.get_bind().dialect.name == "sqlite":  # UTC text: strftime('%s') is exact, julianday is not
+        seconds = cast(func.strftime("%s", column), Integer) - anchor
+        return cast(seconds / WEEK_S, Integer)  # integers, never negative here: the floor
+    return func.floor((func.extract("epoch", column) - anchor) / WEEK_S)
 
 
 WEEK_S = 7 * 86400

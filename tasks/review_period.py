@@ -86,7 +86,7 @@ def parse_period(text: str) -> Period:
             year, week = int(m[1]), int(m[2])
             current = _week(year, week)
             last_week = _week(year - 1, min(week, date(year - 1, 12, 28).isocalendar().week))
-            return Period(raw.upper(), current, _shift(current, -7), last_week)
+            return Period(f"{year}-W{week:02d}", current, _shift(current, -7), last_week)
         if m := re.fullmatch(r"(\d{4})-(\d{1,2})", raw):
             year, month = int(m[1]), int(m[2])
             current = _month(year, month)
@@ -102,7 +102,7 @@ def parse_period(text: str) -> Period:
             last = date.fromisoformat(m[1])
             current = Window(date(last.year, 1, 1), last)
             return Period(f"ytd:{last}", current, _shift(current, -current.days), _year_before(current))
-    except ValueError as e:
+    except (ValueError, OverflowError) as e:
         raise ValueError(f"period {text!r} is not a real period ({e}); use {PERIOD_FORMS}") from None
     raise ValueError(f"period {text!r} is not understood; use {PERIOD_FORMS}")
 

@@ -46,7 +46,8 @@ TEXT: dict[str, dict[str, str]] = {
         "figure": "指标", "vs_previous": "环比", "vs_last_year": "同比", "rankings": "单位排名",
         "hotspots": "风险热点社区", "late_officers": "跟进逾期民警", "late_stations": "跟进逾期单位",
         "conversions": "民转刑 / 刑转命", "trend": "逐周趋势：今年与去年", "colours": "风险等级",
-        "response": "快反响应时间分布", "none": "无", "calls": "110接警", "cases": "刑事立案",
+        "response": "快反响应时间分布", "none": "无",
+        "rows": "条，点击展开", "calls": "110接警", "cases": "刑事立案",
         "this_year": "今年", "found": "本期发现", "open_now": "当前未结", "dispatch": "派警",
         "arrival": "到场", "seconds": "秒", "week": "周", "red": "红", "orange": "橙", "yellow": "黄",
         "blue": "蓝", "code": "代码", "name": "单位", "cases_current": "本期刑事立案",
@@ -64,7 +65,8 @@ TEXT: dict[str, dict[str, str]] = {
         "vs_last_year": "vs last year", "rankings": "Rankings", "hotspots": "Hotspots",
         "late_officers": "Late officers", "late_stations": "Late stations", "conversions": "Conversions",
         "trend": "Weekly trend: this year and last",
-        "colours": "Risks by colour", "response": "Response times", "none": "none", "calls": "Calls",
+        "colours": "Risks by colour", "response": "Response times", "none": "none",
+        "rows": "rows (click to show)", "calls": "Calls",
         "cases": "Criminal cases", "this_year": "this year", "found": "found in period",
         "open_now": "open now", "dispatch": "dispatch", "arrival": "arrival", "seconds": "seconds",
         "week": "week", "red": "red", "orange": "orange", "yellow": "yellow", "blue": "blue",
@@ -119,10 +121,10 @@ def render_html(review: dict[str, Any]) -> str:
         _figures_table(review.get("figures") or {}, t),
         f'<p class="meta legend">{escape(t["legend"])} {t["test"]}: {escape(TEST_NAME)}.</p>',
     ]
-    for key, columns in SECTIONS:
-        parts += [f"<h2>{t[key]}</h2>", _table(review.get(key), columns, t)]
     for chart_id, heading, draw in CHARTS:
         parts += [f"<h2>{t[heading]}</h2>", _chart(draw, review, t, chart_id, t[heading])]
+    for key, columns in SECTIONS:
+        parts += [f"<h2>{t[key]}</h2>", _table(review.get(key), columns, t)]
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -208,7 +210,13 @@ def _table(rows: Sequence[dict[str, Any]] | None, columns: Sequence[str], t: dic
             else:
                 cells.append(f"<td>{escape('—' if value is None else str(value))}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
-    return "<table>" + "".join(out) + "</table>"
+    table = "<table>" + "".join(out) + "</table>"
+    if len(rows) <= FOLD_AFTER:
+        return table
+    return f"<details><summary>{len(rows):,} {escape(t['rows'])}</summary>{table}</details>"
+
+
+FOLD_AFTER = 15  # a longer list (a year's conversions) is folded, so the page reads top to bottom
 
 
 SECTIONS: list[tuple[str, list[str]]] = [

@@ -5,7 +5,8 @@ praise a station whose burglaries went from 2 to 1). A change is flagged as real
 **exact conditional Poisson test** rejects "same rate" at the 5% level: given the two counts' total
 n, the current count is Binomial(n, p) under equal rates, with p = current days / (current days +
 baseline days); the two-sided p-value is twice the smaller tail, capped at 1 (the C-test of
-Przyborowski and Wilenski, as R's `poisson.test` for two samples).
+Przyborowski and Wilenski; equal to R's `poisson.test` for two samples over equal days, while over
+unequal days R sums the outcomes less likely than the one seen instead of doubling the tail).
 """
 
 from __future__ import annotations
