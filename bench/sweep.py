@@ -56,9 +56,10 @@ def split_csv(path: Path, rows: int) -> list[Path]:
     return parts
 
 
-def prepare(folder: Path, scale: float) -> None:
+def prepare(folder: Path, scale: float, resume: bool = False) -> None:
     from bench.ingest_calls import reset
     from bridgehead.db import session_scope
+    from bridgehead.migrate import upgrade
     from bridgehead.rules import get_rules
     from bridgehead.synthetic import generate
     from models.contracts import INPUT_CONTRACTS
@@ -67,8 +68,11 @@ def prepare(folder: Path, scale: float) -> None:
     from tasks.jurisdiction import load_jurisdiction
     from tasks.linking_stage import link_pending
 
-    generate(folder / "data", seed=7, scale=scale, end=END)
-    reset(os.environ["BRIDGEHEAD_DATABASE_URL"])
+    if resume and (folder / "data" / "manifest.json").exists():
+        upgrade()  # taken-in parts are skipped below: intake recognises a file it has seen
+    else:
+        generate(folder / "data", seed=7, scale=scale, end=END)
+        reset(os.environ["BRIDGEHEAD_DATABASE_URL"])
     with session_scope() as s:
         load_jurisdiction(s, folder / "data", actor="person:bench")
     for channel in CHANNELS:
@@ -135,6 +139,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=7, help="days swept, ending on the data's last day")
     parser.add_argument("--pg-url", help="PostgreSQL database to use instead of SQLite (it is emptied)")
     parser.add_argument("--dir", type=Path, help="keep the prepared city (SQLite) here and reuse it")
+    parser.add_argument("--resume", action="store_true", help="finish an interrupted preparation in --dir")
     parser.add_argument("--leg", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -149,7 +154,7 @@ def main() -> None:
         os.environ["BRIDGEHEAD_DATABASE_URL"] = args.pg_url or f"sqlite:///{db}"
         if args.pg_url or not prepared.exists():
             t = time.perf_counter()
-            prepare(folder, args.scale)
+            prepare(folder, args.scale, resume=args.resume)
             took = time.perf_counter() - t
             print(f"scale {args.scale}: generated and taken in in {took:.0f} s", flush=True)
             if not args.pg_url and args.dir:

@@ -7,6 +7,7 @@ once with the key that is wrong, and its `version` is recorded with every decisi
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -126,6 +127,38 @@ class Linking(_Strict):
     window_days: int = 365
 
 
+class OfficerPoints(_Strict):
+    """Points per record, each earned once: what the officer's own records show for the month."""
+
+    response_on_target: int = Field(description="an incident the officer closed, both 1-3-5 targets met")
+    risk_resolved: int = Field(description="a risk of the officer's resolved by the evidence rule")
+    follow_up_on_time: int = Field(description="a follow-up visited on or before its due date")
+    tip_verified: int = Field(description="a tip the officer verified as useful")
+    accountability: int = Field(le=0, description="each accountability entry (a loss)")
+
+
+class TipOutcome(StrEnum):
+    risk_found = "risk_found"
+    case_solved = "case_solved"
+    unfounded = "unfounded"
+
+
+class RewardRules(_Strict):
+    points: OfficerPoints
+    tip_reward_cny: dict[TipOutcome, int] = Field(description="the tipster's reward by verified outcome")
+    useful_outcomes: list[TipOutcome] = Field(description="outcomes that make a tip useful (and rewarded)")
+
+    @field_validator("tip_reward_cny")
+    @classmethod
+    def _every_outcome(cls, tiers: dict[TipOutcome, int]) -> dict[TipOutcome, int]:
+        missing = set(TipOutcome) - set(tiers)
+        if missing:
+            raise ValueError(f"tip_reward_cny needs every outcome; missing {sorted(missing)}")
+        if any(v < 0 for v in tiers.values()):
+            raise ValueError("a reward cannot be negative")
+        return tiers
+
+
 class Rules(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 
@@ -135,6 +168,7 @@ class Rules(_Strict):
     follow_up: FollowUpRules
     supervision: SupervisionRules
     quick_response: QuickResponseRules
+    rewards: RewardRules
 
     @cached_property
     def keyword_patterns(self) -> dict[str, re.Pattern[str]]:

@@ -38,6 +38,7 @@ class Incident(SQLModel, table=True):
     closed_at: datetime | None = None
     outcome: str | None = None
     outcome_note: str | None = None
+    closed_by: str | None = Field(default=None, description="the officer who closed it (a person's act)")
     created_at: datetime = Field(default_factory=utcnow, description="when Bridgehead opened it")
 
 

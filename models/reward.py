@@ -18,9 +18,9 @@ class RewardEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     period: str = Field(index=True, description="2026-11")
-    beneficiary: str = Field(description="officer:O123456 or tip:<anonymous code>")
+    beneficiary: str = Field(description="officer:O123456, tip:<anonymous code> or station:<code>")
     station_code: str | None = Field(default=None, foreign_key="station.station_code", index=True)
-    kind: str = Field(description="officer_points | tip_reward")
+    kind: str = Field(description="officer_points | tip_reward | accountability_list")
     points: int = 0
     amount_cny: int = 0
     status: str = Field(default="proposed", index=True, description="proposed|approved|rejected|paid")
@@ -29,3 +29,4 @@ class RewardEntry(SQLModel, table=True):
     decided_by: str | None = None
     decided_at: datetime | None = None
     decision_reason: str | None = None
+    paid_at: datetime | None = None

@@ -85,6 +85,7 @@ def close_incident(
         outcome.value,
         note,
     )
+    incident.closed_by = by  # who answers for the response (and earns its points)
     session.add(incident)
     result = Disposal(code, outcome.value, freed)
     changes = [
@@ -93,7 +94,7 @@ def close_incident(
             "incident",
             code,
             {"status": before},
-            {"status": "closed", "outcome": outcome.value, "closed_at": at, "units_freed": freed},
+            {"status": "closed", "outcome": outcome.value, "closed_at": at, "by": by, "units_freed": freed},
             note or f"closed: {outcome.value}",
         )
     ]

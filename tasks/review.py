@@ -56,21 +56,26 @@ def figure(
     return out
 
 
+def _verdict(done: pd.Series, due: pd.Series, as_of: datetime) -> pd.Series:
+    """True met, False missed, NA not judged yet (no time recorded and the target still ahead)."""
+    met = (done <= due).astype("boolean")
+    missed = (done > due) | (done.isna() & (due < as_of))
+    return met.mask(~met & ~missed, pd.NA)
+
+
+def on_target(frame: pd.DataFrame, as_of: datetime) -> tuple[pd.Series, pd.Series]:
+    """Per incident: both 1-3-5 targets met, and whether both could be judged yet."""
+    dispatch = _verdict(frame["dispatched_at"], frame["dispatch_due"], as_of)
+    arrival = _verdict(frame["arrived_at"], frame["arrival_due"], as_of)
+    return (dispatch.fillna(False) & arrival.fillna(False)).astype(bool), dispatch.notna() & arrival.notna()
+
+
 def response_figures(frame: pd.DataFrame, as_of: datetime) -> dict[str, float | int | None]:
     """Quick response in a window: incidents, targets met (1-3-5), median and 90th-percentile times."""
     dispatch_s = (frame["dispatched_at"] - frame["opened_at"]).dt.total_seconds()
     arrival_s = (frame["arrived_at"] - frame["opened_at"]).dt.total_seconds()
-
-    def verdict(done: pd.Series, due: pd.Series) -> pd.Series:
-        """True met, False missed, NA not judged yet (no time recorded and the target still ahead)."""
-        met = (done <= due).astype("boolean")
-        missed = (done > due) | (done.isna() & (due < as_of))
-        return met.mask(~met & ~missed, pd.NA)
-
-    dispatch = verdict(frame["dispatched_at"], frame["dispatch_due"])
-    arrival = verdict(frame["arrived_at"], frame["arrival_due"])
-    judged = dispatch.notna() & arrival.notna()
-    met = int((dispatch.fillna(False) & arrival.fillna(False)).sum())
+    met_both, judged = on_target(frame, as_of)
+    met = int(met_both.sum())
 
     def q(series: pd.Series, at: float) -> float | None:
         series = series.dropna()

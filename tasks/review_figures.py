@@ -29,8 +29,9 @@ WINDOWS = ("current", "previous", "last_year")
 CONVERSION_DAYS = 365  # a criminal case within 12 months of a dispute signal (民转刑)
 
 
-def in_scope(scope: Scope, column: Any) -> Any:
-    return literal(True) if scope.kind == "city" else column.in_(scope.communities)
+def in_scope(scope: Scope | None, column: Any) -> Any:
+    """Everything for the city (or no scope at all), else the scope's communities."""
+    return literal(True) if scope is None or scope.kind == "city" else column.in_(scope.communities)
 
 
 def _between(column: Any, window: Window, dates: bool) -> Any:
@@ -233,8 +234,11 @@ def _year() -> timedelta:
     return timedelta(days=CONVERSION_DAYS)
 
 
-def incidents(session: Session, window: Window, scope: Scope) -> pd.DataFrame:
-    """Incidents opened in the window, with first dispatch and arrival (units' reports, else the call's)."""
+def incidents(
+    session: Session, window: Window, scope: Scope | None, by: Any = Incident.opened_at
+) -> pd.DataFrame:
+    """Incidents opened (or `by` another time) in the window, with first dispatch and arrival (units'
+    reports, else the call's) and who closed them."""
     units = (
         select(
             Dispatch.incident_id,
@@ -252,12 +256,13 @@ def incidents(session: Session, window: Window, scope: Scope) -> pd.DataFrame:
             Incident.dispatch_target_at,
             Incident.arrival_target_at,
             Incident.closed_at,
+            Incident.closed_by,
             func.coalesce(units.c.dispatched, Signal.dispatched_at),
             func.coalesce(units.c.on_scene, Signal.arrived_at),
         )
         .outerjoin(units, units.c.incident_id == Incident.id)
         .outerjoin(Signal, Signal.id == Incident.signal_id)
-        .where(_between(Incident.opened_at, window, False), in_scope(scope, Incident.community_code))
+        .where(_between(by, window, False), in_scope(scope, Incident.community_code))
     ).all()
     frame = pd.DataFrame(
         rows,
@@ -268,11 +273,12 @@ def incidents(session: Session, window: Window, scope: Scope) -> pd.DataFrame:
             "dispatch_due",
             "arrival_due",
             "closed_at",
+            "closed_by",
             "dispatched_at",
             "arrived_at",
         ],
     )
-    for column in frame.columns[2:]:
+    for column in ("opened_at", "dispatch_due", "arrival_due", "closed_at", "dispatched_at", "arrived_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame
 

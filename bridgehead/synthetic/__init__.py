@@ -62,7 +62,7 @@ def generate(out: Path, seed: int = 7, scale: float = 1.0, end: date | None = No
     calls, call_tags, call_threads = build_calls(ctx, stories.call_part())
     visits, visit_tags, visit_threads = build_visits(ctx, stories.visit_part())
     analysis, analysis_threads = build_analysis(ctx)
-    tips, tip_threads = build_tips(ctx)
+    tips, tip_threads = build_tips(ctx, stories.tip_part())
     cases, case_threads, goal = build_cases(ctx)
 
     frames = {
@@ -78,7 +78,7 @@ def generate(out: Path, seed: int = 7, scale: float = 1.0, end: date | None = No
         "unit_status.csv": build_unit_status(stream(seed, "units"), j, calls),
     }
     rows = {name: write_csv(frame, out / name) for name, frame in frames.items()}
-    story_facts = _stories(ctx, stories, calls, call_tags, visits, visit_tags)
+    story_facts = _stories(ctx, stories, calls, call_tags, visits, visit_tags, tips)
     search = build_lost_child_search(story_facts["lost_child"])
     rows["unit_status_lost_child.csv"] = write_csv(
         search, out / "unit_status_lost_child.csv", "unit_status.csv"
@@ -216,6 +216,7 @@ def _stories(
     call_tags: np.ndarray,
     visits: pd.DataFrame,
     visit_tags: np.ndarray,
+    tips: pd.DataFrame,
 ) -> dict[str, Any]:
     j: Jurisdiction = ctx.j
     st = j.stations
@@ -240,6 +241,9 @@ def _stories(
     feud_visits = visits[visit_tags == "feud_visit"]
     calm = visits[visit_tags == "feud_calm"]
     feud_place = place("neighbour_feud")
+    wage = stories.tips[0]
+    wage_tip = tips[tips["tip_id"] == wage["tip_id"]].iloc[0]
+    wage_comm = int(str(wage["comm"]))
     return {
         "lost_child": place("lost_child")
         | {
@@ -283,5 +287,20 @@ def _stories(
             "calm_visit_ids": calm["visit_id"].tolist(),
             "calm_visit_dates": calm["visited_at"].str.slice(0, 10).tolist(),
             "expected_colour": "orange",
+        },
+        # the contact stays in tips.csv: it is the tipster's, not the scenario's
+        "tip": {
+            "tip_id": wage_tip["tip_id"],
+            "received_at": wage_tip["received_at"],
+            "date": wage_tip["received_at"][:10],
+            "station_code": st.at[int(j.comm_station[wage_comm]), "station_code"],
+            "community_code": wage_tip["community_code"],
+            "community_name": j.comm_name[wage_comm],
+            "address": wage_tip["address"],
+            "category": wage_tip["category"],
+            "summary": wage_tip["summary"],
+            "wants_reward": True,
+            "officer_code": j.comm_officer[wage_comm],
+            "outcome": "risk_found",
         },
     }

@@ -451,15 +451,21 @@ def build_analysis(ctx: Context) -> tuple[pd.DataFrame, np.ndarray]:
 # --- tips -------------------------------------------------------------------------------------------
 
 _TIP_SITES = {"public_order": 0.6, "fraud": 0.3, "traffic": 0.8, "other": 0.6, "default": 0.15}
+_TIP_PART = (
+    "_t", "_tag", "_thread", "comm", "address", "category", "summary", "tip_id", "contact", "wants_reward",
+)  # fmt: skip
 
 
-def build_tips(ctx: Context) -> tuple[pd.DataFrame, np.ndarray]:
-    """Citizen tips; contact is a phone number, a WeChat id or blank (anonymous)."""
+def build_tips(ctx: Context, story: Part) -> tuple[pd.DataFrame, np.ndarray]:
+    """Citizen tips; contact is a phone number, a WeChat id or blank (anonymous).
+
+    Story rows bring their own id, contact and reward wish; the other rows are numbered around them.
+    """
     rng = stream(ctx.seed, "tips")
     j = ctx.j
     thread, t_idx, _ = _thread_part(rng, ctx, TIP_CH, "tip")
     targets = (scaled(TIPS[0], ctx.scale), scaled(TIPS[1], ctx.scale))
-    t_bg, c_bg = ctx.background(rng, _fill(ctx, targets, thread["_t"]), TIP_MIX, "tip")
+    t_bg, c_bg = ctx.background(rng, _fill(ctx, targets, thread["_t"], story["_t"]), TIP_MIX, "tip")
     comm = rng.choice(j.n_communities, c_bg.size, p=community_weights(j, 1.4, 0.9))
     bg: Part = {
         "_t": t_bg,
@@ -472,22 +478,33 @@ def build_tips(ctx: Context) -> tuple[pd.DataFrame, np.ndarray]:
     }
     bg["summary"], _ = render(rng, TIP_TEXT, c_bg, english_share=0.02)
     thread["summary"], _ = _thread_summaries(rng, ctx, TIP_TEXT, t_idx, thread["category"], "tip")
-    base = ["_t", "_tag", "_thread", "comm", "address", "category", "summary"]
-    rows = by_time(concat([{k: p[k] for k in base} for p in (bg, thread)]))
+    for part in (bg, thread):
+        size = part["_t"].size
+        part["tip_id"] = np.full(size, "", dtype=object)
+        part["contact"] = np.full(size, "", dtype=object)
+        part["wants_reward"] = np.zeros(size, dtype=bool)
+    rows = by_time(concat([{k: p[k] for k in _TIP_PART} for p in (bg, thread, story)]))
     t = rows["_t"]
     n = t.size
+    planted = rows["tip_id"] != ""
+    tip_id = rows["tip_id"].copy()
+    tip_id[~planted] = day_serial_ids("T", t[~planted], 4)
+    if len(set(tip_id.tolist())) != n:
+        raise ValueError("a planted tip id is also a generated one: raise its serial above the day's tips")
     u = rng.random(n)
     contact = np.where(u < 0.55, names.phones(rng, n), np.where(u < 0.92, names.wechat_ids(rng, n), ""))
+    contact = np.where(planted, rows["contact"], contact)
+    wants_reward = np.where(planted, rows["wants_reward"], rng.random(n) < 0.6)
     frame = pd.DataFrame(
         {
-            "tip_id": day_serial_ids("T", t, 4),
+            "tip_id": tip_id,
             "received_at": to_iso(t),
             "community_code": j.comm_code[rows["comm"]],
             "address": rows["address"],
             "category": np.array(CATEGORIES, dtype=object)[rows["category"]],
             "summary": rows["summary"],
             "contact": contact.astype(object),
-            "wants_reward": np.where(rng.random(n) < 0.6, "true", "false").astype(object),
+            "wants_reward": np.where(wants_reward, "true", "false").astype(object),
         }
     )
     return frame, rows["_thread"]

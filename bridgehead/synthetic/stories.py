@@ -9,6 +9,10 @@
    police every few weeks for two years; 孙宪河 follows up each call; in the last seven weeks six
    visits find the feud settled, with no call in between (enough for the evidence rule to take it
    from orange to yellow, blue and resolved).
+4. Unpaid wages (欠薪举报): ten days before ``end`` a citizen tip, reward wanted, reports a building
+   site in an urban community that owes twenty workers their wages. Its tip id is fixed
+   (``T<YYYYMMDD>9001``, beside the day's serials), so the tip-verification scenario can name it; the
+   community's officer is the one to verify it (outcome ``risk_found``).
 
 The stories' people get person ids above the resident range, so no one-off row shares them.
 The feud's calls are at least 20 days apart and each is followed by one visit within 3 days,
@@ -18,18 +22,22 @@ so it never has 5 signals within 30 days: it grades orange, as in the report, no
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import numpy as np
 
 from . import names
 from .context import Context, stream
-from .jurisdiction import STORY_PLACES
+from .jurisdiction import COMMUNITY, STORY_PLACES
 from .texts import CAT
 from .timeline import DAY, last_before, local_seconds
 
 LOST_CHILD_AT = time(20, 15)
 MELON_AT = time(10, 30)
+WAGE_TIP_AT = time(9, 40)
+WAGE_TIP_DAYS_BEFORE_END = 10
+WAGE_TIP_SERIAL = "9001"  # far above a day's serials, so the fixed id never meets a generated one
+WAGE_TIP_SUMMARY = "举报某建筑工地拖欠二十名工人工资，工人多次讨要无果"
 
 FEUD_CALLS = (
     "刘家与邻居曹家因琐事再次发生口角，互相辱骂",
@@ -56,6 +64,7 @@ class StoryRows:
 
     calls: list[dict[str, object]] = field(default_factory=list)
     visits: list[dict[str, object]] = field(default_factory=list)
+    tips: list[dict[str, object]] = field(default_factory=list)
     people: dict[str, list[str]] = field(default_factory=dict)
 
     def call_part(self) -> dict[str, np.ndarray]:
@@ -63,6 +72,9 @@ class StoryRows:
 
     def visit_part(self) -> dict[str, np.ndarray]:
         return _part(self.visits, VISIT_FIELDS)
+
+    def tip_part(self) -> dict[str, np.ndarray]:
+        return _part(self.tips, TIP_FIELDS)
 
 
 _SHARED_FIELDS = {
@@ -82,6 +94,7 @@ CALL_FIELDS = _SHARED_FIELDS | {
     "s_open": bool,
 }
 VISIT_FIELDS = _SHARED_FIELDS | {"concern": object, "officer": object}
+TIP_FIELDS = _SHARED_FIELDS | {"tip_id": object, "contact": object, "wants_reward": bool}
 
 
 def _part(rows: list[dict[str, object]], fields: dict[str, type]) -> dict[str, np.ndarray]:
@@ -198,7 +211,32 @@ def build_stories(ctx: Context) -> StoryRows:
                 rng, ctx, vd, "feud_calm", feud, address, officer, f"{liu[0]};{cao[0]}", FEUD_CALM, "none"
             )
         )
+
+    # 4. unpaid wages: drawn last, so the stories above keep their rows -----------------------
+    out.tips.append(_wage_tip(rng, ctx))
     return out
+
+
+def _wage_tip(rng: np.random.Generator, ctx: Context) -> dict[str, object]:
+    """A tip about a building site's unpaid wages, in an urban community with its own officer."""
+    j = ctx.j
+    story_places = {j.special[key] for key in STORY_PLACES}
+    urban = [c for c in np.flatnonzero(j.comm_kind == COMMUNITY).tolist() if c not in story_places]
+    comm = int(urban[int(rng.integers(0, len(urban)))])
+    day = ctx.windows.end - timedelta(days=WAGE_TIP_DAYS_BEFORE_END)
+    return {
+        "_t": local_seconds(datetime.combine(day, WAGE_TIP_AT)),
+        "_tag": "wage_tip",
+        "_thread": -1,
+        "comm": comm,
+        "address": f"{j.comm_road[comm]}{int(rng.integers(1, 400))}号建筑工地",
+        "category": CAT["labor_debt"],
+        "parties": "",
+        "summary": WAGE_TIP_SUMMARY,
+        "tip_id": f"T{day:%Y%m%d}{WAGE_TIP_SERIAL}",
+        "contact": str(names.phones(rng, 1)[0]),
+        "wants_reward": True,
+    }
 
 
 def _feud_visit(

@@ -1,0 +1,134 @@
+"""Rewards (奖励激励): the month's points, tip rewards and accountability lists, approved by a person.
+
+The flow proposes from the month's records, publishes the proposals, then **pauses** for a person's
+decision: the Prefect UI's Resume button shows a typed form (approver, approve all / reject all /
+each, the ids to approve and to reject, a reason), and `bridgehead rewards approve` sends the same
+form through the API. Only what is approved is approved; rejected lines are kept as rejected; a
+month run again proposes only what is still undecided, so nothing is ever paid twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.flow_runs import pause_flow_run
+from prefect.input import RunInput
+from prefect.runtime import flow_run
+from pydantic import Field
+
+from bridgehead.db import session_scope
+from bridgehead.orchestration import db_task
+from bridgehead.rules import get_rules
+from tasks.follow_up import today
+from tasks.rewards import Decision, decide, month, propose
+from tasks.rewards_report import leaderboard, payouts, proposals_markdown, station_lists
+
+APPROVAL_TIMEOUT_S = 7 * 86400  # a week for someone to look at the month's proposals
+
+
+class RewardsApproval(RunInput):
+    """The approval form (审批): who decides, what, and why."""
+
+    approver: str = Field(description="Your name, as it goes into the audit trail")
+    decision: Decision = Field(
+        Decision.each, description="approve_all, reject_all, or each (the ids listed below)"
+    )
+    approve: list[int] = Field(default_factory=list, description="Ids to approve (with 'each')")
+    reject: list[int] = Field(default_factory=list, description="Ids to reject (with 'each')")
+    reason: str = Field("", description="Why (kept with each decision)")
+
+
+def previous_month(day: date) -> str:
+    last = day.replace(day=1) - timedelta(days=1)
+    return f"{last.year}-{last.month:02d}"
+
+
+def _propose(period: str) -> dict[str, int]:
+    with session_scope() as session:
+        return propose(session, get_rules(), period)
+
+
+def _decide(period: str, answer: dict[str, Any]) -> dict[str, int]:
+    with session_scope() as session:
+        return decide(
+            session,
+            period,
+            answer["approver"],
+            Decision(answer["decision"]),
+            answer["approve"],
+            answer["reject"],
+            answer["reason"],
+        )
+
+
+def _publish(period: str) -> dict[str, Any]:
+    """The leaderboard, the accountability lists and the payout list (codes and amounts only)."""
+    with session_scope() as session:
+        board, lists, paid, pending = (
+            leaderboard(session, period),
+            station_lists(session, period),
+            payouts(session, period),
+            proposals_markdown(session, period),
+        )
+    key = f"rewards-{period}"
+    create_markdown_artifact(key=key, markdown=pending, description=f"rewards and accountability, {period}")
+    create_table_artifact(
+        key=f"{key}-leaderboard", table=board or [{"officer": "none"}], description="per station"
+    )
+    create_table_artifact(
+        key=f"{key}-accountability", table=lists or [{"station": "none"}], description="问责清单"
+    )
+    create_table_artifact(
+        key=f"{key}-payouts", table=paid or [{"tip": "none"}], description="codes and amounts"
+    )
+    return {
+        "leaderboard": len(board),
+        "accountability": len(lists),
+        "payouts": len(paid),
+        "markdown": pending,
+    }
+
+
+propose_task = db_task(_propose, name="propose-rewards")
+decide_task = db_task(_decide, name="record-decisions")
+publish_task = db_task(_publish, name="publish-rewards")
+
+
+def _run_name() -> str:
+    return f"rewards-{flow_run.parameters.get('period') or previous_month(today())}"
+
+
+@flow(name="rewards", flow_run_name=_run_name)
+def rewards(period: str | None = None, approval_timeout_s: int = APPROVAL_TIMEOUT_S) -> dict[str, Any]:
+    """Propose the month's rewards and accountability (default: last month), wait for a person, record."""
+    logger = get_run_logger()
+    period = (period or previous_month(today())).strip()
+    month(period)  # a bad period fails here, before anything is written
+    proposed = propose_task(period)
+    published = publish_task(period)
+    logger.info(
+        "%s: %d proposals waiting, %d already decided",
+        period,
+        proposed["proposed"],
+        proposed["already_decided"],
+    )
+    if not proposed["proposed"]:
+        return {"period": period, **proposed, "decided": None}
+    answer = pause_flow_run(
+        wait_for_input=RewardsApproval.with_initial_data(description=published["markdown"], approver=""),
+        timeout=approval_timeout_s,
+    )
+    decided = decide_task(period, answer.model_dump(mode="json"))
+    logger.info(
+        "%s: %d approved, %d rejected, %d left undecided by %s",
+        period,
+        decided["approved"],
+        decided["rejected"],
+        decided["undecided"],
+        answer.approver,
+    )
+    publish_task(period)
+    return {"period": period, **proposed, "decided": decided, "approver": answer.approver}
