@@ -19,6 +19,7 @@ from deployments.follow_up_cli import followups_app, sweep
 from deployments.incidents_cli import incidents_app
 from deployments.register_cli import quarantine_app, risks_app
 from deployments.review_cli import review
+from deployments.rewards_cli import rewards_app
 
 app = typer.Typer(
     help="Bridgehead (桥头堡): the prevention cycle of a police station network.",
@@ -33,6 +34,7 @@ app.add_typer(risks_app, name="risks")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(followups_app, name="followups")
+app.add_typer(rewards_app, name="rewards")
 app.command("sweep")(sweep)
 app.command("review")(review)
 

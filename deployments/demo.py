@@ -53,7 +53,9 @@ def run_demo(folder: Path, seed: int = 7, scale: float = 1.0, replay_days: int =
         replay_follow_up(data, replay_days)
         console.rule("9. Review (复盘问效): the last full week, then the year to date")
         review_city(data)
-        console.rule("10. The audit trail")
+        console.rule("10. Rewards (奖励激励): a tip verified, the month approved from the command line")
+        month_rewards(data)
+        console.rule("11. The audit trail")
         cli.audit_verify()
         url = f"sqlite:///{db_file.as_posix()}"
         say(f"Explore: .venv/bin/bridgehead --database-url {url} risks list --level red")
@@ -165,6 +167,63 @@ def review_city(data: Path) -> None:
         say(f"- {line}")
     say(f"Reports (HTML with charts, CSV, JSON): {Path(result['files']['html']).parent.resolve()}")
     say(f"Open: {Path(result['files']['html']).resolve().as_uri()}")
+
+
+def month_rewards(data: Path) -> None:
+    """The planted tip verified by its officer, then the month's rewards run, paused, approved, shown.
+
+    The approval goes through `bridgehead rewards approve`'s code: the Prefect API call the UI's
+    Resume form makes. The tipster then asks for the status by the code alone.
+    """
+    import threading
+    import time
+    from datetime import datetime, timedelta
+
+    from bridgehead.db import session_scope
+    from deployments.rewards_cli import approve_run
+    from deployments.tips_cli import tips_status
+    from flows.rewards import rewards
+    from models import Signal
+    from models.tip import Tip
+    from tasks.rewards_report import leaderboard, payouts
+    from tasks.tips import verify_tip
+
+    story = json.loads((data / "manifest.json").read_text(encoding="utf-8"))["stories"]["tip"]
+    received = datetime.fromisoformat(story["received_at"])
+    with session_scope() as session:
+        code = session.execute(
+            select(Tip.tip_code)
+            .join(Signal)
+            .where(Signal.channel == "tip", Signal.source_id == story["tip_id"])
+        ).scalar_one()
+    say(f"{story['received_at']}: tip {story['tip_id']} about {story['address']}; the tipster keeps {code}")
+    say(f"bridgehead tips verify {code} --by {story['officer_code']} --outcome {story['outcome']}")
+    with session_scope() as session:
+        verify_tip(session, code, story["officer_code"], story["outcome"], at=received + timedelta(days=2))
+    period = received.strftime("%Y-%m")
+    say(f"bridgehead rewards run --period {period}   (it pauses for a person's approval)")
+    done: dict = {}
+    worker = threading.Thread(target=lambda: done.update(rewards(period=period)), daemon=True)
+    worker.start()
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            approve_run(period, "刘所长", "approve_all", [], [], "月度奖惩已核对")
+            break
+        except LookupError:
+            if time.monotonic() > deadline or not worker.is_alive():
+                raise
+            time.sleep(0.5)
+    say(f"bridgehead rewards approve --period {period} --by 刘所长 --all --reason 月度奖惩已核对")
+    worker.join()
+    with session_scope() as session:
+        board = sorted(leaderboard(session, period), key=lambda r: -r["points"])[:5]
+        paid = [r for r in payouts(session, period) if r["tip"] == code]
+    columns = ("station", "officer", "officer_code", "points", "from", "status")
+    emit([{k: r[k] for k in columns} for r in board], "table", f"Top officers, {period}")
+    emit(paid, "table", "The planted tip's reward (code and amount only)")
+    say(f"bridgehead tips status {code}")
+    tips_status(code)
 
 
 def show_feud_timeline(data: Path, since: object) -> None:

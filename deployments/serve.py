@@ -3,7 +3,7 @@
 `bridgehead serve` runs these with `prefect.serve`; a process worker runs the same deployments from
 `prefect.yaml`. The quick response starts on the `bridgehead.incident.opened` event that intake
 emits; the response watch runs every minute; the daily sweep at 06:00 Asia/Shanghai, one at a time;
-the weekly review on Mondays at 08:00 for the city and each district.
+the weekly review on Mondays at 08:00 for the city and each district; the rewards on the 1st at 09:00.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def deployments() -> dict[str, Any]:
     from flows.jurisdiction import jurisdiction_refresh
     from flows.quick_response import quick_response, response_watch, unit_status
     from flows.review import review, weekly_review
+    from flows.rewards import rewards
 
     return {
         "quick-response": quick_response.to_deployment(
@@ -61,6 +62,11 @@ def deployments() -> dict[str, Any]:
             name="weekly-review",
             schedules=[CronSchedule(cron="0 8 * * 1", timezone="Asia/Shanghai")],
             description="Mondays 08:00: last week's review of the city and of each district",
+        ),
+        "rewards": rewards.to_deployment(
+            name="rewards",
+            schedules=[CronSchedule(cron="0 9 1 * *", timezone="Asia/Shanghai")],
+            description="奖励激励: last month's points, tip rewards and accountability, approved by a person",
         ),
         "jurisdiction-refresh": jurisdiction_refresh.to_deployment(
             name="jurisdiction-refresh", parameters={"folder": "var/data"}

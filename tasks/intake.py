@@ -208,6 +208,13 @@ SIGNAL_FIELDS = (
 )  # fmt: skip
 
 
+def new_tip_code() -> str:
+    """An unguessable code the tipster keeps; never starting with '-', which a shell reads as an option."""
+    while (code := secrets.token_urlsafe(TIP_CODE_BYTES)).startswith("-"):
+        pass
+    return code
+
+
 def _insert_signals(
     session: Session, spec: InputContract, rows: list[dict[str, Any]], source_file_id: int
 ) -> None:
@@ -231,7 +238,7 @@ def _insert_signals(
         tips = [
             {
                 "signal_id": ids[rec["source_id"]],
-                "tip_code": secrets.token_urlsafe(TIP_CODE_BYTES),
+                "tip_code": new_tip_code(),
                 "contact_enc": seal(rec.get("contact")),
                 "wants_reward": bool(rec.get("wants_reward")),
             }

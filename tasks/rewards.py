@@ -168,6 +168,7 @@ def tip_rewards(session: Session, rules: Rules, window: Window) -> list[dict[str
         for r, t in zip(frame["risk_id"], frame["tip_id"], strict=True)
     ]
     first = frame.sort_values(["at", "tip_id"]).drop_duplicates("key")  # the first useful tip on each risk
+    first = first[~first["key"].isin(_rewarded_risks(session))]  # a risk's reward is paid once, ever
     verified = pd.to_datetime(first["verified_at"], utc=True)
     first = first[(verified >= window.start) & (verified < window.end) & first["wants"].astype(bool)]
     tiers = {k.value: v for k, v in rules.rewards.tip_reward_cny.items()}
@@ -189,6 +190,16 @@ def tip_rewards(session: Session, rules: Rules, window: Window) -> list[dict[str
         for r in first.itertuples()
         if tiers[r.outcome] > 0
     ]
+
+
+def _rewarded_risks(session: Session) -> set[str]:
+    """The risks whose tip reward was already approved or paid, in any month."""
+    sources = session.execute(
+        select(RewardEntry.sources).where(
+            RewardEntry.kind == TIP_REWARD, RewardEntry.status.in_(("approved", "paid"))
+        )
+    ).scalars()
+    return {f"risk{s[0]['risk']}" for s in sources if s and s[0].get("risk") is not None}
 
 
 def accountability_lists(session: Session, window: Window) -> list[dict[str, Any]]:
@@ -222,6 +233,7 @@ def accountability_lists(session: Session, window: Window) -> list[dict[str, Any
 
 def propose(session: Session, rules: Rules, period: str) -> dict[str, int]:
     """Write the month's proposals to the ledger; refresh the undecided ones; never touch a decided one."""
+    period = period.strip()
     window = month(period)
     proposals = [
         {
@@ -245,6 +257,7 @@ def propose(session: Session, rules: Rules, period: str) -> dict[str, int]:
     ]
     decided = _decided_keys(session, period)
     fresh = [r for r in records if (r["beneficiary"], r["kind"]) not in decided]
+    withdrawn = _withdraw_stale(session, period, {(r["beneficiary"], r["kind"]) for r in fresh})
     if fresh:
         upsert = dialect_insert(session, RewardEntry.__table__)
         session.connection().execute(
@@ -261,7 +274,7 @@ def propose(session: Session, rules: Rules, period: str) -> dict[str, int]:
             audit.Change(
                 "propose",
                 "reward_entry",
-                f"{period}/{r['kind']}/{r['beneficiary']}",
+                f"{period}/{r['kind']}/{_audit_name(r)}",
                 None,
                 {"points": r["points"], "amount_cny": r["amount_cny"]},
                 "proposed from the month's records; waits for a person's decision",
@@ -269,7 +282,38 @@ def propose(session: Session, rules: Rules, period: str) -> dict[str, int]:
             for r in fresh
         ],
     )
-    return {"proposed": len(fresh), "already_decided": len(records) - len(fresh)}
+    return {"proposed": len(fresh), "already_decided": len(records) - len(fresh), "withdrawn": withdrawn}
+
+
+def _withdraw_stale(session: Session, period: str, current: set[tuple[str, str]]) -> int:
+    """Undecided lines the records no longer support (an earlier tip on the risk was verified since)."""
+    stale = [e for e in ledger(session, period, status="proposed") if (e.beneficiary, e.kind) not in current]
+    for entry in stale:
+        session.delete(entry)
+    audit.append(
+        session,
+        [
+            audit.Change(
+                "withdraw",
+                "reward_entry",
+                str(e.id),
+                {"status": "proposed", "points": e.points, "amount_cny": e.amount_cny},
+                None,
+                "no longer supported by the month's records",
+            )
+            for e in stale
+        ],
+    )
+    session.flush()
+    return len(stale)
+
+
+def _audit_name(record: dict[str, Any]) -> str:
+    """Who a proposal is for, as the audit trail may name them: a tip by its record id, never its code
+    (the code is the tipster's credential)."""
+    if record["kind"] == TIP_REWARD:
+        return f"tip#{record['sources'][0]['ids'][0]}"
+    return str(record["beneficiary"])
 
 
 def _decided_keys(session: Session, period: str) -> set[tuple[str, str]]:

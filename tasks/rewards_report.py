@@ -100,21 +100,35 @@ def payouts(session: Session, period: str, station: str | None = None) -> list[d
     ]
 
 
-def proposals_markdown(session: Session, period: str) -> str:
-    """The undecided proposals, each with the id a person approves or rejects it by."""
+def proposals_markdown(session: Session, period: str, limit: int = 40) -> str:
+    """The undecided proposals, each with the id a person approves or rejects it by.
+
+    Kept short (the totals, then the first `limit` lines): it is also the approval form's text, and a
+    month of a whole city is in the leaderboard, accountability and payout tables, ids included.
+    """
     officers, stations = _names(session)
     pending = ledger(session, period, status="proposed")
     lines = [f"# Rewards and accountability (奖励激励), {period}", ""]
     if not pending:
         return "\n".join([*lines, "Nothing waits for a decision."])
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for e in pending:
+        totals[e.kind][0] += 1
+        totals[e.kind][1] += e.points
+        totals[e.kind][2] += e.amount_cny
     lines += [
-        f"{len(pending)} proposals wait for a decision. Approve all, reject all, or list the ids to approve "
-        "and to reject; what is not listed stays undecided.",
+        f"{len(pending)} proposals wait for a decision: approve all, reject all, or list the ids to approve "
+        "and to reject (what is not listed stays undecided). Every id is in the leaderboard, accountability "
+        f"and payout tables (`rewards-{period}-…`) and in `bridgehead rewards show --period {period}`.",
+        "",
+        "| kind | proposals | points | CNY |",
+        "| --- | ---: | ---: | ---: |",
+        *(f"| {kind} | {n} | {points} | {cny} |" for kind, (n, points, cny) in sorted(totals.items())),
         "",
         "| id | kind | who | station | points | CNY | from |",
         "| ---: | --- | --- | --- | ---: | ---: | --- |",
     ]
-    for e in pending:
+    for e in pending[:limit]:
         who = e.beneficiary
         if e.kind == OFFICER_POINTS:
             code = who.removeprefix("officer:")
@@ -122,4 +136,6 @@ def proposals_markdown(session: Session, period: str) -> str:
         station = stations.get(e.station_code or "", e.station_code or "")
         cells = [e.id, e.kind, who, station, e.points, e.amount_cny, _breakdown(e.sources)]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    if len(pending) > limit:
+        lines.append(f"| … | {len(pending) - limit} more | | | | | |")
     return "\n".join(lines)
