@@ -45,9 +45,19 @@ def redact(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _cipher() -> Fernet:
+    """The key: a Prefect Secret block if one is named, else the environment, else a local key file."""
     settings = get_settings()
     secret = settings.secret_key.get_secret_value() if settings.secret_key is not None else None
+    if settings.secret_block:
+        secret = _block_secret(settings.secret_block)
     return _fernet(secret, settings.var_dir / "secret.key")
+
+
+@lru_cache(maxsize=4)
+def _block_secret(name: str) -> str:
+    from prefect.blocks.system import Secret  # only when configured: reading commands stay Prefect-free
+
+    return str(Secret.load(name).get())
 
 
 @lru_cache(maxsize=4)

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         None, description="Fernet key that encrypts tipster contacts and caller phones at rest."
     )
+    secret_block: str | None = Field(
+        None, description="Name of a Prefect Secret block holding that key (instead of secret_key)."
+    )
     sqlite_busy_timeout_s: float = 30.0
 
     @property

@@ -57,3 +57,30 @@ def test_redact_hides_personal_fields_only() -> None:
         "address": "宝桥新村",
         "raw": "[redacted]",
     }
+
+
+@pytest.mark.prefect
+def test_the_key_can_live_in_a_prefect_secret_block(
+    prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Operations keep the key in the Prefect server (a Secret block), not on each machine's disk."""
+    from cryptography.fernet import Fernet, InvalidToken
+    from prefect.blocks.system import Secret
+
+    from bridgehead import privacy
+    from bridgehead.settings import get_settings
+
+    key = Fernet.generate_key().decode()
+    Secret(value=key).save("bridgehead-test-key", overwrite=True)
+    monkeypatch.setenv("BRIDGEHEAD_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("BRIDGEHEAD_SECRET_BLOCK", "bridgehead-test-key")
+    get_settings.cache_clear()
+    try:
+        token = privacy.seal("13912345678")
+        assert Fernet(key.encode()).decrypt(token) == b"13912345678"  # sealed with the block's key
+        assert privacy.unseal(token) == "13912345678"
+        assert not (tmp_path / "secret.key").exists()  # no key file was made beside the data
+        with pytest.raises(InvalidToken):
+            Fernet(Fernet.generate_key()).decrypt(token)
+    finally:
+        get_settings.cache_clear()
