@@ -273,7 +273,12 @@ def demo(
     ] = 56,
 ) -> None:
     """Run the cycle on a synthetic Baoji: generate, take in, respond, follow up, review, verify."""
+    from bridgehead.settings import get_settings
     from deployments.demo import run_demo
+
+    # The demo's runs, logs and artifacts go where `bridgehead serve` will look (var/prefect), so the
+    # UI it starts afterwards shows them.
+    os.environ.setdefault("PREFECT_HOME", str((get_settings().var_dir / "prefect").resolve()))
 
     if not 1 <= replay_days <= 365:
         say("[red]--replay-days must be between 1 and 365 (the generated year)[/]")
