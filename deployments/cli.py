@@ -35,6 +35,8 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(followups_app, name="followups")
 app.add_typer(rewards_app, name="rewards")
+automations_app = typer.Typer(help="Prefect automations that tell operations when something went wrong.")
+app.add_typer(automations_app, name="automations")
 app.command("sweep")(sweep)
 app.command("review")(review)
 
@@ -257,6 +259,27 @@ def serve(
         if server is not None:
             server.stop()
             say("Stopped the local Prefect server")
+
+
+@automations_app.command("apply")
+def automations_apply(
+    webhook: Annotated[
+        str | None, typer.Option(help="Where alerts are POSTed (JSON: subject, body); kept in a block.")
+    ] = None,
+) -> None:
+    """Apply deployments/automations/*.yaml to the Prefect server (PREFECT_API_URL), replacing by name."""
+    from deployments.alerts import apply
+
+    if not os.environ.get("PREFECT_API_URL"):
+        say("[red]set PREFECT_API_URL to the Prefect server the automations belong to[/]")
+        raise typer.Exit(2)
+    try:
+        names = apply(webhook)
+    except ValueError as exc:
+        say(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    for name in names:
+        say(f"applied {name}")
 
 
 @app.command()

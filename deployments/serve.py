@@ -29,7 +29,7 @@ def deployments() -> dict[str, Any]:
     """Every served deployment by name (the same names as in prefect.yaml)."""
     from prefect.client.schemas.schedules import CronSchedule
 
-    from flows.daily_sweep import daily_sweep
+    from flows.daily_sweep import daily_sweep, inbox_intake
     from flows.follow_up import follow_up_sweep
     from flows.jurisdiction import jurisdiction_refresh
     from flows.quick_response import quick_response, response_watch, unit_status
@@ -42,6 +42,9 @@ def deployments() -> dict[str, Any]:
         ),
         "response-watch": response_watch.to_deployment(
             name="response-watch", interval=60, description="1-3-5 targets judged every minute"
+        ),
+        "inbox-intake": inbox_intake.to_deployment(
+            name="inbox-intake", interval=600, description="线索汇聚: the inbox's new files, every 10 minutes"
         ),
         "daily-sweep": daily_sweep.to_deployment(
             name="daily-sweep",

@@ -20,6 +20,7 @@ from prefect.runtime import flow_run
 from sqlalchemy import select
 
 from bridgehead.db import session_scope
+from bridgehead.locks import exclusive
 from bridgehead.settings import get_settings
 from flows.follow_up import follow_up_sweep
 from flows.intake import intake
@@ -66,7 +67,19 @@ def _quarantine_report(kept: Path, original: Path) -> Path:
 
 
 def take_inbox(inbox: Path, day: date) -> list[dict[str, Any]]:
-    """Each channel's pending files through intake, one flow run per channel; then move them aside."""
+    """Each channel's pending files through intake, one flow run per channel; then move them aside.
+
+    One taker at a time (the 10-minute inbox intake and the morning sweep may meet): the files
+    are moved by whoever holds the lock, and the other finds the inbox empty.
+    """
+    with exclusive(INBOX_LOCK):
+        return _take(inbox, day)
+
+
+INBOX_LOCK = "inbox"
+
+
+def _take(inbox: Path, day: date) -> list[dict[str, Any]]:
     taken = []
     for channel, files in pending_files(inbox).items():
         report = intake(channel, [str(f) for f in files])
@@ -84,6 +97,26 @@ def take_inbox(inbox: Path, day: date) -> list[dict[str, Any]]:
 def _run_name() -> str:
     day = flow_run.parameters.get("day")
     return f"daily-sweep-{day or today()}"
+
+
+def _inbox_run_name() -> str:
+    return f"inbox-intake-{datetime.now(LOCAL_TZ):%Y-%m-%dT%H%M}"
+
+
+@flow(name="inbox-intake", flow_run_name=_inbox_run_name, log_prints=False)
+def inbox_intake() -> list[dict[str, Any]]:
+    """Every ten minutes: the inbox's pending files through intake, so risks and incidents open within
+    minutes of a file arriving rather than at the next morning's sweep."""
+    taken = take_inbox(get_settings().inbox_dir, today())
+    get_run_logger().info(
+        "inbox: %s",
+        ", ".join(
+            f"{t['channel']} {t['files']} file(s), {t['rows']} rows, {t['quarantined']} quarantined"
+            for t in taken
+        )
+        or "empty",
+    )
+    return taken
 
 
 @flow(name="daily-sweep", flow_run_name=_run_name, log_prints=False)

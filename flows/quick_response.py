@@ -27,6 +27,7 @@ from tasks.response_watch import WatchSummary, watch_targets
 from tasks.unit_status import FeedResult, apply_feed
 
 INCIDENT_OPENED = "bridgehead.incident.opened"
+TARGET_MISSED = "bridgehead.response.target-missed"  # the "missed a 1-3-5 target" automation listens
 
 
 def announce(incidents: list[dict[str, Any]]) -> None:
@@ -142,6 +143,14 @@ def response_watch(as_of: datetime | None = None) -> WatchSummary:
             breach["incident_code"],
             breach["target"],
             breach["escalated_unit"] or "none free",
+        )
+        emit_event(
+            event=TARGET_MISSED,
+            resource={
+                "prefect.resource.id": f"bridgehead.incident.{breach['incident_code']}",
+                "prefect.resource.name": breach["incident_code"],
+            },
+            payload={k: breach[k] for k in ("incident_code", "target", "escalated_unit")},
         )
     return summary
 
