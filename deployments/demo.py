@@ -130,13 +130,18 @@ def replay_follow_up(data: Path, replay_days: int = REPLAY_DAYS) -> None:
     """
     from datetime import date, timedelta
 
+    from flows.daily_sweep import daily_sweep
     from flows.follow_up import follow_up_sweep
 
     manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8"))
     last = date.fromisoformat(manifest["end"]) - timedelta(days=1)
     first = last - timedelta(days=replay_days - 1)
-    say(f"bridgehead sweep --from {first} --to {last}")
-    days = follow_up_sweep(first, last)
+    days = []
+    if first < last:
+        say(f"bridgehead sweep --from {first} --to {last - timedelta(days=1)}")
+        days = follow_up_sweep(first, last - timedelta(days=1))
+    say(f"bridgehead sweep --date {last}   (the morning's daily sweep: inbox, then the day)")
+    days += daily_sweep(last)["days"]
     rows = [
         {"day": d["day"], **d["totals"]}
         for i, d in enumerate(days)

@@ -96,3 +96,23 @@ def test_an_officers_list_for_the_day(
     assert nobody.exit_code == 0 and "(none)" in nobody.output
     bad = runner.invoke(app, ["sweep", "--from", str(DAY)])
     assert bad.exit_code == 2 and "--from D1 --to D2" in bad.output
+
+
+def test_the_ten_minute_inbox_intake_takes_files_in_without_sweeping(
+    prefect_server: None,
+    engine: Engine,
+    jurisdiction: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Risks open within minutes of a file arriving; the morning sweep later finds the inbox empty."""
+    from flows.daily_sweep import inbox_intake
+
+    inbox = _inbox(engine, tmp_path, monkeypatch)
+    taken = inbox_intake()
+    assert {t["channel"]: (t["files"], t["rows"]) for t in taken} == {"call": (1, 2), "visit": (1, 2)}
+    assert not list((inbox / "call").glob("*.csv")) and not list((inbox / "visit").glob("*.csv"))
+    with session_scope() as s:
+        assert s.execute(select(func.count()).select_from(Signal)).scalar_one() == 3
+        assert s.execute(select(func.count()).select_from(SweepDay)).scalar_one() == 0  # nothing swept
+    assert inbox_intake() == []  # ten minutes later: nothing new
