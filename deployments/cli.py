@@ -239,6 +239,7 @@ def serve(
 
     # A quick response waits for the runner's poll: 1 s instead of Prefect's 10 s (bench/quick_response.py).
     os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "1")
+    init()  # the scheduled runs (the response watch, every minute) need the schema in place
     server = None
     if not os.environ.get("PREFECT_API_URL"):
         server = LocalServer(get_settings().var_dir / "prefect", port=port).start()

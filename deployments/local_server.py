@@ -64,6 +64,7 @@ class LocalServer:
         self.port = port or free_port()
         self.env = {**os.environ, **(env or {}), "PREFECT_HOME": str(home)}
         self.env.pop("PREFECT_API_URL", None)
+        self.env["PREFECT_SERVER_UI_API_URL"] = self.api_url  # the UI calls this port, not the default 4200
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = home / "server.log"
 

@@ -51,7 +51,7 @@ server() {
   if running "$STATE/server.pid"; then echo "server already running (pid $(cat "$STATE/server.pid"))"; return; fi
   create_database "$PREFECT_DB"
   PREFECT_SERVER_DATABASE_CONNECTION_URL="postgresql+asyncpg://${PG#postgresql://}/$PREFECT_DB" \
-  PREFECT_SERVER_API_AUTH_STRING="$AUTH" \
+  PREFECT_SERVER_API_AUTH_STRING="$AUTH" PREFECT_SERVER_UI_API_URL="${PREFECT_SERVER_UI_API_URL:-$PREFECT_API_URL}" \
   PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="${PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS:-15}" \
     setsid "$BIN/prefect" server start --host "$HOST" --port "$PORT" >"$STATE/server.log" 2>&1 &
   echo $! >"$STATE/server.pid"

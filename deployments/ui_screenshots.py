@@ -63,7 +63,11 @@ def take(out: Path, port: int) -> dict[str, Path]:
     ).json()
     review = api.post(
         "/artifacts/filter",
-        json={"artifacts": {"key": {"like_": "review-"}}, "sort": "CREATED_DESC", "limit": 1},
+        json={
+            "artifacts": {"key": {"like_": "review-"}, "type": {"any_": ["markdown"]}},
+            "sort": "CREATED_DESC",
+            "limit": 1,
+        },
     ).json()
     if not sweep or not review:
         raise LookupError("no daily-sweep run or review artifact: run `make demo` first")
@@ -98,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("docs"))
     args = parser.parse_args(argv)
     os.environ.pop("PREFECT_API_URL", None)  # the local server on var/prefect, where the demo's runs are
+    os.environ.setdefault("BRIDGEHEAD_DATABASE_URL", "sqlite:///var/demo/bridgehead.db")  # the demo's data
     port = free_port()
     serve = _serve(port, Path("var") / "ui-screenshots-serve.log")
     try:
