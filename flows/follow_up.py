@@ -27,22 +27,49 @@ LOCK = "follow-up-sweep"
 
 def _visits(day: date) -> VisitSummary:
     with session_scope() as session:
-        return record_visits(session, get_rules(), day)
+        done = record_visits(session, get_rules(), day)
+    get_run_logger().info(
+        "%s: %d follow-ups done by a visit (%d calm); %d colours lowered, %d risks resolved",
+        day,
+        done.completed,
+        done.calm,
+        len(done.lowered),
+        len(done.resolved),
+    )
+    return done
 
 
 def _assign(day: date) -> int:
     with session_scope() as session:
-        return schedule(session, get_rules(), day)
+        assigned = schedule(session, get_rules(), day)
+    get_run_logger().info("%s: %d follow-ups assigned or brought forward", day, assigned)
+    return assigned
 
 
 def _supervise(day: date) -> SupervisionSummary:
     with session_scope() as session:
-        return supervise(session, get_rules(), day)
+        climbed = supervise(session, get_rules(), day)
+    get_run_logger().info(
+        "%s: %d notices to officers, %d to station chiefs, %d accountability entries",
+        day,
+        climbed.officer_notices,
+        climbed.chief_notices,
+        climbed.accountability,
+    )
+    return climbed
 
 
 def _finish(day: date) -> dict[str, Any]:
     with session_scope() as session:
-        return finish(session, day)
+        summary = finish(session, day)
+    worst = sorted(summary["stations"], key=lambda r: -r["late"])[:3]
+    get_run_logger().info(
+        "%s: %d stations; most late: %s",
+        day,
+        len(summary["stations"]),
+        ", ".join(f"{r['station']} {r['late']}" for r in worst if r["late"]) or "none",
+    )
+    return summary
 
 
 visits_task = db_task(_visits, name="record-visits")
