@@ -24,13 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.sweep import END
+from bench.sweep import END, task_runs_of
 
 
 def review_leg(period: str, scope: str) -> dict[str, object]:
     """In its own process: incidents opened if intake's last stage never ran, then the review, timed."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from sqlalchemy import func, select
 
     from bridgehead.db import session_scope
@@ -58,12 +56,7 @@ def review_leg(period: str, scope: str) -> dict[str, object]:
     started = time.perf_counter()
     state = review(scope=scope, period=period, return_state=True)
     flow_s = time.perf_counter() - started
-    assert state.is_completed(), state
-    time.sleep(3)  # task runs are recorded from events, a moment after they finish
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
-        )
+    runs = task_runs_of(state)
     return {
         **size,
         "figures_seconds": round(figures_s, 1),

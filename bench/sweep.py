@@ -27,6 +27,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -96,10 +97,21 @@ def keep(db: Path, copy: Path) -> None:
         source.backup(target)
 
 
-def sweep_leg(days: int) -> dict[str, object]:
-    """In its own process: the flow run, timed, with its task runs counted through the API."""
+def task_runs_of(state: Any) -> list[Any]:
+    """The task runs of a finished flow run, read back from the server (counted, not assumed)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    assert state.is_completed(), state
+    time.sleep(3)  # task runs are recorded from events, a moment after they finish
+    with get_client(sync_client=True) as client:
+        return client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+        )
+
+
+def sweep_leg(days: int) -> dict[str, object]:
+    """In its own process: the flow run, timed, with its task runs counted through the API."""
     from sqlalchemy import func, select
 
     from bridgehead.db import session_scope
@@ -113,12 +125,7 @@ def sweep_leg(days: int) -> dict[str, object]:
     started = time.perf_counter()
     state = follow_up_sweep(first, last, return_state=True)
     seconds = time.perf_counter() - started
-    assert state.is_completed(), state
-    time.sleep(3)  # task runs are recorded from events, a moment after they finish
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
-        )
+    runs = task_runs_of(state)
     with session_scope() as s:
         created = s.execute(select(func.count()).select_from(FollowUp)).scalar_one()
     return {

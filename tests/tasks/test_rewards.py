@@ -258,9 +258,8 @@ def test_an_incident_closed_with_both_targets_met_earns_the_closing_officer_poin
     assert cited(officer(engine, "O000003", APRIL)) == {"response_on_target": [in_april]}
 
 
-def test_a_tip_verified_useful_earns_the_verifying_officer_points_and_an_unfounded_one_nothing(
-    engine: Engine, jurisdiction: Path, tmp_path: Path
-) -> None:
+def four_tips(tmp_path: Path) -> dict:
+    """T1 risk found (O000001), T2 case solved (O000002), T3 unfounded (O000001), T4 wants no reward."""
     tips = take_tips(
         tmp_path,
         {"tip_id": "T1", "address": "幸福路1号"},
@@ -271,6 +270,13 @@ def test_a_tip_verified_useful_earns_the_verifying_officer_points_and_an_unfound
     verify(tips["T1"][1], "O000001", TipOutcome.risk_found, local(BASE))
     verify(tips["T2"][1], "O000002", TipOutcome.case_solved, local(BASE))
     verify(tips["T3"][1], "O000001", TipOutcome.unfounded, local(BASE))
+    return tips
+
+
+def test_a_tip_verified_useful_earns_the_verifying_officer_points_and_an_unfounded_one_nothing(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    tips = four_tips(tmp_path)
     verify(tips["T4"][1], "O000002", TipOutcome.risk_found, local(BASE))  # useful, if no reward wanted
 
     run_propose()
@@ -368,16 +374,7 @@ def test_records_just_outside_the_month_count_nothing(
 def test_a_useful_tip_earns_its_tipster_the_reward_of_its_outcome(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
-    tips = take_tips(
-        tmp_path,
-        {"tip_id": "T1", "address": "幸福路1号"},
-        {"tip_id": "T2", "address": "幸福路2号"},
-        {"tip_id": "T3", "address": "幸福路3号"},
-        {"tip_id": "T4", "address": "幸福路4号", "wants_reward": "false"},
-    )
-    verify(tips["T1"][1], "O000001", TipOutcome.risk_found, local(BASE))
-    verify(tips["T2"][1], "O000002", TipOutcome.case_solved, local(BASE))
-    verify(tips["T3"][1], "O000001", TipOutcome.unfounded, local(BASE))
+    tips = four_tips(tmp_path)
     verify(tips["T4"][1], "O000002", TipOutcome.case_solved, local(BASE))
 
     run_propose()
