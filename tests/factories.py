@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -147,3 +150,24 @@ def sweep_stages(day: Any) -> tuple[Any, int, Any]:
     with session_scope() as s:
         supervised = supervise(s, get_rules(), day)
     return visits, assigned, supervised
+
+
+BRIDGEHEAD = str(Path(sys.executable).with_name("bridgehead"))
+
+
+def wait_for(what: str, check: Any, timeout_s: float = 120) -> Any:
+    """Poll `check` until it returns something truthy; fail naming what was awaited."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+
+
+def served(only: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`bridgehead serve --only NAME` in a process of its own, against the server in `env`."""
+    return subprocess.Popen(
+        [BRIDGEHEAD, "serve", "--only", only], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )

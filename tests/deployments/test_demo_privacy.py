@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from deployments.local_server import LocalServer
-from tests.deployments.test_quick_response_trigger import BRIDGEHEAD
+from tests.factories import BRIDGEHEAD
 
 pytestmark = pytest.mark.server
 

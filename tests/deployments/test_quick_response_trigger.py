@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -21,21 +19,9 @@ from bridgehead.db import session_scope
 from deployments.local_server import LocalServer, stop_process
 from models.common import utcnow
 from models.incident import Dispatch, Incident
-from tests.factories import write_rows
+from tests.factories import BRIDGEHEAD, served, wait_for, write_rows
 
 pytestmark = pytest.mark.server
-
-BRIDGEHEAD = str(Path(sys.executable).with_name("bridgehead"))
-
-
-def _wait(what: str, check, timeout_s: float = 120):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
 def _dispatches(code: str) -> list[str]:
@@ -61,15 +47,10 @@ def test_an_urgent_call_starts_its_quick_response_by_event(
             "PREFECT_API_URL": server.api_url,
             "PREFECT_RUNNER_POLL_FREQUENCY": "1",
         }
-        runner = subprocess.Popen(
-            [BRIDGEHEAD, "serve", "--only", "quick-response"],
-            env=env,
-            stdout=(tmp_path / "serve.log").open("wb"),
-            stderr=subprocess.STDOUT,
-        )
+        runner = served("quick-response", env, tmp_path / "serve.log")
         try:
             api = httpx.Client(base_url=server.api_url, timeout=10)
-            _wait(
+            wait_for(
                 "the quick-response deployment",
                 lambda: api.get("/deployments/name/quick-response/quick-response").status_code == 200,
             )
@@ -80,9 +61,9 @@ def test_an_urgent_call_starts_its_quick_response_by_event(
                 text=True,
             )
             assert ingest.returncode == 0, ingest.stdout + ingest.stderr
-            units = _wait("a dispatch by the triggered run", lambda: _dispatches("INC-C9001"))
+            units = wait_for("a dispatch by the triggered run", lambda: _dispatches("INC-C9001"))
             assert units == ["U6103030102", "U6103030101"] or sorted(units) == ["U6103030101", "U6103030102"]
-            run = _wait(
+            run = wait_for(
                 "the completed run",
                 lambda: [
                     r

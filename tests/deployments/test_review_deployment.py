@@ -8,7 +8,6 @@ back; a bad parameter fails the run at once with the forms allowed.
 from __future__ import annotations
 
 import os
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,8 +17,7 @@ from sqlalchemy import Engine
 
 from deployments.local_server import LocalServer, stop_process
 from models.common import utcnow
-from tests.deployments.test_quick_response_trigger import BRIDGEHEAD, _wait
-from tests.factories import ingest, write_rows
+from tests.factories import ingest, served, wait_for, write_rows
 
 pytestmark = pytest.mark.server
 
@@ -42,22 +40,17 @@ def test_a_review_started_through_the_api_publishes_its_keyed_artifact(
             "PREFECT_RUNNER_POLL_FREQUENCY": "1",
             "BRIDGEHEAD_REPORTS_DIR": str(tmp_path / "reports"),
         }
-        runner = subprocess.Popen(
-            [BRIDGEHEAD, "serve", "--only", "review"],
-            env=env,
-            stdout=(tmp_path / "serve.log").open("wb"),
-            stderr=subprocess.STDOUT,
-        )
+        runner = served("review", env, tmp_path / "serve.log")
         try:
             api = httpx.Client(base_url=server.api_url, timeout=10)
-            deployment = _wait(
+            deployment = wait_for(
                 "the review deployment",
                 lambda: (r := api.get("/deployments/name/review/review")).status_code == 200 and r.json(),
             )
             params = {"scope": "station:61030301", "period": "28d:2026-03-31", "lang": "en"}
             run = api.post(f"/deployments/{deployment['id']}/create_flow_run", json={"parameters": params})
             assert run.status_code == 201, run.text
-            done = _wait("the review run", lambda: _finished(api, run.json()["id"]))
+            done = wait_for("the review run", lambda: _finished(api, run.json()["id"]))
             assert done["state_type"] == "COMPLETED", (tmp_path / "serve.log").read_text()
             assert done["name"] == "review-station-61030301-28d-2026-03-31"
             artifact = api.get("/artifacts/review-station-61030301-28d-2026-03-31/latest")
@@ -71,7 +64,7 @@ def test_a_review_started_through_the_api_publishes_its_keyed_artifact(
                 f"/deployments/{deployment['id']}/create_flow_run",
                 json={"parameters": {"scope": "station:61030301", "period": "last-tuesday"}},
             )
-            failed = _wait("the bad review run", lambda: _finished(api, bad.json()["id"]))
+            failed = wait_for("the bad review run", lambda: _finished(api, bad.json()["id"]))
             assert failed["state_type"] == "FAILED"
             assert "2026-W47" in failed["state"]["message"]  # the forms allowed are named
         finally:

@@ -28,8 +28,7 @@ from sqlalchemy.engine import make_url
 
 from deployments.local_server import free_port
 from models.common import utcnow
-from tests.deployments.test_quick_response_trigger import BRIDGEHEAD, _wait
-from tests.factories import write_rows
+from tests.factories import BRIDGEHEAD, wait_for, write_rows
 
 pytestmark = pytest.mark.server
 
@@ -54,6 +53,11 @@ def _fresh_database(url: str, name: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def _finished(api: httpx.Client, run_id: str) -> dict:
+    run = api.get(f"/flow_runs/{run_id}").json()
+    return run if run["state_type"] in ("COMPLETED", "FAILED", "CRASHED") else {}
 
 
 def _runs(api: httpx.Client, **filters: object) -> list[dict]:
@@ -96,8 +100,7 @@ def test_the_station_network_layout_runs_reviews_triggers_schedules_and_alerts(
         review = api.get("/deployments/name/review/review").json()
         params = {"scope": "station:61030301", "period": "2026-W10", "lang": "en"}
         run = api.post(f"/deployments/{review['id']}/create_flow_run", json={"parameters": params}).json()
-        done = _wait("the review run", lambda: (r := api.get(f"/flow_runs/{run['id']}").json())["state_type"]
-                     in ("COMPLETED", "FAILED", "CRASHED") and r, timeout_s=180)  # fmt: skip
+        done = wait_for("the review run", lambda: _finished(api, run["id"]), timeout_s=180)
         assert done["state_type"] == "COMPLETED", (state / "worker-1.log").read_text()[-3000:]
         assert done["name"] == "review-station-61030301-2026-W10"
         artifact = api.get("/artifacts/review-station-61030301-2026-w10/latest").json()
@@ -116,7 +119,7 @@ def test_the_station_network_layout_runs_reviews_triggers_schedules_and_alerts(
             text=True,
         )
         assert ingest.returncode == 0, ingest.stdout + ingest.stderr
-        responded = _wait(
+        responded = wait_for(
             "the triggered quick response to complete",
             lambda: [
                 r
@@ -130,7 +133,7 @@ def test_the_station_network_layout_runs_reviews_triggers_schedules_and_alerts(
         }
 
         # (c) the daily sweep's next runs, at 06:00 Asia/Shanghai
-        scheduled = _wait(
+        scheduled = wait_for(
             "the daily sweep's scheduled runs",
             lambda: _runs(
                 api,
@@ -150,7 +153,7 @@ def test_the_station_network_layout_runs_reviews_triggers_schedules_and_alerts(
         # (d) a sweep made to fail fires the "sweep failed" automation
         sweep = api.get("/deployments/name/daily-sweep/daily-sweep").json()
         api.post(f"/deployments/{sweep['id']}/create_flow_run", json={"parameters": {"day": "not-a-date"}})
-        alert = _wait(
+        alert = wait_for(
             "the sweep-failed alert",
             lambda: [a for a in _Alerts.received if "daily sweep" in a.get("subject", "")],
             timeout_s=120,

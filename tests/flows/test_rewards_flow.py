@@ -24,8 +24,7 @@ from models.audit import AuditLog
 from models.reward import RewardEntry
 from models.signal import Signal
 from models.tip import Tip
-from tests.deployments.test_quick_response_trigger import BRIDGEHEAD, _wait
-from tests.factories import ingest, sweep_stages, write_rows
+from tests.factories import BRIDGEHEAD, ingest, sweep_stages, wait_for, write_rows
 from tests.tasks.test_supervision import add_visit, at, open_risk
 
 pytestmark = pytest.mark.server
@@ -76,7 +75,7 @@ def test_the_rewards_flow_pauses_and_writes_only_what_a_person_approved(
             stderr=subprocess.STDOUT,
         )
         try:
-            paused = _wait(
+            paused = wait_for(
                 "the rewards run to pause",
                 lambda: [
                     r
