@@ -668,7 +668,9 @@ def test_a_rerun_replaces_the_snapshot_of_its_scope_and_period(
     ]
     with Session(engine) as s:
         audited = s.execute(
-            select(AuditLog.entity_id, AuditLog.after).where(AuditLog.entity == "review_snapshot")
+            select(AuditLog.entity_id, AuditLog.after)
+            .where(AuditLog.entity == "review_snapshot")
+            .order_by(AuditLog.seq)
         ).all()
         assert s.execute(select(func.count()).select_from(ReviewSnapshot)).scalar_one() == 3
     assert [a[0] for a in audited] == [
