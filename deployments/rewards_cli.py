@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
 
 import typer
@@ -34,6 +35,13 @@ def rewards_run(
 
     month_text = period or previous_month(today())
     _check(month_text)
+    if not os.environ.get("PREFECT_API_URL"):  # nobody could reach a temporary server
+        say(
+            "[red]the run waits for a person's approval, so it needs a Prefect server others can reach: "
+            "start `bridgehead serve` and set PREFECT_API_URL=http://127.0.0.1:4200/api (or run the "
+            "`rewards` deployment from the UI)[/]"
+        )
+        raise typer.Exit(2)
     say(
         f"rewards-{month_text}: proposals are published, then the run waits for approval — the Resume button "
         f"in the Prefect UI, or: bridgehead rewards approve --period {month_text} --by NAME --all"
