@@ -294,7 +294,7 @@ def demo(
     ] = 0.2,
     replay_days: Annotated[
         int, typer.Option(help="Days replayed through the daily sweep, ending on the data's last day.")
-    ] = 56,
+    ] = 365,
 ) -> None:
     """Run the cycle on a synthetic Baoji: generate, take in, respond, follow up, review, verify."""
     from bridgehead.settings import get_settings

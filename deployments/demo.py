@@ -17,7 +17,7 @@ from deployments.console import console, coverage_verdict, emit, local, print_co
 from models.risk import Risk
 
 CHANNELS = ("call", "visit", "analysis", "tip", "case")
-REPLAY_DAYS = 56  # eight weeks by default; `--replay-days 365` replays the generated year
+REPLAY_DAYS = 365  # the generated year, day by day (about four minutes); `--replay-days 56` is quicker
 
 
 def run_demo(folder: Path, seed: int = 7, scale: float = 1.0, replay_days: int = REPLAY_DAYS) -> None:
@@ -49,7 +49,7 @@ def run_demo(folder: Path, seed: int = 7, scale: float = 1.0, replay_days: int =
         show_story_risk(data)
         console.rule("7. Quick response (快反处置): the units' year, then the lost child on 盛世广场")
         replay_lost_child(data)
-        console.rule(f"8. Follow-up (跟进督促): the last {replay_days} days replayed through the daily sweep")
+        console.rule(f"8. Follow-up (跟进督促): {replay_days} days replayed through the daily sweep")
         replay_follow_up(data, replay_days)
         console.rule("9. Review (复盘问效): the last full week, then the year to date")
         review_city(data)
@@ -122,11 +122,11 @@ def replay_lost_child(data: Path) -> None:
 def replay_follow_up(data: Path, replay_days: int = REPLAY_DAYS) -> None:
     """Sweep day by day up to the data's last day, then print the feud's follow-up timeline.
 
-    Eight weeks by default, to keep the demo short (a swept day takes about a second here);
-    `bridgehead demo --replay-days 365` replays the generated year. The first swept day assigns a
-    visit to every open risk nobody has visited (due that day), so the first week shows the backlog
-    being chased; the feud's six calm visits in the last seven weeks take it from orange to yellow,
-    blue and resolved by the evidence rule.
+    The whole generated year by default (a swept day takes well under a second here), the last day as
+    the morning's daily sweep. The first swept day assigns a visit to every open risk nobody has
+    visited (due that day), so the first weeks show the backlog being chased; the feud is chased with
+    notices while orange and its officer visits only every few weeks, until six calm visits in the
+    last seven weeks take it to yellow, blue and resolved by the evidence rule.
     """
     from datetime import date, timedelta
 
