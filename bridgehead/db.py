@@ -83,3 +83,13 @@ def chunks(values: list[Any], size: int = 5000) -> Iterator[list[Any]]:
     """Bound the parameters of an IN (...) query (SQLite and drivers have limits)."""
     for i in range(0, len(values), size):
         yield values[i : i + size]
+
+
+def frame_in(session: Session, stmt: Any, column: Any, values: list[Any], columns: list[str]) -> Any:
+    """A DataFrame of `stmt`'s rows whose `column` is one of `values`, asked in parts (bounded IN lists)."""
+    import pandas as pd
+
+    rows: list[Any] = []
+    for part in chunks(values):
+        rows += session.execute(stmt.where(column.in_(part))).all()
+    return pd.DataFrame(rows, columns=columns)

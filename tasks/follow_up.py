@@ -22,7 +22,7 @@ from sqlalchemy import and_, exists, insert, select, update
 from sqlmodel import Session
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert
+from bridgehead.db import chunks, dialect_insert, frame_in
 from bridgehead.rules import FollowUpRules, Rules
 from models.common import LOCAL_TZ, Colour
 from models.follow_up import FollowUp
@@ -218,13 +218,6 @@ def _candidates(session: Session, as_of: datetime) -> list[int]:
     return sorted(set(session.execute(unplanned).scalars()) | set(session.execute(hurried).scalars()))
 
 
-def _in(session: Session, stmt: Any, column: Any, ids: list[int], columns: list[str]) -> pd.DataFrame:
-    rows: list[Any] = []
-    for part in chunks(ids):
-        rows += session.execute(stmt.where(column.in_(part))).all()
-    return _frame(rows, columns)
-
-
 def schedule(session: Session, rules: Rules, day: date) -> int:
     """Give every open risk without a pending follow-up its next one; bring one forward after a new signal.
 
@@ -241,14 +234,14 @@ PLAN_PART = 50_000
 
 
 def _plan(session: Session, rules: Rules, day: date, as_of: datetime, ids: list[int]) -> int:
-    frame = _in(
+    frame = frame_in(
         session,
         select(Risk.id, Risk.level, Risk.level_since, Risk.officer_code),
         Risk.id,
         ids,
         ["risk_id", "level", "level_since", "officer_code"],
     )
-    signals = _in(
+    signals = frame_in(
         session,
         select(Signal.risk_id, Signal.channel == "visit", Signal.occurred_at).where(
             Signal.occurred_at < as_of
@@ -257,7 +250,7 @@ def _plan(session: Session, rules: Rules, day: date, as_of: datetime, ids: list[
         ids,
         ["risk_id", "visit", "at"],
     )
-    follow_ups = _in(
+    follow_ups = frame_in(
         session,
         select(FollowUp.risk_id, FollowUp.id, FollowUp.due_on, FollowUp.status),
         FollowUp.risk_id,
@@ -314,7 +307,7 @@ def _plan(session: Session, rules: Rules, day: date, as_of: datetime, ids: list[
         ),
         records,
     )
-    made = _in(
+    made = frame_in(
         session,
         select(FollowUp.id, FollowUp.risk_id, FollowUp.officer_code, FollowUp.due_on, FollowUp.why).where(
             FollowUp.status == "pending", FollowUp.created_at == as_of

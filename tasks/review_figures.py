@@ -11,9 +11,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import Integer, and_, case, cast, func, literal, select
 from sqlmodel import Session
 
+from bridgehead.db import frame_in
 from models.case import CaseParty, CriminalCase
 from models.common import DISPUTE_CATEGORIES, LOCAL_TZ
 from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice
@@ -164,70 +165,73 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
     """Criminal cases filed in any window that follow a dispute risk's signal (民转刑), one row per case.
 
     Linked by address (the same community and normalised address) or by parties (a person key the
-    case shares with the signal), the signal at most 12 months before the filing.
+    case shares with the signal), the signal at most 12 months before the filing. The cases are read
+    first and the signals looked up by their addresses and parties, in parts: a join left to the
+    planner walks every dispute signal of a province against every case of its community.
     """
     earliest = min(w.start for w in period.windows.values())
     latest = max(w.end for w in period.windows.values())
-    cases = and_(
-        CriminalCase.filed_at >= earliest,
-        CriminalCase.filed_at < latest,
-        in_scope(scope, CriminalCase.community_code),
+    cases = _frame(
+        session.execute(
+            select(
+                CriminalCase.id,
+                CriminalCase.case_id,
+                CriminalCase.offence,
+                CriminalCase.filed_at,
+                CriminalCase.community_code,
+                CriminalCase.address,
+                CriminalCase.address_norm,
+            ).where(
+                CriminalCase.filed_at >= earliest,
+                CriminalCase.filed_at < latest,
+                in_scope(scope, CriminalCase.community_code),
+            )
+        ).all(),
+        ["id", "case_id", "offence", "filed_at", "community_code", "address", "address_norm"],
     )
+    if cases.empty:
+        return cases
     dispute = and_(  # a dispute signal on a risk (the risk may since have turned violent)
         Signal.category.in_(sorted(DISPUTE_CATEGORIES)),
         Signal.risk_id.is_not(None),
         Signal.occurred_at >= earliest - _year(),
     )
-    columns = (
-        CriminalCase.id,
-        CriminalCase.case_id,
-        CriminalCase.offence,
-        CriminalCase.filed_at,
-        CriminalCase.community_code,
-        CriminalCase.address,
-        Signal.occurred_at,
-        Signal.risk_id,
+    at_address = frame_in(
+        session,
+        select(Signal.community_code, Signal.address_norm, Signal.occurred_at, Signal.risk_id).where(dispute),
+        Signal.address_norm,
+        cases["address_norm"].unique().tolist(),
+        ["community_code", "address_norm", "signal_at", "risk_id"],
     )
-    by_address = (
-        select(*columns, literal("address").label("linked_by"))
-        .join(
-            Signal,
-            and_(
-                Signal.community_code == CriminalCase.community_code,
-                Signal.address_norm == CriminalCase.address_norm,
-            ),
-        )
-        .where(cases, dispute)
+    by_address = cases.merge(at_address, on=["community_code", "address_norm"]).assign(linked_by="address")
+    parties = frame_in(
+        session,
+        select(CaseParty.case_id, CaseParty.party_key),
+        CaseParty.case_id,
+        cases["id"].tolist(),
+        ["id", "party_key"],
     )
-    by_parties = (
-        select(*columns, literal("parties").label("linked_by"))
-        .select_from(CriminalCase)
-        .join(CaseParty, CaseParty.case_id == CriminalCase.id)
-        .join(SignalParty, SignalParty.party_key == CaseParty.party_key)
+    with_party = frame_in(
+        session,
+        select(SignalParty.party_key, Signal.occurred_at, Signal.risk_id)
         .join(Signal, Signal.id == SignalParty.signal_id)
-        .where(cases, dispute)
+        .where(dispute),
+        SignalParty.party_key,
+        parties["party_key"].unique().tolist(),
+        ["party_key", "signal_at", "risk_id"],
     )
-    rows = session.execute(union_all(by_address, by_parties)).all()
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "id",
-            "case_id",
-            "offence",
-            "filed_at",
-            "community_code",
-            "address",
-            "signal_at",
-            "risk_id",
-            "linked_by",
-        ],
-    )
+    by_parties = cases.merge(parties.merge(with_party, on="party_key"), on="id").assign(linked_by="parties")
+    frame = pd.concat([by_address, by_parties.drop(columns="party_key")], ignore_index=True)
     if frame.empty:
-        return frame
+        return frame.drop(columns=["address_norm", "signal_at"])
     filed, signal = pd.to_datetime(frame["filed_at"], utc=True), pd.to_datetime(frame["signal_at"], utc=True)
     frame = frame[(signal < filed) & (signal >= filed - _year())]
     frame = frame.sort_values(["id", "linked_by", "signal_at"]).drop_duplicates("id", keep="last")
-    return frame.drop(columns="signal_at").sort_values("filed_at").reset_index(drop=True)
+    return frame.drop(columns=["signal_at", "address_norm"]).sort_values("filed_at").reset_index(drop=True)
+
+
+def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=columns)
 
 
 def _year() -> timedelta:
