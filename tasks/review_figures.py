@@ -192,7 +192,8 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
     if cases.empty:
         return cases
     dispute = and_(  # a dispute signal on a risk (the risk may since have turned violent)
-        Signal.category.in_(sorted(DISPUTE_CATEGORIES)),
+        # `|| ''` keeps SQLite off the category index, so it looks signals up by address or party
+        (Signal.category + "").in_(sorted(DISPUTE_CATEGORIES)),
         Signal.risk_id.is_not(None),
         Signal.occurred_at >= earliest - _year(),
     )
