@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from deployments.console import console, emit, say
-from tasks.review_stats import shown_pct
+from tasks.review_stats import shown_pct, shown_value
 
 
 class ReviewFormat(StrEnum):
@@ -61,10 +61,10 @@ def print_review(result: dict[str, Any]) -> None:
     rows = [
         {
             "figure": f["label"],
-            "current": _v(f["current"]),
-            "previous": _v(f["previous"]),
+            "current": shown_value(f["current"]),
+            "previous": shown_value(f["previous"]),
             "vs previous": _pct(f["change_vs_previous_pct"], f["significant_vs_previous"]),
-            "last year": _v(f["last_year"]),
+            "last year": shown_value(f["last_year"]),
             "vs last year": _pct(f["change_vs_last_year_pct"], f["significant_vs_last_year"]),
         }
         for f in result["figures"].values()
@@ -75,12 +75,6 @@ def print_review(result: dict[str, Any]) -> None:
     if result["rankings"]:
         emit(result["rankings"][:10], "table", "Ranked by the year-on-year change in criminal cases")
     say(f"Report: {result['files']['html']}")
-
-
-def _v(value: Any) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
 
 
 def _pct(value: float | None, real: bool | None) -> str:

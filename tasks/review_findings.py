@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasks.review_stats import shown_pct
+from tasks.review_stats import shown_pct, shown_value
 
 LABELS: dict[str, tuple[str, str]] = {
     "calls": ("110接警", "110 calls"),
@@ -164,7 +164,9 @@ def markdown(review: dict[str, Any], html: Any) -> str:
     for f in review["figures"].values():
         marks = ["**" if f[f"significant_vs_{x}"] else "" for x in ("previous", "last_year")]
         lines.append(
-            f"| {f['label']} | {_v(f['current'])} | {_v(f['previous'])} | {_v(f['last_year'])} | "
+            f"| {f['label']} | "
+            + " | ".join(shown_value(f[w]) for w in ("current", "previous", "last_year"))
+            + " | "
             f"{marks[0]}{shown_pct(f['change_vs_previous_pct'])}{marks[0]} | "
             f"{marks[1]}{shown_pct(f['change_vs_last_year_pct'])}{marks[1]} |"
         )
@@ -177,9 +179,3 @@ def markdown(review: dict[str, Any], html: Any) -> str:
         f"{'报告' if zh else 'Report'}: `{html}`",
     ]
     return "\n".join(lines)
-
-
-def _v(value: Any) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"

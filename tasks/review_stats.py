@@ -31,6 +31,13 @@ def shown_pct(pct: float | None) -> str:
     return ("±0" if text in ("+0", "-0") else text) + "%"
 
 
+def shown_value(value: float | None) -> str:
+    """A figure as a table shows it: counts with thousands separators, rates and times to one decimal."""
+    if value is None:
+        return "—"
+    return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
+
+
 def _log_pmf(k: int, n: int, p: float) -> float:
     return (
         math.lgamma(n + 1)
