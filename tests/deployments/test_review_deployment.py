@@ -22,6 +22,17 @@ from tests.factories import ingest, served, wait_for, write_rows
 pytestmark = pytest.mark.server
 
 
+def _start(api: httpx.Client, deployment_id: str, params: dict) -> dict:
+    """A run of the deployment; the test server (SQLite, busy with the runner) may answer 5xx at first."""
+
+    def create() -> dict:
+        response = api.post(f"/deployments/{deployment_id}/create_flow_run", json={"parameters": params})
+        assert response.status_code == 201 or response.status_code >= 500, response.text
+        return response.json() if response.status_code == 201 else {}
+
+    return wait_for("the flow run to be created", create, timeout_s=60)
+
+
 def _finished(api: httpx.Client, run_id: str) -> dict:
     run = api.get(f"/flow_runs/{run_id}").json()
     return run if run["state_type"] in ("COMPLETED", "FAILED", "CRASHED") else {}
@@ -48,9 +59,8 @@ def test_a_review_started_through_the_api_publishes_its_keyed_artifact(
                 lambda: (r := api.get("/deployments/name/review/review")).status_code == 200 and r.json(),
             )
             params = {"scope": "station:61030301", "period": "28d:2026-03-31", "lang": "en"}
-            run = api.post(f"/deployments/{deployment['id']}/create_flow_run", json={"parameters": params})
-            assert run.status_code == 201, run.text
-            done = wait_for("the review run", lambda: _finished(api, run.json()["id"]))
+            run = _start(api, deployment["id"], params)
+            done = wait_for("the review run", lambda: _finished(api, run["id"]))
             assert done["state_type"] == "COMPLETED", (tmp_path / "serve.log").read_text()
             assert done["name"] == "review-station-61030301-28d-2026-03-31"
             artifact = api.get("/artifacts/review-station-61030301-28d-2026-03-31/latest")
@@ -60,11 +70,8 @@ def test_a_review_started_through_the_api_publishes_its_keyed_artifact(
             assert "2026-03-04 – 2026-03-31" in text and "110 calls" in text
             assert (tmp_path / "reports" / "review-station-61030301-28d-2026-03-31.html").exists()
 
-            bad = api.post(
-                f"/deployments/{deployment['id']}/create_flow_run",
-                json={"parameters": {"scope": "station:61030301", "period": "last-tuesday"}},
-            )
-            failed = wait_for("the bad review run", lambda: _finished(api, bad.json()["id"]))
+            bad = _start(api, deployment["id"], {"scope": "station:61030301", "period": "last-tuesday"})
+            failed = wait_for("the bad review run", lambda: _finished(api, bad["id"]))
             assert failed["state_type"] == "FAILED"
             assert "2026-W47" in failed["state"]["message"]  # the forms allowed are named
         finally:
