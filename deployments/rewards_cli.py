@@ -58,9 +58,22 @@ def rewards_run(
 
 
 def approve_run(
-    period: str, approver: str, decision: str, approve: list[int], reject: list[int], reason: str
+    period: str,
+    approver: str,
+    decision: str,
+    approve: list[int],
+    reject: list[int],
+    reason: str,
+    wait_s: float = 30.0,
 ) -> str:
-    """Resume the month's paused run with a decision: the same API call as the UI's Resume form."""
+    """Resume the month's paused run with a decision: the same API call as the UI's Resume form.
+
+    Prefect marks a run PAUSED a moment before it saves the form's schema, and refuses a resume
+    in between ("Run input schema not found"); so a run counts as waiting only once its form is
+    there, and a run caught in that moment is waited for (up to `wait_s`).
+    """
+    import time
+
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         FlowRunFilter,
@@ -71,15 +84,23 @@ def approve_run(
     from prefect.client.schemas.objects import StateType
     from prefect.flow_runs import resume_flow_run
 
+    deadline = time.monotonic() + wait_s
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(
-                name=FlowRunFilterName(any_=[f"rewards-{period}"]),
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
+        while True:
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    name=FlowRunFilterName(any_=[f"rewards-{period}"]),
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])),
+                )
             )
-        )
-    if not runs:
-        raise LookupError(f"no rewards run for {period} is waiting for approval")
+            if not runs:
+                raise LookupError(f"no rewards run for {period} is waiting for approval")
+            ready = [run for run in runs if _form_saved(client, run)]
+            if ready:
+                break
+            if time.monotonic() > deadline:
+                raise LookupError(f"the rewards run for {period} is paused but its approval form never appeared")
+            time.sleep(0.2)
     answer = {
         "approver": approver,
         "decision": decision,
@@ -87,8 +108,24 @@ def approve_run(
         "reject": reject,
         "reason": reason,
     }
-    resume_flow_run(runs[0].id, run_input=answer)  # type: ignore[arg-type]
-    return str(runs[0].id)
+    resume_flow_run(ready[0].id, run_input=answer)  # type: ignore[arg-type]
+    return str(ready[0].id)
+
+
+def _form_saved(client: Any, run: Any) -> bool:
+    """Whether the paused run has saved the schema of the input it waits for."""
+    import httpx
+
+    keyset = run.state.state_details.run_input_keyset if run.state else None
+    if not keyset:
+        return False
+    try:
+        client.read_flow_run_input(run.id, keyset["schema"])
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code == 404:
+            return False
+        raise
+    return True
 
 
 def _ids(text: str | None) -> list[int]:

@@ -61,6 +61,13 @@ def _ledger(engine: Engine) -> dict[str, str]:
         }
 
 
+def _form_saved(api: httpx.Client, run: dict) -> bool:
+    """Prefect saves the approval form's schema a moment after the run turns PAUSED; the UI and
+    `rewards approve` wait for it, and so does the test (a resume before it is refused)."""
+    keyset = run["state"]["state_details"]["run_input_keyset"] or {}
+    return "schema" in keyset and api.get(f"/flow_runs/{run['id']}/input/{keyset['schema']}").status_code == 200
+
+
 def test_the_rewards_flow_pauses_and_writes_only_what_a_person_approved(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
@@ -82,7 +89,7 @@ def test_the_rewards_flow_pauses_and_writes_only_what_a_person_approved(
                     for r in api.post(
                         "/flow_runs/filter", json={"flow_runs": {"name": {"any_": ["rewards-2026-03"]}}}
                     ).json()
-                    if r["state_type"] == "PAUSED"
+                    if r["state_type"] == "PAUSED" and _form_saved(api, r)
                 ],
             )[0]
             assert _ledger(engine) == {
@@ -138,3 +145,33 @@ def test_the_rewards_flow_pauses_and_writes_only_what_a_person_approved(
                 e.model_dump() for e in s.execute(select(RewardEntry).order_by(RewardEntry.id)).scalars()
             ]
         assert after == before
+
+
+def test_approval_waits_for_the_form_prefect_saves_just_after_pausing(tmp_path: Path) -> None:
+    """A run caught between PAUSED and its saved form is not resumed early (Prefect would refuse it)."""
+    from prefect.input import keyset_from_paused_state
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.states import Paused
+
+    from deployments.rewards_cli import approve_run
+    from flows.rewards import RewardsApproval
+
+    with LocalServer(tmp_path / "prefect") as server, temporary_settings({PREFECT_API_URL: server.api_url}):
+        api = httpx.Client(base_url=server.api_url, timeout=10)
+        flow = api.post("/flows/", json={"name": "rewards"}).json()
+        run = api.post("/flow_runs/", json={"flow_id": flow["id"], "name": "rewards-2026-03"}).json()
+        api.post(f"/flow_runs/{run['id']}/set_state", json={"state": {"type": "RUNNING"}, "force": True})
+        paused = Paused(pause_key="1", timeout_seconds=600)
+        keyset = keyset_from_paused_state(paused)
+        paused.state_details.run_input_keyset = keyset
+        state = paused.model_dump(mode="json", include={"type", "name", "state_details"})
+        api.post(f"/flow_runs/{run['id']}/set_state", json={"state": state, "force": True})
+
+        with pytest.raises(LookupError, match="form never appeared"):
+            approve_run("2026-03", "王所长", "approve_all", [], [], "", wait_s=1)
+
+        RewardsApproval.save(keyset, flow_run_id=run["id"])
+        assert approve_run("2026-03", "王所长", "approve_all", [], [], "") == run["id"]
+        assert api.get(f"/flow_runs/{run['id']}").json()["state_type"] != "PAUSED"
+        answer = api.get(f"/flow_runs/{run['id']}/input/{keyset['response']}").json()
+        assert answer["approver"] == "王所长"
