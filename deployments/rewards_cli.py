@@ -99,7 +99,7 @@ def approve_run(
             if ready:
                 break
             if time.monotonic() > deadline:
-                raise LookupError(f"the rewards run for {period} is paused but its approval form never appeared")
+                raise LookupError(f"rewards-{period} is paused but its approval form never appeared")
             time.sleep(0.2)
     answer = {
         "approver": approver,
