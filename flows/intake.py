@@ -22,7 +22,7 @@ from tasks.grading_stage import GradeSummary, grade_pending
 from tasks.incidents import OpenedIncidents, open_incidents
 from tasks.intake import LoadResult, ValidatedFile, load_file, validate_file
 from tasks.linking_stage import LinkSummary, link_pending
-from tasks.report import IntakeReport, intake_markdown, intake_report
+from tasks.report import IntakeReport, intake_markdown, intake_report, station_line
 
 
 def _validate(channel: str, paths: list[Path]) -> list[ValidatedFile]:
@@ -96,6 +96,7 @@ def intake(channel: Literal["call", "visit", "analysis", "tip", "case"], files: 
         linked.reopened,
         graded.graded,
     )
+    logger.info("%s by station: %s", channel, station_line(result.by_station))
     if incidents.live or incidents.history:
         logger.info(
             "incidents: %d opened for a quick response (%s), %d urgent calls kept as closed history",

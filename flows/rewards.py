@@ -24,7 +24,7 @@ from bridgehead.orchestration import db_task
 from bridgehead.rules import get_rules
 from tasks.follow_up import today
 from tasks.rewards import Decision, decide, month, propose
-from tasks.rewards_report import leaderboard, payouts, proposals_markdown, station_lists
+from tasks.rewards_report import leaderboard, payouts, per_station, proposals_markdown, station_lists
 
 APPROVAL_TIMEOUT_S = 7 * 86400  # a week for someone to look at the month's proposals
 
@@ -73,6 +73,7 @@ def _publish(period: str) -> dict[str, Any]:
             payouts(session, period),
             proposals_markdown(session, period),
         )
+    get_run_logger().info("%s by station: %s", period, per_station(board, lists))
     key = f"rewards-{period}"
     create_markdown_artifact(key=key, markdown=pending, description=f"rewards and accountability, {period}")
     create_table_artifact(

@@ -56,6 +56,7 @@ class LoadResult:
     duplicates: int
     quarantined: int
     skipped_file: bool = False
+    source_file_id: int | None = None
 
 
 def _known(session: Session, column: Any) -> set[Any]:
@@ -132,6 +133,7 @@ def load_file(session: Session, file: ValidatedFile) -> LoadResult:
             }
         ],
     ).scalar_one()
+    result.source_file_id = source_id
     if new:
         if file.channel == "case":
             _insert_cases(session, new, source_id)

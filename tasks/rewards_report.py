@@ -139,3 +139,18 @@ def proposals_markdown(session: Session, period: str, limit: int = 40) -> str:
     if len(pending) > limit:
         lines.append(f"| … | {len(pending) - limit} more | | | | | |")
     return "\n".join(lines)
+
+
+def per_station(board: list[dict[str, Any]], lists: list[dict[str, Any]]) -> str:
+    """One log line: each station's officers with points, their total, and its accountability items."""
+    points: dict[str, list[int]] = defaultdict(list)
+    items: dict[str, int] = defaultdict(int)
+    for row in board:
+        points[str(row["station"])].append(int(row["points"]))
+    for row in lists:
+        items[str(row["station"])] += 1
+    shown = [
+        f"{s} {len(points[s])} officers {sum(points[s])} points, {items[s]} accountability items"
+        for s in sorted(set(points) | set(items))
+    ]
+    return "; ".join(shown) or "no station"

@@ -29,7 +29,7 @@ from tasks.dispatch import dispatch_incident
 from tasks.disposal import close_incident
 from tasks.incidents import get_incident
 from tasks.rewards import Decision, decide, ledger, month, pay, propose
-from tasks.rewards_report import payouts, proposals_markdown, station_lists
+from tasks.rewards_report import payouts, per_station, proposals_markdown, station_lists
 from tasks.tips import tip_status, verify_tip
 from tasks.unit_status import apply_feed
 from tests.factories import TIP, ingest, sweep_stages, write_rows
@@ -671,3 +671,18 @@ def test_the_audit_trail_never_carries_the_tip_code(
         everything = "\n".join(str(r.model_dump()) for r in s.execute(select(AuditLog)).scalars())
     for name in ("T1", "T2"):
         assert tips[name][1] not in everything
+
+
+def test_the_per_station_log_line_sums_points_and_counts_accountability_items() -> None:
+    board = [
+        {"station": "陈仓派出所", "points": 5},
+        {"station": "陈仓派出所", "points": 3},
+        {"station": "麦禾营派出所", "points": 2},
+    ]
+    lists = [{"station": "麦禾营派出所"}, {"station": "虢镇派出所"}]
+    assert per_station(board, lists) == (
+        "虢镇派出所 0 officers 0 points, 1 accountability items; "
+        "陈仓派出所 2 officers 8 points, 0 accountability items; "
+        "麦禾营派出所 1 officers 2 points, 1 accountability items"
+    )
+    assert per_station([], []) == "no station"
