@@ -310,5 +310,9 @@ def incidents_close(
         say(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
     say(f"{code} closed: {done.outcome}; units freed: {', '.join(done.units_freed) or 'none'}")
+    if done.officer_code is None:
+        say(f"  [yellow]{by} is not one officer's code or name: the response earns nobody points[/]")
+    elif done.officer_code != by:
+        say(f"  closed by officer {done.officer_code}")
     if done.signal_id:
         say(f"  the remaining dispute is on risk {done.risk_id}: bridgehead risks show {done.risk_id}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 from sqlmodel import Session
 
 from bridgehead import audit
@@ -19,7 +19,7 @@ from bridgehead.privacy import scrub_text
 from bridgehead.rules import Rules
 from models.common import DISPUTE_CATEGORIES, utcnow
 from models.incident import Dispatch, Incident, IncidentOutcome, UnitStatusEvent
-from models.jurisdiction import PatrolUnit, UnitStatus
+from models.jurisdiction import Officer, PatrolUnit, UnitStatus
 from models.risk import Risk
 from models.signal import Signal, SignalParty
 from tasks.grading_stage import grade_pending
@@ -34,6 +34,22 @@ class Disposal:
     units_freed: list[str]
     signal_id: int | None = None
     risk_id: int | None = None
+    officer_code: str | None = None  # the closer as an officer; None: not an officer, no points
+
+
+def closing_officer(session: Session, by: str, station_code: str) -> str | None:
+    """The officer who closes: `by` is an officer code, or the name of exactly one officer of the
+    incident's station (else of the city). A name shared or unknown is kept as given, and earns
+    nobody the response's points: guessing would credit the wrong person."""
+    if session.get(Officer, by) is not None:
+        return by
+    for where in (Officer.station_code == station_code, true()):
+        codes = session.execute(select(Officer.officer_code).where(Officer.name == by, where)).scalars().all()
+        if len(codes) == 1:
+            return codes[0]
+        if codes:
+            return None
+    return None
 
 
 def remaining_dispute(
@@ -85,16 +101,24 @@ def close_incident(
         outcome.value,
         note,
     )
-    incident.closed_by = by  # who answers for the response (and earns its points)
+    officer = closing_officer(session, by, incident.station_code)
+    incident.closed_by = officer or by  # who answers for the response (an officer earns its points)
     session.add(incident)
-    result = Disposal(code, outcome.value, freed)
+    result = Disposal(code, outcome.value, freed, officer_code=officer)
     changes = [
         audit.Change(
             "close",
             "incident",
             code,
             {"status": before},
-            {"status": "closed", "outcome": outcome.value, "closed_at": at, "by": by, "units_freed": freed},
+            {
+                "status": "closed",
+                "outcome": outcome.value,
+                "closed_at": at,
+                "by": by,
+                "officer_code": officer,
+                "units_freed": freed,
+            },
             note or f"closed: {outcome.value}",
         )
     ]

@@ -120,8 +120,10 @@ def test_close_frees_the_units_under_the_officers_name(engine: Engine, t0: datet
     result = invoke("close", "INC-C1", "--outcome", "resolved_on_scene", "--by", "王志英", "--note", "已处置")
     assert result.exit_code == 0, result.output
     assert "INC-C1 closed: resolved_on_scene; units freed: U6103030102" in result.output
+    assert "closed by officer O000003" in result.output
     with Session(engine) as s:
         assert get_incident(s, "INC-C1").status == "closed"
+        assert get_incident(s, "INC-C1").closed_by == "O000003"
         unit = s.get(PatrolUnit, "U6103030102")
         actor = s.execute(select(AuditLog.actor).where(AuditLog.action == "close")).scalar_one()
     assert unit is not None and unit.status == "free"

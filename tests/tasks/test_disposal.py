@@ -16,7 +16,7 @@ from bridgehead.rules import get_rules
 from models.audit import AuditLog
 from models.common import utcnow
 from models.incident import Dispatch, IncidentOutcome, UnitStatusEvent
-from models.jurisdiction import PatrolUnit
+from models.jurisdiction import Officer, PatrolUnit
 from models.signal import Signal
 from tasks.dispatch import dispatch_incident
 from tasks.disposal import Disposal, close_incident
@@ -214,3 +214,34 @@ def test_a_closed_search_does_not_start_again_on_the_next_intake_run(
     with session_scope() as s:
         again = open_incidents(s, RULES)
     assert again.live == []
+
+
+@pytest.mark.parametrize(
+    ("by", "expected"),
+    [
+        ("O000003", "O000003"),  # an officer code
+        ("王志英", "O000003"),  # the one officer of the station by that name
+        ("张伟", "O000005"),  # no such name at this station, one in the city
+        ("值班员", None),  # nobody's name: kept as given, earns nobody points
+    ],
+)
+def test_the_closer_is_recorded_as_an_officer_when_it_names_exactly_one(
+    engine: Engine, jurisdiction: Path, tmp_path: Path, by: str, expected: str | None
+) -> None:
+    open_call(tmp_path)
+    done = close("INC-C1", "resolved_on_scene", by=by)
+    assert done.officer_code == expected
+    with Session(engine) as s:
+        assert get_incident(s, "INC-C1").closed_by == (expected or by)
+
+
+def test_a_name_two_officers_of_the_station_share_credits_neither(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    with session_scope() as s:
+        s.add(Officer(officer_code="O000099", name="王志英", role="patrol", station_code="61030301"))
+    open_call(tmp_path)
+    done = close("INC-C1", "resolved_on_scene", by="王志英")
+    assert done.officer_code is None
+    with Session(engine) as s:
+        assert get_incident(s, "INC-C1").closed_by == "王志英"
