@@ -181,7 +181,7 @@ def rewards_show(
 def rewards_pay(period: PeriodOption, by: Annotated[str, typer.Option("--by", help="Who paid out.")]) -> None:
     """Mark the month's approved tip rewards as paid."""
     from bridgehead.db import session_scope
-    from tasks.rewards import pay
+    from tasks.reward_ledger import pay
 
     _check(period)
     with session_scope() as session:

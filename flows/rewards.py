@@ -23,7 +23,8 @@ from bridgehead.db import session_scope
 from bridgehead.orchestration import db_task
 from bridgehead.rules import get_rules
 from tasks.follow_up import today
-from tasks.rewards import Decision, decide, month, propose
+from tasks.reward_ledger import Decision, decide
+from tasks.rewards import month, propose
 from tasks.rewards_report import leaderboard, payouts, per_station, proposals_markdown, station_lists
 
 APPROVAL_TIMEOUT_S = 7 * 86400  # a week for someone to look at the month's proposals

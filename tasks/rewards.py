@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, select
 from sqlmodel import Session
 
 from bridgehead import audit
@@ -31,8 +30,7 @@ from models.tip import Tip
 from tasks.review import on_target
 from tasks.review_figures import incidents
 from tasks.review_period import Window, parse_period
-
-OFFICER_POINTS, TIP_REWARD, ACCOUNTABILITY_LIST = "officer_points", "tip_reward", "accountability_list"
+from tasks.reward_ledger import ACCOUNTABILITY_LIST, OFFICER_POINTS, TIP_REWARD, decided_keys, ledger
 
 
 def month(period: str) -> Window:
@@ -255,7 +253,7 @@ def propose(session: Session, rules: Rules, period: str) -> dict[str, int]:
         {"points": 0, "amount_cny": 0, **p, "period": period, "status": "proposed", "proposed_at": now}
         for p in proposals
     ]
-    decided = _decided_keys(session, period)
+    decided = decided_keys(session, period)
     fresh = [r for r in records if (r["beneficiary"], r["kind"]) not in decided]
     withdrawn = _withdraw_stale(session, period, {(r["beneficiary"], r["kind"]) for r in fresh})
     if fresh:
@@ -314,112 +312,3 @@ def _audit_name(record: dict[str, Any]) -> str:
     if record["kind"] == TIP_REWARD:
         return f"tip#{record['sources'][0]['ids'][0]}"
     return str(record["beneficiary"])
-
-
-def _decided_keys(session: Session, period: str) -> set[tuple[str, str]]:
-    rows = session.execute(
-        select(RewardEntry.beneficiary, RewardEntry.kind).where(
-            RewardEntry.period == period, RewardEntry.status != "proposed"
-        )
-    ).all()
-    return {(b, k) for b, k in rows}
-
-
-def ledger(
-    session: Session, period: str, station: str | None = None, status: str | None = None
-) -> list[RewardEntry]:
-    stmt = select(RewardEntry).where(RewardEntry.period == period)
-    if station:
-        stmt = stmt.where(RewardEntry.station_code == station)
-    if status:
-        stmt = stmt.where(RewardEntry.status == status)
-    return list(session.execute(stmt.order_by(RewardEntry.kind, RewardEntry.id)).scalars())
-
-
-class Decision(StrEnum):
-    approve_all = "approve_all"
-    reject_all = "reject_all"
-    each = "each"
-
-
-def decide(
-    session: Session,
-    period: str,
-    approver: str,
-    decision: Decision,
-    approve: list[int] | None = None,
-    reject: list[int] | None = None,
-    reason: str = "",
-) -> dict[str, int]:
-    """Record a person's decision on the month's undecided proposals; what is not named stays proposed."""
-    if not approver.strip():
-        raise ValueError("the approver's name is required")
-    pending = {e.id: e for e in ledger(session, period, status="proposed")}
-    named = set(approve or []) | set(reject or [])
-    unknown = sorted(named - set(pending))
-    if decision is Decision.each and unknown:
-        raise ValueError(f"not undecided proposals of {period}: {unknown}")
-    if set(approve or []) & set(reject or []):
-        raise ValueError("a proposal cannot be both approved and rejected")
-    verdicts = {
-        Decision.approve_all: dict.fromkeys(pending, "approved"),
-        Decision.reject_all: dict.fromkeys(pending, "rejected"),
-        Decision.each: {
-            **dict.fromkeys(approve or [], "approved"),
-            **dict.fromkeys(reject or [], "rejected"),
-        },
-    }[decision]
-    now, actor = utcnow(), audit.current_actor(approver.strip())
-    changes = []
-    for entry_id, status in sorted(verdicts.items()):
-        entry = pending[entry_id]
-        entry.status, entry.decided_by, entry.decided_at = status, approver.strip(), now
-        entry.decision_reason = reason or None
-        session.add(entry)
-        changes.append(
-            audit.Change(
-                "approve" if status == "approved" else "reject",
-                "reward_entry",
-                str(entry_id),
-                {"status": "proposed"},
-                {
-                    "status": status,
-                    "by": approver.strip(),
-                    "points": entry.points,
-                    "amount_cny": entry.amount_cny,
-                },
-                reason or f"{status} by {approver.strip()}",
-            )
-        )
-        if entry.kind == TIP_REWARD and status == "approved":
-            _tip_status(session, entry.beneficiary, "rewarded")
-    audit.append(session, changes, actor=actor)
-    counts = {"approved": 0, "rejected": 0}
-    for status in verdicts.values():
-        counts[status] += 1
-    counts["undecided"] = len(pending) - len(verdicts)
-    return counts
-
-
-def pay(session: Session, period: str, by: str) -> int:
-    """Mark the month's approved tip rewards as paid (the cash went out against the code)."""
-    approved = [e for e in ledger(session, period, status="approved") if e.kind == TIP_REWARD]
-    now = utcnow()
-    for entry in approved:
-        entry.status, entry.paid_at = "paid", now
-        session.add(entry)
-        _tip_status(session, entry.beneficiary, "paid")
-    audit.append(
-        session,
-        [
-            audit.Change("pay", "reward_entry", str(e.id), {"status": "approved"}, {"status": "paid"}, "paid")
-            for e in approved
-        ],
-        actor=audit.current_actor(by),
-    )
-    return len(approved)
-
-
-def _tip_status(session: Session, beneficiary: str, status: str) -> None:
-    code = beneficiary.removeprefix("tip:")
-    session.execute(update(Tip).where(Tip.tip_code == code).values(status=status))

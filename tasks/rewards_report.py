@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from models.follow_up import AccountabilityEntry
 from models.jurisdiction import Officer, Station
-from tasks.rewards import ACCOUNTABILITY_LIST, OFFICER_POINTS, TIP_REWARD, ledger
+from tasks.reward_ledger import ACCOUNTABILITY_LIST, OFFICER_POINTS, TIP_REWARD, ledger
 
 
 def _names(session: Session) -> tuple[dict[str, str], dict[str, str]]:

@@ -28,7 +28,8 @@ from models.tip import Tip
 from tasks.dispatch import dispatch_incident
 from tasks.disposal import close_incident
 from tasks.incidents import get_incident
-from tasks.rewards import Decision, decide, ledger, month, pay, propose
+from tasks.reward_ledger import Decision, decide, ledger, pay
+from tasks.rewards import month, propose
 from tasks.rewards_report import payouts, per_station, proposals_markdown, station_lists
 from tasks.tips import tip_status, verify_tip
 from tasks.unit_status import apply_feed
