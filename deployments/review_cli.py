@@ -73,8 +73,19 @@ def print_review(result: dict[str, Any]) -> None:
     for line in result["findings"]:
         say(f"- {line}")
     if result["rankings"]:
-        emit(result["rankings"][:10], "table", "Ranked by the year-on-year change in criminal cases")
+        emit(
+            [_shown_rank(r) for r in result["rankings"][:10]],
+            "table",
+            "Ranked by the year-on-year change in criminal cases (* a real change)",
+        )
     say(f"Report: {result['files']['html']}")
+
+
+def _shown_rank(row: dict[str, Any]) -> dict[str, Any]:
+    """A ranking row for the table: the change as a percentage, starred when real (JSON keeps it exact)."""
+    shown = {k: v for k, v in row.items() if k not in ("change_pct", "significant")}
+    shown["change"] = _pct(row.get("change_pct"), row.get("significant"))
+    return shown
 
 
 def _pct(value: float | None, real: bool | None) -> str:

@@ -274,6 +274,11 @@ class Story:
 
 @pytest.fixture
 def story(engine: Engine, jurisdiction: Path, tmp_path: Path) -> Story:
+    return load_story(tmp_path)
+
+
+def load_story(tmp_path: Path) -> Story:
+    """The city's hand-counted March 2026 (and February, and March 2025), loaded."""
     follow_up_story(tmp_path)
     ingest(write_rows(tmp_path / "main" / "calls.csv", *CALLS))
     ingest(write_rows(tmp_path / "main" / "visits.csv", *VISITS), "visit")
