@@ -21,6 +21,7 @@ from models.common import LOCAL_TZ, utcnow
 from models.jurisdiction import Community, Officer, Station
 from models.review import ReviewSnapshot
 from tasks import review_figures as rf
+from tasks.review_conversions import conversions
 from tasks.review_findings import findings, label
 from tasks.review_period import Period, Scope
 from tasks.review_stats import change_pct, significant
@@ -114,7 +115,7 @@ def build_review(
         values[f"risks_found.channel.{channel}"] = {w: by[w].get(f"channel.{channel}", 0) for w in rf.WINDOWS}
     for colour in COLOURS:
         values[f"risks_found.colour.{colour}"] = {w: by[w].get(f"colour.{colour}", 0) for w in rf.WINDOWS}
-    converted = rf.conversions(session, period, scope)
+    converted = conversions(session, period, scope)
     for name, window in period.windows.items():
         filed = pd.to_datetime(converted["filed_at"], utc=True) if not converted.empty else pd.Series()
         inside = (

@@ -14,20 +14,18 @@ import pandas as pd
 from sqlalchemy import Integer, and_, case, cast, func, literal, select
 from sqlmodel import Session
 
-from bridgehead.db import frame_in
-from models.case import CaseParty, CriminalCase
-from models.common import DISPUTE_CATEGORIES, LOCAL_TZ
+from models.case import CriminalCase
+from models.common import LOCAL_TZ
 from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice
 from models.incident import Dispatch, Incident
 from models.jurisdiction import Community, Officer
 from models.reward import RewardEntry
 from models.risk import Risk, RiskLevelChange
-from models.signal import Signal, SignalParty
+from models.signal import Signal
 from models.tip import Tip
 from tasks.review_period import Period, Scope, Window
 
 WINDOWS = ("current", "previous", "last_year")
-CONVERSION_DAYS = 365  # a criminal case within 12 months of a dispute signal (民转刑)
 
 
 def in_scope(scope: Scope | None, column: Any) -> Any:
@@ -159,84 +157,6 @@ def risks_found_by(session: Session, period: Period, scope: Scope) -> dict[str, 
         ).all()
         out[name] = {f"channel.{c}": n for c, n in by_channel} | {f"colour.{c}": n for c, n in by_colour}
     return out
-
-
-def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
-    """Criminal cases filed in any window that follow a dispute risk's signal (民转刑), one row per case.
-
-    Linked by address (the same community and normalised address) or by parties (a person key the
-    case shares with the signal), the signal at most 12 months before the filing. The cases are read
-    first and the signals looked up by their addresses and parties, in parts: a join left to the
-    planner walks every dispute signal of a province against every case of its community.
-    """
-    earliest = min(w.start for w in period.windows.values())
-    latest = max(w.end for w in period.windows.values())
-    cases = _frame(
-        session.execute(
-            select(
-                CriminalCase.id,
-                CriminalCase.case_id,
-                CriminalCase.offence,
-                CriminalCase.filed_at,
-                CriminalCase.community_code,
-                CriminalCase.address,
-                CriminalCase.address_norm,
-            ).where(
-                CriminalCase.filed_at >= earliest,
-                CriminalCase.filed_at < latest,
-                in_scope(scope, CriminalCase.community_code),
-            )
-        ).all(),
-        ["id", "case_id", "offence", "filed_at", "community_code", "address", "address_norm"],
-    )
-    if cases.empty:
-        return cases
-    dispute = and_(  # a dispute signal on a risk (the risk may since have turned violent)
-        # `|| ''` keeps SQLite off the category index, so it looks signals up by address or party
-        (Signal.category + "").in_(sorted(DISPUTE_CATEGORIES)),
-        Signal.risk_id.is_not(None),
-        Signal.occurred_at >= earliest - _year(),
-    )
-    at_address = frame_in(
-        session,
-        select(Signal.community_code, Signal.address_norm, Signal.occurred_at, Signal.risk_id).where(dispute),
-        Signal.address_norm,
-        cases["address_norm"].unique().tolist(),
-        ["community_code", "address_norm", "signal_at", "risk_id"],
-    )
-    by_address = cases.merge(at_address, on=["community_code", "address_norm"]).assign(linked_by="address")
-    parties = frame_in(
-        session,
-        select(CaseParty.case_id, CaseParty.party_key),
-        CaseParty.case_id,
-        cases["id"].tolist(),
-        ["id", "party_key"],
-    )
-    with_party = frame_in(
-        session,
-        select(SignalParty.party_key, Signal.occurred_at, Signal.risk_id)
-        .join(Signal, Signal.id == SignalParty.signal_id)
-        .where(dispute),
-        SignalParty.party_key,
-        parties["party_key"].unique().tolist(),
-        ["party_key", "signal_at", "risk_id"],
-    )
-    by_parties = cases.merge(parties.merge(with_party, on="party_key"), on="id").assign(linked_by="parties")
-    frame = pd.concat([by_address, by_parties.drop(columns="party_key")], ignore_index=True)
-    if frame.empty:
-        return frame.drop(columns=["address_norm", "signal_at"])
-    filed, signal = pd.to_datetime(frame["filed_at"], utc=True), pd.to_datetime(frame["signal_at"], utc=True)
-    frame = frame[(signal < filed) & (signal >= filed - _year())]
-    frame = frame.sort_values(["id", "linked_by", "signal_at"]).drop_duplicates("id", keep="last")
-    return frame.drop(columns=["signal_at", "address_norm"]).sort_values("filed_at").reset_index(drop=True)
-
-
-def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(list(rows), columns=columns)
-
-
-def _year() -> timedelta:
-    return timedelta(days=CONVERSION_DAYS)
 
 
 def incidents(
