@@ -20,6 +20,7 @@ from deployments.incidents_cli import incidents_app
 from deployments.register_cli import quarantine_app, risks_app
 from deployments.review_cli import review
 from deployments.rewards_cli import rewards_app
+from deployments.tips_cli import tips_app
 
 app = typer.Typer(
     help="Bridgehead (桥头堡): the prevention cycle of a police station network.",
@@ -35,6 +36,7 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(followups_app, name="followups")
 app.add_typer(rewards_app, name="rewards")
+app.add_typer(tips_app, name="tips")
 automations_app = typer.Typer(help="Prefect automations that tell operations when something went wrong.")
 app.add_typer(automations_app, name="automations")
 app.command("sweep")(sweep)

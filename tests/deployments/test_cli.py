@@ -152,3 +152,18 @@ def test_exports_never_carry_phone_numbers_or_contacts(jurisdiction: Path, tmp_p
     assert "邻居吵架" in outputs[2]  # the summary is there, its number is not
     for out in outputs:
         assert "13912345678" not in out and "wxid_secret_li" not in out
+
+
+def test_every_command_the_readme_shows_exists() -> None:
+    """The README is what a new user types from: each `bridgehead X Y` it shows must answer --help."""
+    import re
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    shown = set(re.findall(r"`bridgehead ((?:[a-z][a-z-]*)(?: [a-z][a-z-]*)?)", readme))
+    assert {"tips status", "tips verify", "rewards approve", "incidents close"} <= shown
+    for command in sorted(shown):
+        words = command.split()
+        result = runner.invoke(app, [*words, "--help"])
+        if result.exit_code != 0 and len(words) == 2:  # the second word is an argument, not a command
+            result = runner.invoke(app, [words[0], "--help"])
+        assert result.exit_code == 0, f"bridgehead {command}: {result.output}"
