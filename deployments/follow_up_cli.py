@@ -38,6 +38,13 @@ def sweep(
     if (first is None) != (last is None) or (one and first):
         say("[red]give --date D, or --from D1 --to D2[/]")
         raise typer.Exit(2)
+    from tasks.follow_up import not_future
+
+    try:
+        not_future(last or one or date.min)
+    except ValueError as exc:
+        say(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
     if first and last:
         if last < first:
             say("[red]--to is before --from[/]")

@@ -26,7 +26,7 @@ from flows.follow_up import follow_up_sweep
 from flows.intake import intake
 from models.common import LOCAL_TZ
 from models.intake import QuarantinedRow
-from tasks.follow_up import today
+from tasks.follow_up import not_future, today
 from tasks.sweep import last_finished
 
 CHANNELS = ("case", "call", "visit", "analysis", "tip")  # cases first: calls and visits may cite them
@@ -123,7 +123,7 @@ def inbox_intake() -> list[dict[str, Any]]:
 def daily_sweep(day: date | None = None) -> dict[str, Any]:
     """Take in the inbox, then sweep every day since the last finished one up to `day` (default today)."""
     logger = get_run_logger()
-    day = day or today()
+    day = not_future(day or today())
     taken = take_inbox(get_settings().inbox_dir, day)
     with session_scope() as session:
         last = last_finished(session)

@@ -18,7 +18,7 @@ from bridgehead.db import session_scope
 from bridgehead.locks import exclusive
 from bridgehead.orchestration import db_task
 from bridgehead.rules import get_rules
-from tasks.follow_up import VisitSummary, record_visits, schedule
+from tasks.follow_up import VisitSummary, not_future, record_visits, schedule
 from tasks.supervision import SupervisionSummary, supervise
 from tasks.sweep import finish, finished
 
@@ -103,6 +103,7 @@ def follow_up_sweep(day: date, until: date | None = None) -> list[dict[str, Any]
     last = until or day
     if last < day:
         raise ValueError(f"until ({last}) is before day ({day})")
+    not_future(last)
     results = []
     with exclusive(LOCK):
         current = day

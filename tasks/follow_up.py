@@ -47,6 +47,14 @@ def today() -> date:
     return datetime.now(LOCAL_TZ).date()
 
 
+def not_future(day: date) -> date:
+    """A day is swept once it has begun: sweeping ahead would write notices for visits not yet due
+    and mark days finished that the real mornings would then skip."""
+    if day > today():
+        raise ValueError(f"{day} has not come yet (today is {today()} in Asia/Shanghai): it cannot be swept")
+    return day
+
+
 def next_due(
     rules: FollowUpRules, level: str, basis_at: datetime, new_signal_at: datetime | None
 ) -> tuple[date, str]:

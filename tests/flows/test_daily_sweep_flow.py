@@ -116,3 +116,24 @@ def test_the_ten_minute_inbox_intake_takes_files_in_without_sweeping(
         assert s.execute(select(func.count()).select_from(Signal)).scalar_one() == 3
         assert s.execute(select(func.count()).select_from(SweepDay)).scalar_one() == 0  # nothing swept
     assert inbox_intake() == []  # ten minutes later: nothing new
+
+
+def test_a_day_that_has_not_come_is_not_swept(
+    prefect_server: None, engine: Engine, jurisdiction: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.follow_up import today
+
+    _inbox(engine, tmp_path, monkeypatch)
+    tomorrow = today() + timedelta(days=1)
+    runner = CliRunner()
+    for args in (["--date", str(tomorrow)], ["--from", str(DAY), "--to", str(tomorrow)]):
+        result = runner.invoke(app, ["sweep", *args])
+        assert result.exit_code == 2, result.output
+        assert f"{tomorrow} has not come yet" in result.output
+    with pytest.raises(ValueError, match="has not come yet"):
+        follow_up_sweep(DAY, tomorrow)
+    with pytest.raises(ValueError, match="has not come yet"):
+        daily_sweep(tomorrow)
+    with session_scope() as s:
+        assert s.execute(select(func.count()).select_from(SweepDay)).scalar_one() == 0
+        assert s.execute(select(func.count()).select_from(Signal)).scalar_one() == 0  # inbox untouched
