@@ -122,8 +122,12 @@ def jurisdiction_load(
     from deployments.console import print_coverage, print_load
     from tasks.jurisdiction import coverage, load_jurisdiction
 
-    with session_scope() as session:
-        results = load_jurisdiction(session, folder, actor=audit.current_actor(by))
+    try:
+        with session_scope() as session:
+            results = load_jurisdiction(session, folder, actor=audit.current_actor(by))
+    except FileNotFoundError as exc:
+        say(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
     print_load(results)
     with session_scope() as session:
         print_coverage(coverage(session))

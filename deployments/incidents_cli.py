@@ -221,8 +221,16 @@ def incidents_show(code: str, fmt: FormatOption = Format.table) -> None:
 @incidents_app.command("respond")
 def incidents_respond(code: str, as_of: AsOfOption = None) -> None:
     """Run the quick-response flow for an incident by hand (a replay with --as-of)."""
+    from bridgehead.db import session_scope
     from flows.quick_response import quick_response
+    from tasks.incidents import get_incident
 
+    try:
+        with session_scope() as session:
+            get_incident(session, code)  # an unknown code is a usage error, before any flow run
+    except LookupError as exc:
+        say(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
     result = quick_response(code, parse_time(as_of))
     if result.closed:
         say(f"{code} is closed: nothing dispatched")

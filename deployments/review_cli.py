@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from deployments.console import console, emit, say
+from models.review import Lang
 from tasks.review_stats import shown_pct, shown_value
 
 
@@ -27,7 +28,7 @@ def review(
             help="2026-W47 | 2026-11 | 28d:2026-11-29 | ytd:2026-11-29 (default: the last full week)"
         ),
     ] = None,
-    lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
+    lang: Annotated[Lang, typer.Option(help="zh or en")] = Lang.zh,
     output: Annotated[ReviewFormat, typer.Option("--format", help="table, or json (exact figures)")] = (
         ReviewFormat.table
     ),
@@ -37,11 +38,11 @@ def review(
     from flows.review import review as review_flow
 
     try:
-        resolve(scope, period, lang)  # a bad parameter is a usage error, before any flow run
+        resolve(scope, period, lang.value)  # a bad parameter is a usage error, before any flow run
     except ValueError as exc:
         say(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    result = review_flow(scope=scope, period=period, lang=lang)
+    result = review_flow(scope=scope, period=period, lang=lang.value)
     if output is ReviewFormat.json:
         print(json.dumps(_json(result), ensure_ascii=False, indent=2, default=str))
         return

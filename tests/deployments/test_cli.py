@@ -167,3 +167,16 @@ def test_every_command_the_readme_shows_exists() -> None:
         if result.exit_code != 0 and len(words) == 2:  # the second word is an argument, not a command
             result = runner.invoke(app, [words[0], "--help"])
         assert result.exit_code == 0, f"bridgehead {command}: {result.output}"
+
+
+def test_a_jurisdiction_folder_that_is_not_there_is_one_line(engine: Engine, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["jurisdiction", "load", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1
+    assert "stations.csv is missing" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_responding_to_an_unknown_incident_is_one_line(engine: Engine) -> None:
+    result = runner.invoke(app, ["incidents", "respond", "INC-NOPE"])
+    assert result.exit_code == 1
+    assert result.output.strip() == "there is no incident INC-NOPE"

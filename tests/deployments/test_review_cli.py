@@ -50,3 +50,9 @@ def test_a_bad_period_says_what_is_allowed(story: Story) -> None:
     result = runner.invoke(app, ["review", "--scope", "city", "--period", "last-week"])
     assert result.exit_code == 2
     assert "2026-W47" in result.output and "ytd:" in result.output
+
+
+def test_a_language_not_offered_names_the_ones_that_are() -> None:
+    result = runner.invoke(app, ["review", "--period", PERIOD, "--lang", "fr"])
+    assert result.exit_code == 2
+    assert "'fr' is not one of 'zh', 'en'" in " ".join(result.output.split()).replace("│", "")
