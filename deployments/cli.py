@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from deployments.console import say
+from deployments.console import not_blank, say
 from deployments.follow_up_cli import followups_app, sweep
 from deployments.incidents_cli import incidents_app
 from deployments.register_cli import quarantine_app, risks_app
@@ -114,7 +114,9 @@ def generate(
 @jurisdiction_app.command("load")
 def jurisdiction_load(
     folder: Annotated[Path, typer.Argument(help="Folder with stations, communities, officers, units.")],
-    by: Annotated[str | None, typer.Option(help="Name of the person loading (for the audit).")] = None,
+    by: Annotated[
+        str | None, typer.Option(help="Name of the person loading (for the audit).", callback=not_blank)
+    ] = None,
 ) -> None:
     """Upsert the jurisdiction files and report coverage gaps. Exit 3 if rows were quarantined."""
     from bridgehead import audit

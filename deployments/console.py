@@ -113,3 +113,12 @@ def print_intake(channel: str, report: Any) -> None:
     where = os.environ.get("PREFECT_API_URL")
     seen = f"see {where.removesuffix('/api')}" if where else "ran on a temporary local Prefect server"
     say(f"  flow run: {seen}")
+
+
+def not_blank(value: str | None) -> str | None:
+    """A name or a reason on an audited act: a blank one would put nobody, or nothing, in the trail."""
+    import typer
+
+    if value is not None and not value.strip():
+        raise typer.BadParameter("must not be blank")
+    return value.strip() if value is not None else None

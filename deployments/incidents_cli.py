@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from deployments.console import LOCAL_TZ, emit, say
+from deployments.console import LOCAL_TZ, emit, not_blank, say
 from deployments.register_cli import Format, FormatOption, LimitOption
 
 incidents_app = typer.Typer(help="Quick response (快反处置): urgent calls, units, 1-3-5 targets.")
@@ -285,7 +285,7 @@ def incidents_update(
 def incidents_close(
     code: str,
     outcome: Annotated[str, typer.Option(help=OUTCOMES)],
-    by: Annotated[str, typer.Option(help="Who closes it (recorded in the audit trail).")],
+    by: Annotated[str, typer.Option(help="Who closes it (recorded in the audit trail).", callback=not_blank)],
     note: Annotated[str | None, typer.Option(help="What was done.")] = None,
     dispute: Annotated[
         str | None,

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import func, select
 
-from deployments.console import emit, local, say
+from deployments.console import emit, local, not_blank, say
 
 risks_app = typer.Typer(help="The risk register (风险隐患台账): list, show, raise.")
 quarantine_app = typer.Typer(help="Rows kept out of the register, with file, line and reason.")
@@ -140,8 +140,8 @@ def risks_show(risk_id: int, fmt: FormatOption = Format.table) -> None:
 def risks_raise(
     risk_id: int,
     to: Annotated[str, typer.Option("--to", help="The new, higher colour.")],
-    by: Annotated[str, typer.Option("--by", help="Your name (for the audit).")],
-    reason: Annotated[str, typer.Option("--reason", help="Why.")],
+    by: Annotated[str, typer.Option("--by", help="Your name (for the audit).", callback=not_blank)],
+    reason: Annotated[str, typer.Option("--reason", help="Why.", callback=not_blank)],
 ) -> None:
     """Raise a risk's colour by hand. Nothing lowers a colour but the evidence rule."""
     from bridgehead.db import session_scope

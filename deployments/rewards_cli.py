@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from deployments.console import emit, say
+from deployments.console import emit, not_blank, say
 from deployments.register_cli import Format, FormatOption
 
 rewards_app = typer.Typer(help="Rewards and accountability (奖励激励): proposed, approved by a person, paid.")
@@ -135,7 +135,9 @@ def _ids(text: str | None) -> list[int]:
 @rewards_app.command("approve")
 def rewards_approve(
     period: PeriodOption,
-    by: Annotated[str, typer.Option("--by", help="The approver's name (goes into the audit trail).")],
+    by: Annotated[
+        str, typer.Option("--by", help="The approver's name (goes into the audit trail).", callback=not_blank)
+    ],
     approve_all: Annotated[bool, typer.Option("--all", help="Approve every proposal waiting.")] = False,
     reject_all: Annotated[bool, typer.Option("--reject-all", help="Reject every proposal waiting.")] = False,
     approve: Annotated[str | None, typer.Option(help="Ids to approve, comma-separated.")] = None,
@@ -178,7 +180,9 @@ def rewards_show(
 
 
 @rewards_app.command("pay")
-def rewards_pay(period: PeriodOption, by: Annotated[str, typer.Option("--by", help="Who paid out.")]) -> None:
+def rewards_pay(
+    period: PeriodOption, by: Annotated[str, typer.Option("--by", help="Who paid out.", callback=not_blank)]
+) -> None:
     """Mark the month's approved tip rewards as paid."""
     from bridgehead.db import session_scope
     from tasks.reward_ledger import pay

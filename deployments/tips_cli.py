@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from bridgehead.rules import TipOutcome
-from deployments.console import say
+from deployments.console import not_blank, say
 from deployments.incidents_cli import parse_time
 
 tips_app = typer.Typer(help="Citizen tips (线索举报): the tipster's status, the officer's verdict.")
@@ -39,7 +39,7 @@ def tips_status(code: Annotated[str, typer.Argument(help="The tip code the tipst
 @tips_app.command("verify", context_settings=CODE_FIRST)
 def tips_verify(
     code: Annotated[str, typer.Argument(help="The tip's code.")],
-    by: Annotated[str, typer.Option("--by", help="Your officer code (for the audit).")],
+    by: Annotated[str, typer.Option("--by", help="Your officer code (for the audit).", callback=not_blank)],
     outcome: Annotated[TipOutcome, typer.Option("--outcome", help="What checking the tip found.")],
     at: Annotated[
         str | None, typer.Option("--at", help="When (ISO 8601; no offset means Asia/Shanghai). Default: now.")

@@ -106,6 +106,8 @@ def decide(
 
 def pay(session: Session, period: str, by: str) -> int:
     """Mark the month's approved tip rewards as paid (the cash went out against the code)."""
+    if not by.strip():
+        raise ValueError("who paid out is required")
     approved = [e for e in ledger(session, period, status="approved") if e.kind == TIP_REWARD]
     now = utcnow()
     for entry in approved:

@@ -180,3 +180,22 @@ def test_responding_to_an_unknown_incident_is_one_line(engine: Engine) -> None:
     result = runner.invoke(app, ["incidents", "respond", "INC-NOPE"])
     assert result.exit_code == 1
     assert result.output.strip() == "there is no incident INC-NOPE"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["risks", "raise", "1", "--to", "red", "--by", " ", "--reason", "打架"],
+        ["risks", "raise", "1", "--to", "red", "--by", "王所长", "--reason", ""],
+        ["rewards", "pay", "--period", "2026-03", "--by", ""],
+        ["rewards", "approve", "--period", "2026-03", "--by", "  ", "--all"],
+        ["incidents", "close", "INC-1", "--outcome", "mediated", "--by", ""],
+        ["tips", "verify", "ABCDEFGHIJKL", "--by", "", "--outcome", "unfounded"],
+    ],
+)
+def test_an_audited_act_needs_a_name_and_a_reason(engine: Engine, args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "must not be blank" in result.output
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == 0
