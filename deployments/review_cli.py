@@ -54,6 +54,9 @@ def _json(result: dict[str, Any]) -> dict[str, Any]:
     return {k: result[k] for k in keep}
 
 
+TOP = 10  # ranked units shown in the table
+
+
 def print_review(result: dict[str, Any]) -> None:
     w = result["windows"]
     console.rule(
@@ -74,10 +77,12 @@ def print_review(result: dict[str, Any]) -> None:
     for line in result["findings"]:
         say(f"- {line}")
     if result["rankings"]:
+        ranked = result["rankings"]
+        shown = f"the top {TOP} of {len(ranked)}" if len(ranked) > TOP else f"all {len(ranked)}"
         emit(
-            [_shown_rank(r) for r in result["rankings"][:10]],
+            [_shown_rank(r) for r in ranked[:TOP]],
             "table",
-            "Ranked by the year-on-year change in criminal cases (* a real change)",
+            f"Ranked by the year-on-year rise in criminal cases, {shown} (* a real change)",
         )
     say(f"Report: {result['files']['html']}")
 

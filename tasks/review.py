@@ -7,6 +7,7 @@ ranked, the hotspots, the late, the conversions, and a few sentences to act on.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -228,7 +229,14 @@ def rankings(scope: Scope, counts: dict[str, pd.DataFrame]) -> list[dict[str, An
                 "risks_found_current": int(risks["current"].get(code, 0)),
             }
         )
-    return sorted(rows, key=lambda r: (r["change_pct"] is None, -(r["change_pct"] or 0), -r["cases_current"]))
+    return sorted(rows, key=lambda r: (-_rise(r), -r["cases_current"], r["code"]))
+
+
+def _rise(row: dict[str, Any]) -> float:
+    """A rise from none last year is the largest rise of all; none to none is no change."""
+    if row["change_pct"] is None:
+        return math.inf if row["cases_current"] else 0.0
+    return float(row["change_pct"])
 
 
 def _names(session: Session) -> dict[str, dict[str, str]]:

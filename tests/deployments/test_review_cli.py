@@ -42,7 +42,7 @@ def test_the_table_shows_changes_as_percentages(story: Story) -> None:
     result = runner.invoke(app, ["review", "--scope", "city", "--period", PERIOD])
     assert result.exit_code == 0, result.output
     assert "+150%" in result.output  # calls against February
-    assert "Ranked by the year-on-year change" in result.output
+    assert "Ranked by the year-on-year rise in criminal cases, all 2" in result.output
     assert "33333" not in result.output  # a ranking's change is shown rounded, not as a raw float
 
 

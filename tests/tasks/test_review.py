@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, insert, select, update
 from sqlmodel import Session
@@ -28,7 +29,7 @@ from models.signal import Signal
 from models.tip import Tip
 from tasks.follow_up import today
 from tasks.review import build_review, save_snapshot
-from tasks.review_period import last_full_week, parse_period, parse_scope
+from tasks.review_period import Scope, last_full_week, parse_period, parse_scope
 from tasks.review_stats import poisson_p_value
 from tests.factories import ingest, sweep_stages, write_csv, write_rows
 
@@ -707,3 +708,19 @@ def test_a_review_run_is_named_by_its_scope_and_period() -> None:
     assert run_name("station:61030201", "28d:2026-11-29") == "review-station-61030201-28d-2026-11-29"
     assert run_name(" city ", "2026-W47") == "review-city-2026-W47"
     assert run_name("district:610302", None) == f"review-district-610302-{last_full_week(today())}"
+
+
+def test_a_rise_from_no_cases_last_year_ranks_first_and_none_to_none_ranks_as_no_change() -> None:
+    from tasks.review import rankings
+
+    units = {"A": "甲", "B": "乙", "C": "丙", "D": "丁"}
+    scope = Scope(text="city", kind="city", code=None, name="全市", communities=tuple(units), units=units,
+                  unit_of={c: c for c in units})  # fmt: skip
+    cases = {"A": (2, 4), "B": (3, 0), "C": (0, 0), "D": (5, 4)}  # (current, last year)
+    frame = pd.DataFrame(
+        {"current": [n for n, _ in cases.values()], "last_year": [b for _, b in cases.values()]},
+        index=list(cases),
+    )
+    empty = frame * 0
+    ranked = rankings(scope, {"cases_filed": frame, "calls": empty, "risks_found": empty})
+    assert [r["code"] for r in ranked] == ["B", "D", "C", "A"]  # new, +25%, none to none, −50%
