@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import model_validator
 from sqlmodel import AutoString, Field, SQLModel
 
-from models.common import OffenceCode, OptionalUtcTime, PartyKeys, Text, UtcTime, utcnow
+from models.common import OffenceCode, OptionalUtcTime, PartyKeys, Text, UtcTime, not_before, utcnow
 
 
 class CriminalCaseBase(SQLModel):
@@ -44,3 +45,8 @@ class CaseIn(CriminalCaseBase):
     filed_at: UtcTime
     party_keys: PartyKeys = []
     solved_at: OptionalUtcTime = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> CaseIn:
+        not_before(self.filed_at, solved_at=self.solved_at)
+        return self

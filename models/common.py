@@ -6,7 +6,7 @@ times and turn them into one canonical form: codes, lists and timezone-aware UTC
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -110,6 +110,17 @@ def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+FUTURE_TOLERANCE = timedelta(hours=1)  # clocks drift; a record from later than that is a bad row
+
+
+def _not_future(value: datetime | None) -> datetime | None:
+    """A record cannot come from the future: a row dated 2030 would open a risk that every later
+    signal at its address joins, and skew every response time."""
+    if value is not None and value > datetime.now(UTC) + FUTURE_TOLERANCE:
+        raise ValueError(f"{value.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} (Asia/Shanghai) is in the future")
+    return value
+
+
 def _iso_only(value: Any) -> Any:
     """ISO 8601 text only: pydantic would read a bare number as seconds since 1970."""
     if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
@@ -137,10 +148,17 @@ def _bool_text(value: Any) -> Any:
 
 Text = Annotated[str, BeforeValidator(_strip)]
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none), BeforeValidator(_strip)]
-UtcTime = Annotated[datetime, AfterValidator(_to_utc), BeforeValidator(_iso_only), BeforeValidator(_strip)]
+UtcTime = Annotated[
+    datetime,
+    AfterValidator(_to_utc),
+    AfterValidator(_not_future),
+    BeforeValidator(_iso_only),
+    BeforeValidator(_strip),
+]
 OptionalUtcTime = Annotated[
     datetime | None,
     AfterValidator(lambda v: v and _to_utc(v)),
+    AfterValidator(_not_future),
     BeforeValidator(_iso_only),
     BeforeValidator(_blank_to_none),
 ]
@@ -154,3 +172,11 @@ OptionalTextBool = Annotated[bool | None, BeforeValidator(_bool_text), BeforeVal
 def join_keys(keys: list[str]) -> str | None:
     """Party keys as stored: sorted and ;-joined, or NULL when there are none."""
     return ";".join(sorted(set(keys))) or None
+
+
+def not_before(start: datetime | None, **later: datetime | None) -> None:
+    """Each of `later` (named as in the file) is at or after `start`: a call closed before it was
+    received, or a case solved before it was filed, is a bad row, not a negative duration."""
+    for name, value in later.items():
+        if start is not None and value is not None and value < start:
+            raise ValueError(f"{name} is before {start.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} (Asia/Shanghai)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, model_validator
 from sqlmodel import AutoString, Field, SQLModel, UniqueConstraint
 
 from models.common import (
@@ -20,6 +20,7 @@ from models.common import (
     PartyKeys,
     Text,
     UtcTime,
+    not_before,
     utcnow,
 )
 
@@ -86,6 +87,13 @@ class CallIn(SignalBase):
     arrived_at: OptionalUtcTime = None
     closed_at: OptionalUtcTime = None
     disposition: OptionalText = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> CallIn:
+        not_before(self.received_at, dispatched_at=self.dispatched_at, arrived_at=self.arrived_at,
+                   closed_at=self.closed_at)  # fmt: skip
+        not_before(self.dispatched_at, arrived_at=self.arrived_at)
+        return self
 
 
 class VisitIn(SignalBase):

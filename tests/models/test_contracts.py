@@ -179,3 +179,52 @@ def test_every_file_layout_is_exactly_its_contract() -> None:
     assert set(contracts) == set(FILE_COLUMNS)
     for name, columns in FILE_COLUMNS.items():
         assert set(columns) == set(contracts[name].model_fields), name
+
+
+def _later(hours: float) -> str:
+    from datetime import timedelta
+
+    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("contract", "row", "reason"),
+    [
+        (
+            CallIn,
+            {**CALL, "received_at": "2030-01-01T10:00+08:00"},
+            "2030-01-01 10:00 (Asia/Shanghai) is in the future",
+        ),
+        (CallIn, {**CALL, "received_at": _later(2)}, "is in the future"),
+        (CallIn, {**CALL, "closed_at": "2026-08-07T20:00:00+08:00"}, "closed_at is before 2026-08-07 20:15"),
+        (
+            CallIn,
+            {**CALL, "dispatched_at": "2026-08-07T20:16+08:00", "arrived_at": "2026-08-07T20:15:30+08:00"},
+            "arrived_at is before 2026-08-07 20:16",
+        ),
+        (
+            CaseIn,
+            {
+                "case_id": "K1",
+                "filed_at": "2026-03-02 10:00",
+                "community_code": "61030301001",
+                "address": "一号",
+                "offence": "theft",
+                "solved_at": "2026-03-01 10:00",
+            },
+            "solved_at is before 2026-03-02 10:00",
+        ),
+        (
+            UnitStatusIn,
+            {"unit_code": "U1", "incident_id": "INC-1", "status": "on_scene", "at": "2031-01-01T00:00"},
+            "is in the future",
+        ),
+    ],
+)
+def test_a_row_from_the_future_or_out_of_order_is_refused(contract: type, row: dict, reason: str) -> None:
+    with pytest.raises(ValidationError, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        contract.model_validate(row)
+
+
+def test_a_clock_a_little_ahead_is_tolerated() -> None:
+    assert CallIn.model_validate({**CALL, "received_at": _later(0.5)}).received_at > datetime.now(UTC)

@@ -245,3 +245,11 @@ def test_a_name_two_officers_of_the_station_share_credits_neither(
     assert done.officer_code is None
     with Session(engine) as s:
         assert get_incident(s, "INC-C1").closed_by == "王志英"
+
+
+def test_an_incident_is_not_closed_in_the_future(engine: Engine, jurisdiction: Path, tmp_path: Path) -> None:
+    open_call(tmp_path)
+    with pytest.raises(ValueError, match="in the future"):
+        close("INC-C1", "mediated", utcnow() + timedelta(days=3))
+    with Session(engine) as s:
+        assert get_incident(s, "INC-C1").status != "closed"

@@ -20,7 +20,7 @@ CALL_HEADER = FILE_COLUMNS["calls.csv"]
 def call_row(i: int, **overrides: object) -> list[object]:
     row = {
         "call_id": f"C{i:06d}",
-        "received_at": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00",
+        "received_at": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00",
         "community_code": COMMUNITIES[i % 4],
         "address": f"幸福路{i % 300}号",
         "category": ["family_neighbor", "公共", "public_order", "家庭邻里", "traffic"][i % 5]
@@ -32,7 +32,7 @@ def call_row(i: int, **overrides: object) -> list[object]:
         "phone": f"139{i:08d}",
         "dispatched_at": "",
         "arrived_at": "",
-        "closed_at": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d} 23:59:00",
+        "closed_at": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d} 23:59:00",
         "disposition": "mediated",
     }
     row |= overrides
