@@ -31,6 +31,8 @@ def resolve(scope: str, period: str | None, lang: str) -> tuple[Scope, Period, s
     """Check the parameters against the forms allowed and the jurisdiction; a ValueError otherwise."""
     request = ReviewRequest(scope=scope, period=period, lang=lang)
     parsed = parse_period(request.period or last_full_week(today()))
+    if parsed.current.first > today():
+        raise ValueError(f"{parsed.text} has not begun (today is {today()} in Asia/Shanghai): nothing to see")
     with session_scope() as session:
         return parse_scope(session, request.scope), parsed, request.lang.value
 

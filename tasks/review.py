@@ -154,6 +154,7 @@ def build_review(
             w: {"first": str(x.first), "last": str(x.last), "days": x.days} for w, x in period.windows.items()
         },
         "generated_at": as_of.astimezone(LOCAL_TZ).isoformat(timespec="seconds"),
+        "unfinished": period.current.end > as_of,  # its figures still grow: compare with care
         "figures": figures,
         "rankings": rankings(scope, counts),
         "hotspots": hotspots(rf.open_by_colour(session, scope), names),

@@ -70,6 +70,14 @@ def findings(review: dict[str, Any], lang: str) -> list[str]:
     """The sentences at the top of the review, most telling first."""
     zh = lang == "zh"
     out: list[str] = []
+    if review.get("unfinished"):
+        last = review["windows"]["current"]["last"]
+        out.append(
+            f"本期至{last}尚未结束，数字仍在增长，与上期、去年同期比较时须注意。"
+            if zh
+            else f"This period runs to {last} and has not ended: its figures are still growing, "
+            "so compare them with care."
+        )
     figures = review["figures"]
     real, chance = [], []
     for key in HEADLINES:

@@ -56,3 +56,9 @@ def test_a_language_not_offered_names_the_ones_that_are() -> None:
     result = runner.invoke(app, ["review", "--period", PERIOD, "--lang", "fr"])
     assert result.exit_code == 2
     assert "'fr' is not one of 'zh', 'en'" in " ".join(result.output.split()).replace("│", "")
+
+
+def test_a_period_that_has_not_begun_is_refused(engine: Engine, jurisdiction: Path) -> None:
+    result = runner.invoke(app, ["review", "--period", "2030-01"])
+    assert result.exit_code == 2
+    assert "2030-01 has not begun" in result.output

@@ -609,9 +609,10 @@ def seed_cases(path: Path) -> Path:
 
 def test_the_seeds_figures(engine: Engine, jurisdiction: Path, tmp_path: Path) -> None:
     assert ingest(seed_cases(tmp_path / "cases.csv"), "case")["loaded"].loaded == 1702
+    after = datetime(2026, 11, 30, 9, tzinfo=LOCAL_TZ)  # the morning after the 28 days
     with Session(engine) as s:
-        zh = build_review(s, parse_scope(s, "city"), parse_period("28d:2026-11-29"), "zh", as_of=AS_OF)
-        en = build_review(s, parse_scope(s, "city"), parse_period("28d:2026-11-29"), "en", as_of=AS_OF)
+        zh = build_review(s, parse_scope(s, "city"), parse_period("28d:2026-11-29"), "zh", as_of=after)
+        en = build_review(s, parse_scope(s, "city"), parse_period("28d:2026-11-29"), "en", as_of=after)
     cases, solved = zh["figures"]["cases_filed"], zh["figures"]["telecom_fraud_solved"]
     assert (cases["current"], cases["last_year"]) == (702, 1000)
     assert cases["change_vs_last_year_pct"] == pytest.approx(-29.8)
@@ -724,3 +725,14 @@ def test_a_rise_from_no_cases_last_year_ranks_first_and_none_to_none_ranks_as_no
     empty = frame * 0
     ranked = rankings(scope, {"cases_filed": frame, "calls": empty, "risks_found": empty})
     assert [r["code"] for r in ranked] == ["B", "D", "C", "A"]  # new, +25%, none to none, −50%
+
+
+def test_a_period_not_yet_over_says_so_first(story: Story) -> None:
+    with Session(get_engine()) as s:
+        scope = parse_scope(s, "city")
+        in_march = datetime(2026, 3, 20, tzinfo=LOCAL_TZ)
+        mid_march = build_review(s, scope, parse_period(PERIOD), "en", as_of=in_march)
+        done = build_review(s, scope, parse_period(PERIOD), "en", as_of=AS_OF)
+    assert mid_march["unfinished"] and not done["unfinished"]
+    assert mid_march["findings"][0].startswith("This period runs to 2026-03-31 and has not ended")
+    assert not done["findings"][0].startswith("This period")
