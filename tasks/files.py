@@ -148,9 +148,13 @@ def check_file(path: Path, contract: type[M], key: str | None = None) -> Checked
     """Validate every row of a file; an id seen twice in one file is rejected after the first."""
     checked: Checked[M] = Checked(file=str(path), sha256=file_sha256(path))
     seen: dict[Any, int] = {}
+    wrong_header = header_problem(path, contract)
     for line, row, problem in read_rows(path):
         if row is None:
             checked.rejects.append(Reject(checked.file, line, problem or "unreadable"))
+            continue
+        if wrong_header:  # every row fails the same way: say why once, in words, on each
+            checked.rejects.append(Reject(checked.file, line, wrong_header, row))
             continue
         try:
             model = contract.model_validate(row)
@@ -166,3 +170,22 @@ def check_file(path: Path, contract: type[M], key: str | None = None) -> Checked
             seen[value] = line
         checked.rows.append((line, model))
     return checked
+
+
+def header_problem(path: Path, contract: type[BaseModel]) -> str | None:
+    """A CSV header without a required column (often a typo): named once, with the columns the
+    contract does not know, instead of "required but missing" on every field of every row."""
+    if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
+        return None
+    first = next(_lines(path), None)
+    if first is None or first[1] is None:
+        return None
+    header = {h.strip() for h in next(csv.reader([first[1]]), [])}
+    fields = contract.model_fields
+    absent = [name for name, field in fields.items() if field.is_required() and name not in header]
+    if not absent:
+        return None
+    unknown = sorted(header - set(fields))
+    return f"the header has no column {', '.join(absent)}" + (
+        f" (columns it has that the contract does not know: {', '.join(unknown)})" if unknown else ""
+    )

@@ -69,3 +69,19 @@ def test_a_phone_number_in_a_bad_field_is_masked_in_the_reason(tmp_path: Path) -
     path.write_text(HEADER + "C1,13912345678,c1,a,other,1,,\n", encoding="utf-8")
     reason = check_file(path, CallIn).rejects[0].reason
     assert reason == "received_at: Value error, not an ISO 8601 date and time: '[phone]' (got '[phone]')"
+
+
+def test_a_header_missing_a_column_is_named_once_per_row_not_field_by_field(tmp_path: Path) -> None:
+    path = tmp_path / "calls.csv"
+    path.write_text(
+        "call_id,received_at,community_code,address,catgory\n"
+        "C1,2026-03-01 10:00,61030301001,幸福路1号,fraud\n"
+        "C2,2026-03-01 11:00,61030301001,幸福路2号,fraud\n",
+        encoding="utf-8",
+    )
+    checked = check_file(path, CallIn, key="call_id")
+    assert checked.rows == []
+    assert [(r.line, r.reason) for r in checked.rejects] == [
+        (n, "the header has no column category (columns it has that the contract does not know: catgory)")
+        for n in (2, 3)
+    ]
