@@ -83,11 +83,14 @@ def followups_due(
 ) -> None:
     """An officer's visits for the day: due that day and late ones, most overdue first."""
     from bridgehead.db import session_scope
-    from models import Community, FollowUp, Risk
+    from models import Community, FollowUp, Officer, Risk
     from tasks.follow_up import today
 
     when = _day(day, "--date") or today()
     with session_scope() as session:
+        if session.get(Officer, officer) is None:
+            say(f"[red]{officer!r} is not a known officer code[/]")
+            raise typer.Exit(1)
         found = session.execute(
             select(FollowUp, Risk, Community.name)
             .join(Risk, Risk.id == FollowUp.risk_id)

@@ -7,6 +7,7 @@ runs appear in the Prefect UI; `close` is a person's act and is audited under th
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,9 +53,18 @@ def _mark(verdict: str) -> str:
     return {"met": "met", "missed": "MISSED", "pending": "pending"}[verdict]
 
 
+class Shown(StrEnum):
+    """Which incidents `list` shows."""
+
+    open = "open"
+    dispatched = "dispatched"
+    closed = "closed"
+    all = "all"
+
+
 @incidents_app.command("list")
 def incidents_list(
-    status: Annotated[str, typer.Option(help="open, dispatched, closed, or all.")] = "all",
+    status: Annotated[Shown, typer.Option(help="open, dispatched, closed, or all.")] = Shown.all,
     station: Annotated[str | None, typer.Option(help="Station code.")] = None,
     fmt: FormatOption = Format.table,
     limit: LimitOption = 50,
@@ -67,8 +77,8 @@ def incidents_list(
     from tasks.response_watch import verdicts
 
     stmt = select(Incident).order_by(Incident.opened_at.desc(), Incident.id.desc())
-    if status != "all":
-        stmt = stmt.where(Incident.status == status)
+    if status is not Shown.all:
+        stmt = stmt.where(Incident.status == status.value)
     if station:
         stmt = stmt.where(Incident.station_code == station)
     if limit:

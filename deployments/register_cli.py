@@ -12,6 +12,8 @@ import typer
 from sqlalchemy import func, select
 
 from deployments.console import emit, local, not_blank, say
+from models.common import Colour
+from models.risk import RiskStatus
 
 risks_app = typer.Typer(help="The risk register (风险隐患台账): list, show, raise.")
 quarantine_app = typer.Typer(help="Rows kept out of the register, with file, line and reason.")
@@ -24,16 +26,30 @@ class Format(StrEnum):
 
 
 FormatOption = Annotated[Format, typer.Option("--format", help="table for people; csv or json for programs.")]
-LimitOption = Annotated[int, typer.Option(help="At most this many rows (0: all).")]
+LimitOption = Annotated[int, typer.Option(help="At most this many rows (0: all).", min=0)]
+
+
+def category_code(value: str | None) -> str | None:
+    """A category as intake takes it: its code or its Chinese label; anything else names the codes."""
+    from models.common import CATEGORY_LABELS, Category
+
+    if value is None:
+        return None
+    code = CATEGORY_LABELS.get(value.strip(), value.strip())
+    if code not in Category.__members__:
+        raise typer.BadParameter(f"{value!r} is not a category; use one of {', '.join(Category.__members__)}")
+    return code
 
 
 @risks_app.command("list")
 def risks_list(
-    level: Annotated[str | None, typer.Option(help="red, orange, yellow or blue.")] = None,
-    status: Annotated[str | None, typer.Option(help="open or resolved.")] = "open",
+    level: Annotated[Colour | None, typer.Option(help="red, orange, yellow or blue.")] = None,
+    status: Annotated[RiskStatus | None, typer.Option(help="open or resolved.")] = RiskStatus.open,
     station: Annotated[str | None, typer.Option(help="Station code.")] = None,
     community: Annotated[str | None, typer.Option(help="Community or village code.")] = None,
-    category: Annotated[str | None, typer.Option(help="Category code, e.g. family_neighbor.")] = None,
+    category: Annotated[
+        str | None, typer.Option(help="Category code or label, e.g. family_neighbor.", callback=category_code)
+    ] = None,
     fmt: FormatOption = Format.table,
     limit: LimitOption = 100,
 ) -> None:

@@ -199,3 +199,25 @@ def test_an_audited_act_needs_a_name_and_a_reason(engine: Engine, args: list[str
     assert "must not be blank" in result.output
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["risks", "list", "--level", "purple"], "'purple' is not one of"),
+        (["risks", "list", "--status", "closed"], "'closed' is not one of"),
+        (["risks", "list", "--category", "bogus"], "use one of labor_debt"),
+        (["risks", "list", "--limit", "-5"], "greater than or equal to 0"),
+        (["incidents", "list", "--status", "bogus"], "'bogus' is not one of"),
+    ],
+)
+def test_a_filter_value_that_cannot_match_is_refused(engine: Engine, args: list[str], says: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert says in " ".join(result.output.replace("│", " ").split())
+
+
+def test_filters_take_what_intake_takes(jurisdiction: Path) -> None:
+    assert runner.invoke(app, ["risks", "list", "--category", "家庭邻里", "--level", "red"]).exit_code == 0
+    unknown = runner.invoke(app, ["followups", "due", "--officer", "NOBODY", "--date", "2026-03-01"])
+    assert unknown.exit_code == 1 and "'NOBODY' is not a known officer code" in unknown.output
