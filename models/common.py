@@ -180,3 +180,8 @@ def not_before(start: datetime | None, **later: datetime | None) -> None:
     for name, value in later.items():
         if start is not None and value is not None and value < start:
             raise ValueError(f"{name} is before {start.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} (Asia/Shanghai)")
+
+
+def local_text(at: datetime) -> str:
+    """A stored time as the stations read it in a message: Asia/Shanghai, to the second."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")

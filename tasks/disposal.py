@@ -17,7 +17,7 @@ from sqlmodel import Session
 from bridgehead import audit
 from bridgehead.privacy import scrub_text
 from bridgehead.rules import Rules
-from models.common import DISPUTE_CATEGORIES, FUTURE_TOLERANCE, utcnow
+from models.common import DISPUTE_CATEGORIES, FUTURE_TOLERANCE, local_text, utcnow
 from models.incident import Dispatch, Incident, IncidentOutcome, UnitStatusEvent
 from models.jurisdiction import Officer, PatrolUnit, UnitStatus
 from models.risk import Risk
@@ -83,11 +83,13 @@ def close_incident(
     at, note = at or utcnow(), note and scrub_text(note)  # a note must not carry a phone number onwards
     incident = get_incident(session, code)
     if incident.status == "closed":
-        raise ValueError(f"{code} was closed at {incident.closed_at} with outcome {incident.outcome}")
+        raise ValueError(
+            f"{code} was closed at {local_text(incident.closed_at)} with outcome {incident.outcome}"
+        )
     if at > utcnow() + FUTURE_TOLERANCE:
-        raise ValueError(f"{code} cannot be closed at {at.isoformat()}: that is in the future")
+        raise ValueError(f"{code} cannot be closed at {local_text(at)}: that is in the future")
     if at < incident.opened_at:
-        raise ValueError(f"{code} opened at {incident.opened_at.isoformat()}: it cannot close before that")
+        raise ValueError(f"{code} opened at {local_text(incident.opened_at)}: it cannot close before that")
     category = remaining_dispute(rules, incident, outcome, dispute)
     actor = audit.current_actor(by)
     freed = _free_units(session, incident, at)

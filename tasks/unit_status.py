@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from bridgehead import audit
 from bridgehead.db import chunks
+from models.common import local_text
 from models.incident import Dispatch, Incident, UnitStatusEvent, UnitStatusIn
 from models.jurisdiction import PatrolUnit, UnitStatus
 from tasks.dispatch import lock_units
@@ -66,7 +67,7 @@ def validate_feed(session: Session, path: Path) -> tuple[list[dict[str, Any]], C
         elif row.unit_code not in units:
             problem = f"unit_code: {row.unit_code!r} is not a known patrol unit"
         elif row.at < found[1]:
-            problem = f"at: {row.at.isoformat()} is before the incident opened ({found[1].isoformat()})"
+            problem = f"at: {local_text(row.at)} is before the incident opened ({local_text(found[1])})"
         if problem:
             checked.rejects.append(Reject(checked.file, line, problem, row.model_dump(mode="json")))
             continue
