@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from models.common import LOCAL_TZ
@@ -90,7 +91,8 @@ def emit(rows: Sequence[dict[str, object]], fmt: str, title: str) -> None:
     for col in columns:
         table.add_column(col, overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row.values()))
+        # data is shown as it is: a summary's "[phone]" redaction is text, not rich markup to drop
+        table.add_row(*("" if v is None else escape(str(v)) for v in row.values()))
     console.print(table)
     if not rows:
         say("(none)")

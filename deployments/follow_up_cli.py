@@ -45,6 +45,7 @@ def sweep(
     except ValueError as exc:
         say(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
+    quarantined = False
     if first and last:
         if last < first:
             say("[red]--to is before --from[/]")
@@ -62,6 +63,7 @@ def sweep(
                 f"{t['quarantined']:,} quarantined"
             )
         days = result["days"]
+        quarantined = any(t["quarantined"] for t in result["inbox"])
     for d in days:
         t = d["totals"]
         flag = " (already swept: unchanged)" if d.get("already_swept") else ""
@@ -73,6 +75,11 @@ def sweep(
         )
     if days:
         emit(days[-1]["stations"], "table", f"By station, {days[-1]['day']}")
+    if quarantined:
+        from deployments.cli import EXIT_QUARANTINED
+
+        say("some inbox rows were quarantined: bridgehead quarantine list")
+        raise typer.Exit(EXIT_QUARANTINED)  # as `ingest` does: the day is swept, but look
 
 
 @followups_app.command("due")

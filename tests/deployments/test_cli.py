@@ -221,3 +221,12 @@ def test_filters_take_what_intake_takes(jurisdiction: Path) -> None:
     assert runner.invoke(app, ["risks", "list", "--category", "家庭邻里", "--level", "red"]).exit_code == 0
     unknown = runner.invoke(app, ["followups", "due", "--officer", "NOBODY", "--date", "2026-03-01"])
     assert unknown.exit_code == 1 and "'NOBODY' is not a known officer code" in unknown.output
+
+
+def test_a_table_shows_the_phone_redaction_rather_than_swallowing_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from deployments.console import emit
+
+    emit([{"summary": "举报人电话[phone]请回电"}], "table", "signals")
+    assert "举报人电话[phone]请回电" in capsys.readouterr().out

@@ -83,7 +83,8 @@ def test_an_officers_list_for_the_day(
     _inbox(engine, tmp_path, monkeypatch)
     runner = CliRunner()
     swept = runner.invoke(app, ["sweep", "--date", str(DAY)])
-    assert swept.exit_code == 0, swept.output
+    assert swept.exit_code == 3, swept.output  # V2's time is unreadable: swept, but look (as `ingest`)
+    assert "some inbox rows were quarantined" in swept.output
     assert f"{DAY}:" in swept.output
     # the dispute, called in and then visited on 3 March, is orange (two channels): next visit in 3 days;
     # the public-order call of 2 March is blue: first visit within 7 days
