@@ -111,8 +111,8 @@ def review(scope: str = "city", period: str | None = None, lang: Lang = Lang.zh)
 
 def districts() -> list[str]:
     with session_scope() as session:
-        codes = session.execute(select(Station.station_code)).scalars()
-        return sorted({district_code(c) for c in codes})
+        stations = session.execute(select(Station.station_code, Station.district)).all()
+        return sorted({district_code(code, district) for code, district in stations})
 
 
 def _weekly_name() -> str:

@@ -139,9 +139,12 @@ class Scope:
         return self.kind if self.code is None else f"{self.kind}-{self.code}"
 
 
-def district_code(station_code: str) -> str:
-    """A district's code is the six-digit prefix of its stations' codes (610302 = 渭滨区)."""
-    return station_code[:6]
+def district_code(station_code: str, district: str) -> str:
+    """A district's code is the six-digit prefix of its stations' codes (610302 = 渭滨区), the
+    national division code; a jurisdiction coded otherwise (Sacramento) is grouped by the district
+    its stations.csv names."""
+    prefix = station_code[:6]
+    return prefix if prefix.isdigit() and len(prefix) == 6 else district
 
 
 def parse_scope(session: Session, text: str) -> Scope:
@@ -162,10 +165,15 @@ def parse_scope(session: Session, text: str) -> Scope:
             raise ValueError(f"scope {text!r}: there is no {kind} {code!r}; use {SCOPE_FORMS}")
         unit = {
             "station": lambda r: (r[2], r[3]),
-            "district": lambda r: (district_code(r[2]), r[4]),
+            "district": lambda r: (district_code(r[2], r[4]), r[4]),
             "community": lambda r: (r[0], r[1]),
         }[level]
-        canonical = district_code(chosen[0][2]) if kind == "district" else code  # 渭滨区 -> 610302
+        districts = sorted({district_code(r[2], r[4]) for r in chosen})
+        if kind == "district" and len(districts) > 1:
+            raise ValueError(
+                f"scope {text!r}: {code!r} names {len(districts)} districts; give one of {districts}"
+            )
+        canonical = districts[0] if kind == "district" else code  # 渭滨区 -> 610302
         name = {
             "city": "全市",
             "district": chosen[0][4],
@@ -185,7 +193,7 @@ def parse_scope(session: Session, text: str) -> Scope:
     if kind == "city" and not code:
         return pick(lambda r: True, "district")
     if kind == "district" and code:
-        return pick(lambda r: code in (district_code(r[2]), r[4]), "station")
+        return pick(lambda r: code in (district_code(r[2], r[4]), r[4]), "station")
     if kind == "station" and code:
         return pick(lambda r: r[2] == code, "community")
     if kind == "community" and code:

@@ -284,3 +284,42 @@ def test_an_unknown_scope_is_refused_with_the_forms_allowed(
 def test_a_scope_needs_a_loaded_jurisdiction(engine: Engine) -> None:
     with Session(engine) as s, pytest.raises(ValueError, match="jurisdiction is empty"):
         parse_scope(s, "city")
+
+
+def _load(folder: Path, stations: list[tuple], communities: list[tuple]) -> None:
+    from bridgehead.db import session_scope
+    from tasks.jurisdiction import load_jurisdiction
+    from tests.factories import write_jurisdiction
+
+    write_jurisdiction(folder, stations=stations, communities=communities, officers=[], units=[])
+    with session_scope() as s:
+        load_jurisdiction(s, folder, actor="person:test")
+
+
+def test_stations_not_coded_by_division_are_grouped_by_the_district_they_name(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Sacramento's districts are its stations; stations.csv says they are all in "Sacramento"."""
+    stations = [(f"SAC-D{n}", f"District {n}", "Sacramento", 38.5, -121.5) for n in (1, 2)]
+    communities = [
+        (f"SAC-D{n}-1A", f"Beat {n}A", "community", f"SAC-D{n}", "true", "false", 1000, 38.5, -121.5)
+        for n in (1, 2)
+    ]
+    _load(tmp_path / "j", stations, communities)
+    with Session(engine) as s:
+        city, district = parse_scope(s, "city"), parse_scope(s, "district:Sacramento")
+    assert city.units == {"Sacramento": "Sacramento"}
+    assert (district.text, district.communities) == ("district:Sacramento", ("SAC-D1-1A", "SAC-D2-1A"))
+
+
+def test_a_district_name_two_districts_share_asks_for_a_code(engine: Engine, tmp_path: Path) -> None:
+    stations = [("61030301", "一所", "新区", 34.3, 107.1), ("61032301", "二所", "新区", 34.4, 107.6)]
+    communities = [
+        (f"{s[0]}001", "社区", "community", s[0], "true", "false", 1000, 34.3, 107.1) for s in stations
+    ]
+    _load(tmp_path / "j", stations, communities)
+    with (
+        Session(engine) as s,
+        pytest.raises(ValueError, match=r"'新区' names 2 districts; give one of \['610303', '610323'\]"),
+    ):
+        parse_scope(s, "district:新区")
