@@ -123,15 +123,16 @@ def findings(review: dict[str, Any], lang: str) -> list[str]:
         out.append(
             f"{o['officer']}（{o['officer_code']}，{o['station']}）本期逾期跟进{o['late']}次，为最多，所长应督促整改。"
             if zh
-            else f"Officer {o['officer']} ({o['officer_code']}, {o['station']}) missed {o['late']} follow-up "
-            "dates this period, the most: the station chief should go through the list with them."
+            else f"Officer {o['officer']} ({o['officer_code']}, {o['station']}) missed "
+            f"{_count(o['late'], 'follow-up date')} this period, the most: the station chief should go "
+            "through the list with them."
         )
     converted, homicides = figures["conversions"]["current"], figures["conversions_homicide"]["current"]
     if converted:
         out.append(
             f"本期{converted}起刑事案件由矛盾纠纷转化而来（民转刑），其中命案{homicides}起（刑转命），见转化清单。"
             if zh
-            else f"{converted} criminal cases this period grew out of dispute risks (民转刑), "
+            else f"{_count(converted, 'criminal case')} this period grew out of dispute risks (民转刑), "
             f"{homicides} of them homicide (刑转命): see the list of conversions."
         )
     rate = figures["response_on_target_pct"]["current"]
@@ -141,8 +142,9 @@ def findings(review: dict[str, Any], lang: str) -> list[str]:
         out.append(
             f"快反达标率{rate:.1f}%（{incidents:,}起警情），到场用时中位数{_n(arrive)}秒、90%分位{_n(p90)}秒。"
             if zh
-            else f"Quick response met the 1-3-5 targets in {rate:.1f}% of {incidents:,} incidents; arrival "
-            f"took {_n(arrive)} s at the median and {_n(p90)} s at the 90th percentile."
+            else f"Quick response met the 1-3-5 targets in {rate:.1f}% of "
+            f"{_count(incidents, 'incident')}; arrival took {_n(arrive)} s at the median and {_n(p90)} s "
+            "at the 90th percentile."
         )
     if not out:
         out.append("本期各项指标无显著变化。" if zh else "No figure changed by more than chance this period.")
@@ -187,3 +189,8 @@ def markdown(review: dict[str, Any], html: Any) -> str:
         f"{'报告' if zh else 'Report'}: `{html}`",
     ]
     return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 criminal case', '2 criminal cases'."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

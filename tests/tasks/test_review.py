@@ -736,3 +736,13 @@ def test_a_period_not_yet_over_says_so_first(story: Story) -> None:
     assert mid_march["unfinished"] and not done["unfinished"]
     assert mid_march["findings"][0].startswith("This period runs to 2026-03-31 and has not ended")
     assert not done["findings"][0].startswith("This period")
+
+
+def test_english_counts_agree_with_their_nouns() -> None:
+    from tasks.review_findings import _count
+
+    assert (_count(1, "criminal case"), _count(0, "incident"), _count(1_280, "incident")) == (
+        "1 criminal case",
+        "0 incidents",
+        "1,280 incidents",
+    )
