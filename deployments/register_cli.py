@@ -144,6 +144,12 @@ def risks_show(risk_id: int, fmt: FormatOption = Format.table) -> None:
     if fmt is Format.json:
         emit([{"risk": head, "signals": signal_rows, "level_history": history_rows}], fmt, "")
         return
+    if fmt is Format.csv:  # one valid CSV: the signals, then the colour changes, told apart by `record`
+        records = [{"record": "signal", **r} for r in signal_rows]
+        records += [{"record": "level_change", **r} for r in history_rows]
+        columns = list(dict.fromkeys(c for r in records for c in r))
+        emit([{c: r.get(c) for c in columns} for r in records], fmt, "")
+        return
     say(
         f"Risk {risk_id}: [bold]{head['level']}[/] ({head['status']}), {head['category']} in "
         f"{head['community_code']}, officer {head['officer_code']}; reasons: {', '.join(head['reasons'])}"

@@ -147,9 +147,17 @@ def test_exports_never_carry_phone_numbers_or_contacts(jurisdiction: Path, tmp_p
             ["risks", "show", "1", "--format", "json"],
             ["risks", "show", "1"],
             ["quarantine", "list", "--format", "json"],
+            ["risks", "show", "1", "--format", "csv"],
         )
     ]
     assert "邻居吵架" in outputs[2]  # the summary is there, its number is not
+    import csv
+    import io
+
+    records = list(csv.DictReader(io.StringIO(outputs[-1])))  # one valid CSV, signals then colour changes
+    assert [r["record"] for r in records][:2] == ["signal", "signal"]
+    assert {r["record"] for r in records[2:]} == {"level_change"}
+    assert records[0]["summary"].startswith("邻居吵架") and records[2]["to"]
     for out in outputs:
         assert "13912345678" not in out and "wxid_secret_li" not in out
 
