@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from models.common import LOCAL_TZ
+from models.common import local_text
 from tasks.jurisdiction import Coverage, FileResult
 
 # Wide enough for the register's tables when the output goes to a file or a pipe.
@@ -20,7 +20,7 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 
 def local(at: datetime | None) -> str:
     """A stored UTC time as the stations read it: Asia/Shanghai, to the minute."""
-    return "" if at is None else at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    return "" if at is None else local_text(at, minutes=True)
 
 
 def say(message: str) -> None:

@@ -14,8 +14,9 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from deployments.console import LOCAL_TZ, emit, not_blank, say
+from deployments.console import emit, not_blank, say
 from deployments.register_cli import Format, FormatOption, LimitOption
+from models.common import LOCAL_TZ, local_text
 
 incidents_app = typer.Typer(help="Quick response (快反处置): urgent calls, units, 1-3-5 targets.")
 
@@ -41,7 +42,7 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 def clock(at: datetime | None) -> str:
-    return "" if at is None else at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    return "" if at is None else local_text(at)
 
 
 def after(start: datetime, at: datetime | None) -> str:

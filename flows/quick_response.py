@@ -20,7 +20,7 @@ from prefect.runtime import flow_run
 from bridgehead.db import session_scope
 from bridgehead.orchestration import db_task
 from bridgehead.rules import get_rules
-from models.common import LOCAL_TZ, utcnow
+from models.common import local_text, utcnow
 from tasks.dispatch import DispatchResult, dispatch_incident, escalate
 from tasks.incidents import get_incident
 from tasks.response_watch import WatchSummary, watch_targets
@@ -82,7 +82,7 @@ apply_unit_status = db_task(_apply, name="apply-unit-status")
 
 
 def _local(at: datetime) -> str:
-    return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    return local_text(at)
 
 
 @flow(name="quick-response", flow_run_name="quick-response-{incident_code}", log_prints=False)

@@ -182,6 +182,7 @@ def not_before(start: datetime | None, **later: datetime | None) -> None:
             raise ValueError(f"{name} is before {start.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} (Asia/Shanghai)")
 
 
-def local_text(at: datetime) -> str:
-    """A stored time as the stations read it in a message: Asia/Shanghai, to the second."""
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+def local_text(at: datetime, minutes: bool = False) -> str:
+    """A stored (UTC) time as the stations read it: Asia/Shanghai, to the second or the minute."""
+    shown = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(LOCAL_TZ)
+    return shown.strftime("%Y-%m-%d %H:%M" if minutes else "%Y-%m-%d %H:%M:%S")

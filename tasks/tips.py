@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from bridgehead import audit
 from bridgehead.rules import TipOutcome
-from models.common import LOCAL_TZ, utcnow
+from models.common import local_text, utcnow
 from models.jurisdiction import Officer
 from models.signal import Signal
 from models.tip import Tip
@@ -34,7 +34,7 @@ def _probe(code: str) -> str:
 
 def _local(at: datetime | None) -> str:
     """A stored UTC time as the station reads it (Asia/Shanghai, to the minute)."""
-    return "?" if at is None else at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    return "?" if at is None else local_text(at, minutes=True)
 
 
 def tip_status(session: Session, code: str) -> str | None:
