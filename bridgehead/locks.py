@@ -1,8 +1,12 @@
 """One runner at a time, for work started outside Prefect's concurrency limits (a cron, two shells).
 
-PostgreSQL: a session advisory lock on a connection of its own. SQLite: an OS file lock beside the
-database file. Both are released by the operating system or the server when the holder dies, so a
-sweep killed half-way never blocks the rerun that completes it.
+`exclusive` spans a whole run. PostgreSQL: a session advisory lock on a connection of its own.
+SQLite: an OS file lock beside the database file. Both are released by the operating system or the
+server when the holder dies, so a sweep killed half-way never blocks the rerun that completes it.
+
+`hold_register` spans one transaction: whoever changes the risk register (link, grade, open
+incidents, a disposal, the evidence rule, a raise by hand) reads it only after every other such
+writer has committed, so two intakes at once make the same register as one after the other.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlmodel import Session
 
 from bridgehead.db import get_engine
 from bridgehead.settings import get_settings
@@ -46,3 +51,19 @@ def exclusive(name: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+REGISTER = "risk-register"
+
+
+def hold_register(session: Session) -> None:
+    """Take the register's lock for the rest of this transaction; call it before the first read.
+
+    PostgreSQL: a transaction advisory lock, released at commit or rollback. SQLite: its one write
+    lock, taken now by a write that changes nothing, so the reads that follow see every committed
+    change and no other writer can commit until this transaction ends.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _key(REGISTER)})
+    else:
+        session.execute(text("UPDATE audit_head SET seq = seq WHERE 0"))

@@ -19,7 +19,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 R = TypeVar("R")
 
-TRANSIENT_MESSAGES = ("database is locked", "database is busy", "could not connect", "connection")
+TRANSIENT_MESSAGES = (
+    "database is locked",
+    "database is busy",
+    "deadlock detected",
+    "could not connect",
+    "connection",
+)
 
 
 def is_transient(exc: BaseException) -> bool:

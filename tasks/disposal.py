@@ -15,6 +15,7 @@ from sqlalchemy import select, true, update
 from sqlmodel import Session
 
 from bridgehead import audit
+from bridgehead.locks import hold_register
 from bridgehead.privacy import scrub_text
 from bridgehead.rules import Rules
 from models.common import DISPUTE_CATEGORIES, FUTURE_TOLERANCE, local_text, utcnow
@@ -80,6 +81,7 @@ def close_incident(
     dispute: str | None = None,
 ) -> Disposal:
     """Close an incident (a person's act), free its units, and pass a remaining dispute to intake."""
+    hold_register(session)  # before the first read: the dispute may be linked and graded below
     at, note = at or utcnow(), note and scrub_text(note)  # a note must not carry a phone number onwards
     incident = get_incident(session, code)
     if incident.status == "closed":

@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from bridgehead import audit
 from bridgehead.db import chunks, dialect_insert, frame_in
+from bridgehead.locks import hold_register
 from bridgehead.rules import FollowUpRules, Rules
 from models.common import LOCAL_TZ, Colour
 from models.follow_up import FollowUp
@@ -87,6 +88,7 @@ def record_visits(session: Session, rules: Rules, day: date) -> VisitSummary:
     between the basis and the visit. Two calm follow-ups in a row lower the colour one step; a blue
     risk with two calm follow-ups is resolved.
     """
+    hold_register(session)  # the evidence rule must not lower a colour that intake is raising
     as_of, summary = day_start(day), VisitSummary()
     visits = _frame(
         session.execute(

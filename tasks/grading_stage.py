@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bridgehead import audit
 from bridgehead.db import chunks
+from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
 from models.risk import Risk, RiskLevelChange
@@ -63,6 +64,7 @@ def _signals_since_floor(session: Session, risk_ids: list[int]) -> pd.DataFrame:
 
 def grade_pending(session: Session, rules: Rules) -> GradeSummary:
     """Grade every risk marked for grading; a colour only goes up here (the evidence rule lowers)."""
+    hold_register(session)
     pending = session.execute(
         select(Risk.id, Risk.level, Risk.rules_version).where(Risk.graded_at.is_(None))
     ).all()
@@ -123,6 +125,7 @@ def grade_pending(session: Session, rules: Rules) -> GradeSummary:
 
 def raise_level(session: Session, risk_id: int, to: Colour, by: str, reason: str) -> RiskLevelChange:
     """A named person raises a risk's colour; lowering is the evidence rule's alone."""
+    hold_register(session)
     risk = session.get(Risk, risk_id)
     if risk is None:
         raise LookupError(f"there is no risk {risk_id}")

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from bridgehead import audit
 from bridgehead.db import chunks, dialect_insert
+from bridgehead.locks import hold_register
 from bridgehead.rules import QuickResponseRules, Rules
 from models.common import Colour, utcnow
 from models.incident import Dispatch, Incident, IncidentOutcome
@@ -155,6 +156,7 @@ INCIDENT_COLUMNS = [
 
 def open_incidents(session: Session, rules: Rules, now: datetime | None = None) -> OpenedIncidents:
     """Open an incident for every urgent call and every newly red risk that has none yet."""
+    hold_register(session)  # two intakes at once must not open the same incident twice
     qr, now = rules.quick_response, now or utcnow()
     result = OpenedIncidents()
     frames = []

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bridgehead import audit
 from bridgehead.db import chunks, dialect_insert
+from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
 from models.jurisdiction import Officer, OfficerRole
@@ -100,6 +101,7 @@ def _known(session: Session, frame: pd.DataFrame) -> tuple[dict, dict]:
 
 def link_pending(session: Session, rules: Rules) -> LinkSummary:
     """Attach every pending signal to its risk (new, existing or reopened), in one transaction."""
+    hold_register(session)  # two linkers reading the same pending signals would each open a risk
     frame = _pending_signals(session)
     summary = LinkSummary(signals=len(frame))
     if frame.empty:

@@ -108,8 +108,9 @@ def shared_file(*parts: str) -> Path:
 SACRAMENTO = shared_file("data", "sacramento", "sacramento_dispatch_2019-01.csv")
 
 
-def ingest(path: Path, channel: str = "call") -> dict[str, Any]:
-    """What the intake flow does with one file, without Prefect: each stage in its own transaction."""
+def ingest_stages(path: Path, channel: str = "call") -> tuple[Any, Any]:
+    """What the intake flow does with one file, without Prefect, in two halves: validate and load,
+    then link, grade and open incidents; each stage in its own transaction."""
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
     from tasks.grading_stage import grade_pending
@@ -117,23 +118,32 @@ def ingest(path: Path, channel: str = "call") -> dict[str, Any]:
     from tasks.intake import load_file, validate_file
     from tasks.linking_stage import link_pending
 
-    with session_scope() as s:
-        validated = validate_file(s, channel, path)
-    with session_scope() as s:
-        loaded = load_file(s, validated)
-    with session_scope() as s:
-        linked = link_pending(s, get_rules())
-    with session_scope() as s:
-        graded = grade_pending(s, get_rules())
-    with session_scope() as s:
-        incidents = open_incidents(s, get_rules())
-    return {
-        "validated": validated,
-        "loaded": loaded,
-        "linked": linked,
-        "graded": graded,
-        "incidents": incidents,
-    }
+    out: dict[str, Any] = {}
+
+    def load() -> None:
+        with session_scope() as s:
+            out["validated"] = validate_file(s, channel, path)
+        with session_scope() as s:
+            out["loaded"] = load_file(s, out["validated"])
+
+    def rest() -> dict[str, Any]:
+        for name, stage in (
+            ("linked", link_pending),
+            ("graded", grade_pending),
+            ("incidents", open_incidents),
+        ):
+            with session_scope() as s:
+                out[name] = stage(s, get_rules())
+        return out
+
+    return load, rest
+
+
+def ingest(path: Path, channel: str = "call") -> dict[str, Any]:
+    """What the intake flow does with one file, without Prefect: each stage in its own transaction."""
+    load, rest = ingest_stages(path, channel)
+    load()
+    return rest()  # type: ignore[no-any-return]
 
 
 def sweep_stages(day: Any) -> tuple[Any, int, Any]:
