@@ -3,7 +3,9 @@
 Each row hashes its own content together with the previous row's hash, so editing or removing
 any row breaks the chain from that point on, and `verify` names the first row that does not fit.
 Appends lock the single `audit_head` row first, which serialises writers on PostgreSQL and
-SQLite alike and keeps the chain linear.
+SQLite alike and keeps the chain linear. The head is part of the evidence: a missing head, or one
+that disagrees with the last row, is a break. Whoever can rewrite the database can rewrite the head
+too, so `anchor` gives a line to keep elsewhere, and `verify` checks the chain against it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,36 @@ from models.audit import AuditHead, AuditLog
 from models.common import utcnow
 
 GENESIS_HASH = "0" * 64
+
+
+class AuditHeadMissing(RuntimeError):
+    """The head row is gone: nothing can be chained until the trail is checked and restored."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the audit trail has no head row (audit_head id 1), so no change can be recorded: "
+            "run `bridgehead audit verify` and restore the database from a backup"
+        )
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A position of the chain kept outside the database: row `seq` had hash `hash`."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        seq, _, digest = text.strip().partition(":")
+        if not seq.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError(
+                f"anchor: {text.strip()[:80]!r} is not SEQ:SHA256 as `bridgehead audit anchor` prints it"
+            )
+        return cls(int(seq), digest)
 
 
 @dataclass(frozen=True)
@@ -108,7 +140,9 @@ def append(
     at = at or utcnow()
     # Taking the head row's write lock first is what keeps concurrent appends in one line.
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
-    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one_or_none()
+    if head is None:
+        raise AuditHeadMissing()
     seq, prev = head.seq, head.hash
     rows: list[dict[str, Any]] = []
     for change in changes:
@@ -140,10 +174,20 @@ class Verdict:
     problem: str | None = None
 
 
-def verify(session: Session, batch: int = 5000) -> Verdict:
-    """Walk the chain in order and stop at the first row that does not fit."""
+def anchor(session: Session) -> Anchor:
+    """The head as it stands: a line to keep outside the database (a ticket, a log, a notebook)."""
+    head = session.get(AuditHead, 1)
+    if head is None:
+        raise AuditHeadMissing()
+    return Anchor(head.seq, head.hash)
+
+
+def verify(session: Session, batch: int = 5000, against: Anchor | None = None) -> Verdict:
+    """Walk the chain in order and stop at the first row that does not fit; then check the head,
+    and the anchor kept outside the database if one is given."""
     expected_seq, prev = 1, GENESIS_HASH
     checked = 0
+    anchored = GENESIS_HASH if against is not None and against.seq == 0 else None
     result = session.execute(select(AuditLog).order_by(AuditLog.seq).execution_options(yield_per=batch))
     for (row,) in result:
         data = row.model_dump()
@@ -161,15 +205,34 @@ def verify(session: Session, batch: int = 5000) -> Verdict:
                 row.seq,
                 f"row {row.seq} was altered: its content no longer matches its hash",
             )
+        if against is not None and row.seq == against.seq:
+            anchored = row.hash
         prev, expected_seq, checked = row.hash, expected_seq + 1, checked + 1
     head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != checked or head.hash != prev):
+    if head is None:
+        return Verdict(
+            False, checked, checked + 1, f"the audit head is missing: the chain ends at row {checked}, "
+            "and without the head a removed tail cannot be told from none"
+        )  # fmt: skip
+    if head.seq != checked or head.hash != prev:
         return Verdict(
             False,
             checked,
             checked + 1,
-            f"the chain ends at row {checked} but its head records row {head.seq}: the tail was removed",
+            f"the chain ends at row {checked} but its head records row {head.seq}: the tail was removed"
+            if head.seq > checked
+            else f"the head records row {head.seq} with another hash than the chain's last row {checked}",
         )
+    if against is not None and against.seq > checked:
+        return Verdict(
+            False, checked, checked + 1,
+            f"the chain ends at row {checked} but the anchor you kept records row {against.seq}: "
+            "rows were removed and the head rewritten",
+        )  # fmt: skip
+    if against is not None and anchored != against.hash:
+        return Verdict(
+            False, checked, against.seq, f"row {against.seq} is not the row the anchor you kept records"
+        )  # fmt: skip
     return Verdict(True, checked)
 
 

@@ -11,12 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, delete, text, update
-from sqlmodel import SQLModel
+from sqlalchemy import Engine, text
 
 from bridgehead.db import get_engine, make_engine
 from bridgehead.settings import get_settings
-from models.audit import AuditHead
+from tests.factories import empty_tables
 
 PG_ENV = "BRIDGEHEAD_TEST_DATABASE_URL"
 
@@ -54,11 +53,7 @@ def engine(migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("BRIDGEHEAD_VAR_DIR", str(tmp_path / "var"))
     _reset_caches()
     eng = get_engine()
-    with eng.begin() as conn:
-        for table in reversed(SQLModel.metadata.sorted_tables):
-            if table.name != "audit_head":
-                conn.execute(delete(table))
-        conn.execute(update(AuditHead).values(seq=0, hash="0" * 64))
+    empty_tables(eng)
     yield eng
     eng.dispose()
     _reset_caches()

@@ -162,6 +162,19 @@ def sweep_stages(day: Any) -> tuple[Any, int, Any]:
     return visits, assigned, supervised
 
 
+def empty_tables(engine: Any) -> None:
+    """Every table emptied and the audit chain back at its genesis head (a test may delete the head)."""
+    from sqlalchemy import delete, insert
+    from sqlmodel import SQLModel
+
+    from models.audit import AuditHead
+
+    with engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(delete(table))
+        conn.execute(insert(AuditHead).values(id=1, seq=0, hash="0" * 64))
+
+
 BRIDGEHEAD = str(Path(sys.executable).with_name("bridgehead"))
 
 

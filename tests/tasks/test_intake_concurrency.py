@@ -17,15 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, select, update
-from sqlmodel import SQLModel
+from sqlalchemy import Engine, select
 
 from bridgehead.db import session_scope
-from models.audit import AuditHead
 from models.incident import Incident
 from models.risk import Risk
 from models.signal import Signal
-from tests.factories import write_rows
+from tasks.jurisdiction import load_jurisdiction
+from tests.factories import empty_tables, write_rows
 
 STAGES = """
 import sys, time
@@ -64,14 +63,6 @@ def _calls(n: int) -> list[dict[str, object]]:
             }
         )
     return rows
-
-
-def _empty(engine: Engine) -> None:
-    with engine.begin() as conn:
-        for table in reversed(SQLModel.metadata.sorted_tables):
-            if table.name != "audit_head":
-                conn.execute(delete(table))
-        conn.execute(update(AuditHead).values(seq=0, hash="0" * 64))
 
 
 def _register() -> dict[str, Any]:
@@ -127,9 +118,7 @@ def test_two_intakes_at_once_leave_the_register_of_one_after_the_other(
     second = write_rows(tmp_path / "b" / "calls.csv", *calls[100:])
     serial = []
     for order in ([first, second], [second, first]):
-        _empty(engine)
-        from tasks.jurisdiction import load_jurisdiction
-
+        empty_tables(engine)
         with session_scope() as s:
             load_jurisdiction(s, jurisdiction, actor="person:test")
         _run(order, tmp_path, together=False)
@@ -139,7 +128,7 @@ def test_two_intakes_at_once_leave_the_register_of_one_after_the_other(
     assert serial[0]["incidents"]
 
     for attempt in range(3):  # the barrier makes the overlap near-certain; three tries make it sure
-        _empty(engine)
+        empty_tables(engine)
         with session_scope() as s:
             load_jurisdiction(s, jurisdiction, actor="person:test")
         _run([first, second], tmp_path, together=True)
