@@ -28,16 +28,34 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine whose errors never carry the statement's parameters (phones, contacts) into logs."""
     settings = get_settings()
     url = normalise_url(url or settings.resolved_database_url)
     u = make_url(url)
+    kwargs["hide_parameters"] = True
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_s}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "handle_error", _without_row_values)
+    return engine
+
+
+def _without_row_values(context: Any) -> None:
+    """PostgreSQL repeats values in an error's DETAIL (`Failing row contains (…)`, `Key (…)=(…)`):
+    drop it from the message, as hide_parameters does for the parameters (`.orig.diag` keeps it)."""
+    orig = context.original_exception
+    message = str(orig)
+    if "\nDETAIL:" not in message:
+        return
+    primary = message.split("\nDETAIL:", 1)[0]
+    orig.args = (primary,)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None and wrapped.args and isinstance(wrapped.args[0], str):
+        wrapped.args = (wrapped.args[0].replace(message, primary), *wrapped.args[1:])
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

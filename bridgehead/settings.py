@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     secret_block: str | None = Field(
         None, description="Name of a Prefect Secret block holding that key (instead of secret_key)."
     )
+    secret_key_file: Path | None = Field(
+        None,
+        description="Absolute path of a file holding that key (made once if missing). Default: secret.key "
+        "beside a SQLite database; for PostgreSQL, keys/<host>-<port>-<db>.key under an absolute var_dir.",
+    )
     sqlite_busy_timeout_s: float = 30.0
 
     @property

@@ -13,21 +13,25 @@
 #   BRIDGEHEAD_PG            postgresql://postgres@127.0.0.1:5432      where both databases live
 #   BRIDGEHEAD_PREFECT_DB    bridgehead_prefect                         Prefect's own database
 #   BRIDGEHEAD_DATABASE_URL  $BRIDGEHEAD_PG/bridgehead                  Bridgehead's database
-#   BRIDGEHEAD_API_AUTH      admin:change-me                            user:password for the API and UI
-#   BRIDGEHEAD_PREFECT_HOST  127.0.0.1 (0.0.0.0 to serve other machines)
+#   BRIDGEHEAD_API_AUTH      admin:change-me, on loopback only          user:password for the API and UI
+#   BRIDGEHEAD_PREFECT_HOST  127.0.0.1 (0.0.0.0 to serve other machines: set BRIDGEHEAD_API_AUTH first)
 #   BRIDGEHEAD_PREFECT_PORT  4200
 #   BRIDGEHEAD_WORKERS       1                                          process workers started by `up`
 #   BRIDGEHEAD_STATE         var/station-network                        pid files and logs
 #   BRIDGEHEAD_ALERT_WEBHOOK (optional) where the automations POST their alerts
+#   BRIDGEHEAD_VAR_DIR       $BRIDGEHEAD_HOME/var   (the sealing key: keys/ there, or BRIDGEHEAD_SECRET_BLOCK)
+# No secret goes on a command line (where `ps` shows it): they travel in the environment or on stdin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BRIDGEHEAD_HOME="${BRIDGEHEAD_HOME:-$PWD}"   # prefect.yaml's pull step runs flows from here
+export BRIDGEHEAD_VAR_DIR="${BRIDGEHEAD_VAR_DIR:-$BRIDGEHEAD_HOME/var}"   # absolute: one key per database
 
 BIN="${BRIDGEHEAD_BIN:-$PWD/.venv/bin}"
 PG="${BRIDGEHEAD_PG:-postgresql://postgres@127.0.0.1:5432}"
 PREFECT_DB="${BRIDGEHEAD_PREFECT_DB:-bridgehead_prefect}"
 export BRIDGEHEAD_DATABASE_URL="${BRIDGEHEAD_DATABASE_URL:-$PG/bridgehead}"
-AUTH="${BRIDGEHEAD_API_AUTH:-admin:change-me}"
+DEFAULT_AUTH="admin:change-me"
+AUTH="${BRIDGEHEAD_API_AUTH:-$DEFAULT_AUTH}"
 HOST="${BRIDGEHEAD_PREFECT_HOST:-127.0.0.1}"
 PORT="${BRIDGEHEAD_PREFECT_PORT:-4200}"
 STATE="${BRIDGEHEAD_STATE:-var/station-network}"
@@ -42,13 +46,39 @@ export DO_NOT_TRACK=1 PREFECT_SERVER_ANALYTICS_ENABLED=false
 
 running() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-create_database() {  # $1: database name on $PG (trust or password auth as configured)
-  psql "$PG/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$1'" | grep -q 1 \
-    || psql "$PG/postgres" -qc "CREATE DATABASE \"$1\""
+refuse_default_password() {  # the default password is for a server only this machine can reach
+  case "$HOST" in 127.0.0.1 | localhost | ::1) return ;; esac
+  local password="${AUTH#*:}"
+  if [[ "$AUTH" == "$DEFAULT_AUTH" || "$AUTH" != *:* || -z "$password" || "$password" == change-me ]]; then
+    echo "refused: BRIDGEHEAD_PREFECT_HOST=$HOST serves other machines; set BRIDGEHEAD_API_AUTH to user:password of your own (not the default admin:change-me)" >&2
+    exit 2
+  fi
+}
+
+api_curl() {  # curl with the API's user:password in a config read from stdin, never in its arguments
+  local quoted="${AUTH//\\/\\\\}"
+  quoted="${quoted//\"/\\\"}"
+  printf 'user = "%s"\n' "$quoted" | curl --config - "$@"
+}
+
+create_database() {  # $1: database name on $PG; the URL (it may hold a password) goes by the environment
+  BRIDGEHEAD_PG_URL="$PG/postgres" BRIDGEHEAD_NEW_DB="$1" "$BIN/python" - <<'PY'
+import os
+
+import psycopg
+from psycopg import sql
+
+with psycopg.connect(os.environ["BRIDGEHEAD_PG_URL"], autocommit=True) as conn:
+    name = os.environ["BRIDGEHEAD_NEW_DB"]
+    if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+PY
 }
 
 server() {
   if running "$STATE/server.pid"; then echo "server already running (pid $(cat "$STATE/server.pid"))"; return; fi
+  refuse_default_password
+  [[ -n "${BRIDGEHEAD_API_AUTH:-}" ]] || echo "BRIDGEHEAD_API_AUTH is not set: the default password, on loopback only" >&2
   create_database "$PREFECT_DB"
   PREFECT_SERVER_DATABASE_CONNECTION_URL="postgresql+asyncpg://${PG#postgresql://}/$PREFECT_DB" \
   PREFECT_SERVER_API_AUTH_STRING="$AUTH" PREFECT_SERVER_UI_API_URL="${PREFECT_SERVER_UI_API_URL:-$PREFECT_API_URL}" \
@@ -56,7 +86,7 @@ server() {
     setsid "$BIN/prefect" server start --host "$HOST" --port "$PORT" >"$STATE/server.log" 2>&1 &
   echo $! >"$STATE/server.pid"
   for _ in $(seq 120); do
-    curl -sf -u "$AUTH" "$PREFECT_API_URL/health" >/dev/null && { echo "server up: ${PREFECT_API_URL%/api} (pid $(cat "$STATE/server.pid"))"; return; }
+    api_curl -sf "$PREFECT_API_URL/health" >/dev/null && { echo "server up: ${PREFECT_API_URL%/api} (pid $(cat "$STATE/server.pid"))"; return; }
     running "$STATE/server.pid" || { tail -20 "$STATE/server.log"; exit 1; }
     sleep 1
   done
@@ -116,5 +146,5 @@ case "${1:-}" in
   worker) worker ;;
   down) down ;;
   status) status ;;
-  *) sed -n '2,22p' "$0"; exit 2 ;;
+  *) sed -n '2,23p' "$0"; exit 2 ;;
 esac

@@ -7,6 +7,7 @@ from models.audit import AuditHead, AuditLog
 from models.case import CaseIn, CaseParty, CriminalCase
 from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice, SweepDay
 from models.incident import Dispatch, Incident, ResponseBreach, UnitStatusEvent, UnitStatusIn
+from models.installation import InstallationFact
 from models.intake import QuarantinedRow, SourceFile
 from models.jurisdiction import (
     Community,
@@ -38,6 +39,7 @@ __all__ = [
     "Dispatch",
     "FollowUp",
     "Incident",
+    "InstallationFact",
     "Officer",
     "OfficerIn",
     "PatrolUnit",

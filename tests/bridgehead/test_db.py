@@ -45,3 +45,36 @@ def test_session_scope_rolls_back_on_error(engine) -> None:  # type: ignore[no-u
         )
     with session_scope() as s:
         assert s.execute(text("SELECT count(*) FROM community")).scalar() == 0
+
+
+PHONE = "13912345678"
+
+
+@pytest.mark.parametrize(
+    ("why", "second"),
+    [
+        ("a missing value", {"sha256": None, "path": f"来电{PHONE}.csv"}),
+        ("a duplicate key", {"sha256": PHONE, "path": "b.csv"}),
+    ],
+)
+def test_a_failed_load_never_carries_its_values_into_the_error(engine, why: str, second: dict) -> None:  # type: ignore[no-untyped-def]
+    """The regression: a failed load's `[parameters: …]` put phone numbers in Prefect's logs and states.
+
+    Neither the statement's parameters nor PostgreSQL's DETAIL (`Failing row contains (…)`,
+    `Key (…)=(…)`) reach the error's text, or a traceback as a log prints it.
+    """
+    import traceback
+
+    from models.common import utcnow
+    from models.intake import SourceFile
+
+    rows = [
+        {"sha256": PHONE, "path": f"来电{PHONE}.csv", "channel": "call", "received_at": utcnow()},
+        {"channel": "call", "received_at": utcnow(), **second},
+    ]
+    with pytest.raises(IntegrityError) as failed, session_scope() as s:
+        s.execute(SourceFile.__table__.insert(), rows)
+    logged = "".join(traceback.format_exception(failed.value))
+    assert "[SQL parameters hidden due to hide_parameters=True]" in str(failed.value)
+    assert PHONE not in logged, why
+    assert failed.value.orig is not None  # the driver's own error is still there, with its type

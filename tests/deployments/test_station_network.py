@@ -5,7 +5,9 @@ a process worker, all started by the script; then, through the authenticated API
 started with parameters completes and its artifact is read back; (b) an urgent call taken in starts
 its quick response by the trigger, which completes; (c) the daily sweep's next runs are at 06:00
 Asia/Shanghai; (d) a sweep made to fail fires the "sweep failed" automation, whose webhook arrives
-here. Everything the script started is stopped by process id, and checked gone.
+here. Everything the script started is stopped by process id, and checked gone; no process it started
+ever had the API password on its command line. The script refuses the default password on a server
+other machines can reach (no server needed to check that).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
 import secrets
 import subprocess
 import threading
@@ -29,8 +32,6 @@ from sqlalchemy.engine import make_url
 from deployments.local_server import free_port
 from models.common import utcnow
 from tests.factories import BRIDGEHEAD, wait_for, write_rows
-
-pytestmark = pytest.mark.server
 
 SCRIPT = Path(__file__).resolve().parents[2] / "deployments" / "station_network.sh"
 
@@ -64,6 +65,40 @@ def _runs(api: httpx.Client, **filters: object) -> list[dict]:
     return api.post("/flow_runs/filter", json=filters).json()
 
 
+@pytest.mark.parametrize("auth", [None, "admin:change-me", "admin:", "admin"])
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.1.2.3", "station.example"])
+def test_the_default_password_is_refused_beyond_loopback(tmp_path: Path, host: str, auth: str | None) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "BRIDGEHEAD_API_AUTH"}
+    env |= {"BRIDGEHEAD_STATE": str(tmp_path), "BRIDGEHEAD_PREFECT_HOST": host}
+    if auth is not None:
+        env["BRIDGEHEAD_API_AUTH"] = auth
+    up = subprocess.run([str(SCRIPT), "up"], env=env, capture_output=True, text=True, timeout=60)
+    assert up.returncode == 2 and up.stdout == ""
+    assert len(up.stderr.splitlines()) == 1 and "set BRIDGEHEAD_API_AUTH" in up.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing started
+
+
+def test_no_secret_is_put_on_a_command_line() -> None:
+    """`ps` shows every process's arguments to every user: the password and URLs go another way."""
+    code = "\n".join(line for line in SCRIPT.read_text().splitlines() if not line.lstrip().startswith("#"))
+    assert not re.search(r"(\s-u|--user)\s*\"?\$\{?AUTH", code)  # curl reads them from stdin
+    assert "psql" not in code  # the server URL (and its password) reaches Python by the environment
+
+
+def _command_lines_with(secret: bytes, stop: threading.Event, found: list[str]) -> None:
+    """Every process's command line, read over and over until `stop`: those that hold `secret`."""
+    while not stop.is_set():
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                args = cmdline.read_bytes()
+            except OSError:
+                continue
+            if secret in args:
+                found.append(args.replace(b"\0", b" ").decode(errors="replace"))
+        stop.wait(0.02)
+
+
+@pytest.mark.server
 def test_the_station_network_layout_runs_reviews_triggers_schedules_and_alerts(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
@@ -72,13 +107,15 @@ def test_the_station_network_layout_runs_reviews_triggers_schedules_and_alerts(
     listener = http.server.HTTPServer(("127.0.0.1", free_port()), _Alerts)
     threading.Thread(target=listener.serve_forever, daemon=True).start()
     port, auth = free_port(), f"admin:{secrets.token_urlsafe(8)}"
-    _fresh_database(os.environ["BRIDGEHEAD_DATABASE_URL"], "bridgehead_prefect_e2e")
+    # Prefect's database, named after the test database: two suites on one server do not share it
+    prefect_db = f"{make_url(os.environ['BRIDGEHEAD_DATABASE_URL']).database}_prefect_e2e"
+    _fresh_database(os.environ["BRIDGEHEAD_DATABASE_URL"], prefect_db)
     state = tmp_path / "station-network"
     env = {
         **os.environ,
         "BRIDGEHEAD_STATE": str(state),
         "BRIDGEHEAD_PREFECT_PORT": str(port),
-        "BRIDGEHEAD_PREFECT_DB": "bridgehead_prefect_e2e",
+        "BRIDGEHEAD_PREFECT_DB": prefect_db,
         "BRIDGEHEAD_API_AUTH": auth,
         "BRIDGEHEAD_ALERT_WEBHOOK": f"http://127.0.0.1:{listener.server_port}/alerts",
         "BRIDGEHEAD_REPORTS_DIR": str(tmp_path / "reports"),
@@ -86,7 +123,17 @@ def test_the_station_network_layout_runs_reviews_triggers_schedules_and_alerts(
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",
     }
     env.pop("PREFECT_API_URL", None)
-    up = subprocess.run([str(SCRIPT), "up"], env=env, capture_output=True, text=True, timeout=300)
+    stop, on_command_lines = threading.Event(), []
+    watcher = threading.Thread(
+        target=_command_lines_with, args=(auth.split(":", 1)[1].encode(), stop, on_command_lines)
+    )
+    watcher.start()
+    try:
+        up = subprocess.run([str(SCRIPT), "up"], env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        stop.set()
+        watcher.join()
+    assert on_command_lines == []  # the health checks' curl, psql, prefect: none had the password
     pids = {f.stem: int(f.read_text()) for f in state.glob("*.pid")}
     try:
         assert up.returncode == 0, up.stdout + up.stderr
