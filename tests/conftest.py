@@ -20,9 +20,38 @@ from tests.factories import empty_tables
 PG_ENV = "BRIDGEHEAD_TEST_DATABASE_URL"
 
 
+ROOT = Path(__file__).resolve().parents[1]
+LOCAL_STATE = ("var", "reports", ".env")  # where a user's own demo and reports live
+
+
 def _reset_caches() -> None:
     get_settings.cache_clear()
     get_engine.cache_clear()
+
+
+def _state_of(root: Path) -> dict[str, float]:
+    return {
+        str(p.relative_to(root)): p.stat().st_mtime
+        for name in LOCAL_STATE
+        for p in ([root / name] if (root / name).is_file() else (root / name).rglob("*"))
+        if p.exists()
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_written_outside_temporary_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every folder setting points into a temporary folder, and the checkout's var/ and reports/ (a
+    user's demo, reports and key) are the same after the suite as before it."""
+    before = _state_of(ROOT)
+    home = tmp_path_factory.mktemp("bridgehead")
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("VAR_DIR", "DATA_DIR", "INBOX_DIR", "REPORTS_DIR"):
+            mp.setenv(f"BRIDGEHEAD_{name}", str(home / name.lower()))
+        _reset_caches()
+        yield
+    _reset_caches()
+    changed = sorted(k for k, v in _state_of(ROOT).items() if before.get(k) != v)
+    assert not changed, f"the suite wrote into the checkout: {changed[:10]}"
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -50,7 +79,8 @@ def migrated_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def engine(migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """The configured database for this test, emptied; commands and flows see the same one."""
     monkeypatch.setenv("BRIDGEHEAD_DATABASE_URL", migrated_url)
-    monkeypatch.setenv("BRIDGEHEAD_VAR_DIR", str(tmp_path / "var"))
+    for name in ("VAR_DIR", "DATA_DIR", "INBOX_DIR", "REPORTS_DIR"):
+        monkeypatch.setenv(f"BRIDGEHEAD_{name}", str(tmp_path / name.lower()))
     _reset_caches()
     eng = get_engine()
     empty_tables(eng)
