@@ -14,9 +14,20 @@ from typing import Annotated
 
 import typer
 
+from deployments.cli_checks import (
+    BridgeheadGroup,
+    database_label,
+    day,
+    existing_folder,
+    finite,
+    output_folder,
+    regular_files,
+    use_command_classes,
+)
 from deployments.console import not_blank, say
 from deployments.follow_up_cli import followups_app, sweep
 from deployments.incidents_cli import incidents_app
+from deployments.local_server import flow_server
 from deployments.register_cli import quarantine_app, risks_app
 from deployments.review_cli import review
 from deployments.rewards_cli import rewards_app
@@ -26,6 +37,7 @@ app = typer.Typer(
     help="Bridgehead (桥头堡): the prevention cycle of a police station network.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    cls=BridgeheadGroup,
 )
 jurisdiction_app = typer.Typer(help="Reference data: stations, communities, officers, units.")
 audit_app = typer.Typer(help="The hash-chained audit trail.")
@@ -61,11 +73,44 @@ def use_database(url: str | None) -> None:
 
 
 def _database_label() -> str:
-    from sqlalchemy.engine import make_url
+    return database_label()
 
-    from bridgehead.settings import get_settings
 
-    return make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
+# An input file: typer checks it exists, is not a folder and can be read; `regular_files` refuses a
+# FIFO or a device (reading one would wait for a writer forever).
+InputFiles = Annotated[
+    list[Path],
+    typer.Argument(
+        help="CSV or JSON Lines files of one channel.",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        callback=regular_files,
+    ),
+]
+SeedOption = Annotated[int, typer.Option(help="Same seed, same files.", min=0, max=2**32 - 1)]
+MAX_SCALE = 5.0
+
+
+def profile_name(value: str | None) -> str | None:
+    """`--profile`: a profile's name, or a profile file (a regular file, not a folder or a pipe)."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise typer.BadParameter("give a profile name (e.g. sacramento) or a profile file")
+    path = Path(value)
+    if path.exists() and not path.is_file():
+        raise typer.BadParameter(f"{value!r} is not a profile file: give a file or a profile name")
+    return value
+
+
+def jurisdiction_folder(value: Path) -> Path:
+    """A folder whose four files, where present, are regular files."""
+    existing_folder(value)
+    for name in ("stations.csv", "communities.csv", "officers.csv", "units.csv"):
+        if (value / name).exists() and not (value / name).is_file():
+            raise typer.BadParameter(f"{str(value / name)!r} is not a regular file")
+    return value
 
 
 @app.callback()
@@ -89,13 +134,23 @@ def init() -> None:
 
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Option(help="Folder to write the files into.")] = Path("var/data"),
-    seed: Annotated[int, typer.Option(help="Same seed, same files.")] = 7,
-    scale: Annotated[float, typer.Option(help="Multiplies the volumes of the four channels.")] = 1.0,
-    end: Annotated[
-        str | None,
+    out: Annotated[Path, typer.Option(help="Folder to write the files into.", parser=output_folder)] = Path(
+        "var/data"
+    ),
+    seed: SeedOption = 7,
+    scale: Annotated[
+        float,
         typer.Option(
-            help="Data runs up to, not including, this day (YYYY-MM-DD; default: today in Asia/Shanghai)."
+            help=f"Multiplies the volumes of the four channels (0.001 to {MAX_SCALE:g}).",
+            parser=finite(0.001, MAX_SCALE),
+        ),
+    ] = 1.0,
+    end: Annotated[
+        date | None,
+        typer.Option(
+            help="Data runs up to, not including, this day (YYYY-MM-DD; default: today in Asia/Shanghai).",
+            parser=day,
+            metavar="YYYY-MM-DD",
         ),
     ] = None,
 ) -> None:
@@ -103,7 +158,7 @@ def generate(
     from bridgehead.synthetic import generate as run_generate
 
     started = time.perf_counter()
-    manifest = run_generate(out, seed=seed, scale=scale, end=date.fromisoformat(end) if end else None)
+    manifest = run_generate(out, seed=seed, scale=scale, end=end)
     counts = manifest["rows"]
     say(
         f"Wrote {out} in {time.perf_counter() - started:.1f} s: "
@@ -113,7 +168,15 @@ def generate(
 
 @jurisdiction_app.command("load")
 def jurisdiction_load(
-    folder: Annotated[Path, typer.Argument(help="Folder with stations, communities, officers, units.")],
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder with stations, communities, officers, units.",
+            exists=True,
+            file_okay=False,
+            callback=jurisdiction_folder,
+        ),
+    ],
     by: Annotated[
         str | None, typer.Option(help="Name of the person loading (for the audit).", callback=not_blank)
     ] = None,
@@ -139,14 +202,15 @@ def jurisdiction_load(
 
 @app.command()
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="CSV or JSON Lines files of one channel.", exists=True)],
+    files: InputFiles,
     channel: Annotated[
         str, typer.Option(help="call, visit, analysis, tip, or case (the criminal case register).")
     ],
     profile: Annotated[
         str | None,
         typer.Option(
-            help="Import profile for a call export in other columns (a file, or e.g. 'sacramento')."
+            help="Import profile for a call export in other columns (a file, or e.g. 'sacramento').",
+            callback=profile_name,
         ),
     ] = None,
 ) -> None:
@@ -171,7 +235,7 @@ def _load_profile(profile: str):  # type: ignore[no-untyped-def]
 
     try:
         return load_profile(profile)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, OSError) as exc:
         say(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
 
@@ -194,7 +258,8 @@ def run_intake(channel: str, files: list[Path]):  # type: ignore[no-untyped-def]
     from deployments.console import print_intake
     from flows.intake import intake
 
-    report = intake(channel, [str(f) for f in files])
+    with flow_server():
+        report = intake(channel, [str(f) for f in files])
     print_intake(channel, report)
     return report
 
@@ -202,10 +267,19 @@ def run_intake(channel: str, files: list[Path]):  # type: ignore[no-untyped-def]
 @jurisdiction_app.command("from-profile")
 def jurisdiction_from_profile(
     source: Annotated[
-        Path, typer.Argument(help="The call export the jurisdiction is drawn from.", exists=True)
+        Path,
+        typer.Argument(
+            help="The call export the jurisdiction is drawn from.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            callback=regular_files,
+        ),
     ],
-    profile: Annotated[str, typer.Option(help="Import profile (a file, or e.g. 'sacramento').")],
-    out: Annotated[Path, typer.Option(help="Folder for the four jurisdiction files.")],
+    profile: Annotated[
+        str, typer.Option(help="Import profile (a file, or e.g. 'sacramento').", callback=profile_name)
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for the four jurisdiction files.", parser=output_folder)],
 ) -> None:
     """Write a jurisdiction (stations, communities, officers, units) for a call export's areas."""
     from tasks.profiles import profile_jurisdiction
@@ -271,7 +345,7 @@ def serve(
         typer.Option(help="Serve only these deployments (default: all), e.g. quick-response."),
     ] = None,
     port: Annotated[
-        int, typer.Option(help="Port of the local Prefect server started when none is set.")
+        int, typer.Option(help="Port of the local Prefect server started when none is set.", min=1, max=65535)
     ] = 4200,
 ) -> None:
     """Serve every deployment with its schedule and trigger; start a local Prefect server if none is set."""
@@ -326,15 +400,22 @@ def automations_apply(
 
 @app.command()
 def demo(
-    folder: Annotated[Path, typer.Option("--dir", help="Where the demo's files and database go.")] = Path(
-        "var/demo"
-    ),
-    seed: int = 7,
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Where the demo's files and database go.", parser=output_folder)
+    ] = Path("var/demo"),
+    seed: SeedOption = 7,
     scale: Annotated[
-        float, typer.Option(help="Volume of the four channels: 1 is the seed's city (about 5 minutes).")
+        float,
+        typer.Option(
+            help="Volume of the four channels: 1 is the seed's city (about 5 minutes).",
+            parser=finite(0.001, MAX_SCALE),
+        ),
     ] = 0.2,
     replay_days: Annotated[
-        int, typer.Option(help="Days replayed through the daily sweep, ending on the data's last day.")
+        int,
+        typer.Option(
+            help="Days replayed through the daily sweep, ending on the data's last day.", min=1, max=365
+        ),
     ] = 365,
 ) -> None:
     """Run the cycle on a synthetic Baoji: generate, take in, respond, follow up, review, verify."""
@@ -345,11 +426,11 @@ def demo(
     # UI it starts afterwards shows them.
     os.environ.setdefault("PREFECT_HOME", str((get_settings().var_dir / "prefect").resolve()))
 
-    if not 1 <= replay_days <= 365:
-        say("[red]--replay-days must be between 1 and 365 (the generated year)[/]")
-        raise typer.Exit(2)
-    run_demo(folder, seed=seed, scale=scale, replay_days=replay_days)
+    with flow_server():
+        run_demo(folder, seed=seed, scale=scale, replay_days=replay_days)
 
+
+use_command_classes(app)  # every command that needs the register checks the database first
 
 if __name__ == "__main__":
     app()

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bridgehead.exports import safe_row
 from models.common import local_text
 from tasks.jurisdiction import Coverage, FileResult
 
@@ -83,9 +84,10 @@ def emit(rows: Sequence[dict[str, object]], fmt: str, title: str) -> None:
         return
     columns = list(rows[0]) if rows else []
     if fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        # RFC 4180's CRLF: with "\n" alone, csv leaves a field holding a bare "\r" unquoted (a broken row)
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(safe_row(row) for row in rows)  # no cell a spreadsheet would run
         return
     table = Table(title=title)
     for col in columns:
@@ -112,8 +114,14 @@ def print_intake(channel: str, report: Any) -> None:
     say(f"  register: signals {channels}; cases {report.cases:,}; open risks {colours}")
     if report.quarantined:
         say("  quarantined rows: bridgehead quarantine list")
+    from deployments.local_server import temporary_server_running
+
     where = os.environ.get("PREFECT_API_URL")
-    seen = f"see {where.removesuffix('/api')}" if where else "ran on a temporary local Prefect server"
+    seen = (
+        f"see {where.removesuffix('/api')}"
+        if where and not temporary_server_running()
+        else "ran on a temporary local Prefect server"
+    )
     say(f"  flow run: {seen}")
 
 

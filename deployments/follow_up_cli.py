@@ -8,33 +8,35 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
+from deployments.cli_checks import day as parse_day
 from deployments.console import emit, local, say
+from deployments.local_server import flow_server
 from deployments.register_cli import Format, FormatOption
 
 followups_app = typer.Typer(help="Follow-up (跟进督促): visits owed on open risks.")
 
+DAY = "YYYY-MM-DD"
 DayOption = Annotated[
-    str | None, typer.Option("--date", help="The day (YYYY-MM-DD; default today, Asia/Shanghai).")
+    date | None,
+    typer.Option(
+        "--date", help="The day (YYYY-MM-DD; default today, Asia/Shanghai).", parser=parse_day, metavar=DAY
+    ),
 ]
-
-
-def _day(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        say(f"[red]{name} must be a date like 2026-11-29, not {value!r}[/]")
-        raise typer.Exit(2) from exc
 
 
 def sweep(
     day: DayOption = None,
-    start: Annotated[str | None, typer.Option("--from", help="Replay from this day (with --to).")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Replay up to this day, day by day.")] = None,
+    start: Annotated[
+        date | None,
+        typer.Option("--from", help="Replay from this day (with --to).", parser=parse_day, metavar=DAY),
+    ] = None,
+    end: Annotated[
+        date | None,
+        typer.Option("--to", help="Replay up to this day, day by day.", parser=parse_day, metavar=DAY),
+    ] = None,
 ) -> None:
     """The daily sweep for a day (inbox, catch-up, follow-ups), or a replay --from D1 --to D2."""
-    first, last, one = _day(start, "--from"), _day(end, "--to"), _day(day, "--date")
+    first, last, one = start, end, day
     if (first is None) != (last is None) or (one and first):
         say("[red]give --date D, or --from D1 --to D2[/]")
         raise typer.Exit(2)
@@ -46,17 +48,19 @@ def sweep(
         say(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
     quarantined = False
+    if first and last and last < first:
+        say("[red]--to is before --from[/]")
+        raise typer.Exit(2)
     if first and last:
-        if last < first:
-            say("[red]--to is before --from[/]")
-            raise typer.Exit(2)
         from flows.follow_up import follow_up_sweep
 
-        days = follow_up_sweep(first, last)
+        with flow_server():
+            days = follow_up_sweep(first, last)
     else:
         from flows.daily_sweep import daily_sweep
 
-        result = daily_sweep(one)
+        with flow_server():
+            result = daily_sweep(one)
         for t in result["inbox"]:
             say(
                 f"inbox {t['channel']}: {t['files']} file(s), {t['rows']:,} rows, "
@@ -93,7 +97,7 @@ def followups_due(
     from models import Community, FollowUp, Officer, Risk
     from tasks.follow_up import today
 
-    when = _day(day, "--date") or today()
+    when = day or today()
     with session_scope() as session:
         if session.get(Officer, officer) is None:
             say(f"[red]{officer!r} is not a known officer code[/]")

@@ -14,31 +14,37 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
+from deployments.cli_checks import instant, regular_files
 from deployments.console import emit, not_blank, say
+from deployments.local_server import flow_server
 from deployments.register_cli import Format, FormatOption, LimitOption
 from models.common import LOCAL_TZ, local_text
 
 incidents_app = typer.Typer(help="Quick response (快反处置): urgent calls, units, 1-3-5 targets.")
 
 OUTCOMES = "resolved_on_scene, mediated, person_found, referred, case_filed, false_alarm"
+
+
+def parse_time(value: str | datetime | None) -> datetime | None:
+    """An ISO time as the files take it: without an offset it is Asia/Shanghai time.
+
+    Given to typer as the `parser` of time options, so a bad time is a usage error naming the option.
+    """
+    if value is None or isinstance(value, datetime):
+        return value
+    return instant(value, LOCAL_TZ)
+
+
+TIME = "ISO-8601-TIME"
 AsOfOption = Annotated[
-    str | None,
+    datetime | None,
     typer.Option(
-        "--as-of", help="Replay at this time (ISO 8601; no offset means Asia/Shanghai). Default: now."
+        "--as-of",
+        help="Replay at this time (ISO 8601; no offset means Asia/Shanghai). Default: now.",
+        parser=parse_time,
+        metavar=TIME,
     ),
 ]
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """An ISO time as the files take it: without an offset it is Asia/Shanghai time."""
-    if value is None:
-        return None
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError as exc:
-        say(f"[red]{value!r} is not an ISO 8601 time, e.g. 2026-08-07T20:15:40[/]")
-        raise typer.Exit(2) from exc
-    return at if at.tzinfo else at.replace(tzinfo=LOCAL_TZ)
 
 
 def clock(at: datetime | None) -> str:
@@ -242,7 +248,8 @@ def incidents_respond(code: str, as_of: AsOfOption = None) -> None:
     except LookupError as exc:
         say(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
-    result = quick_response(code, parse_time(as_of))
+    with flow_server():
+        result = quick_response(code, parse_time(as_of))  # a string from the demo
     if result.closed:
         say(f"{code} is closed: nothing dispatched")
     elif result.already_dispatched:
@@ -261,7 +268,8 @@ def incidents_watch(as_of: AsOfOption = None) -> None:
     """Judge the open incidents' targets now (or --as-of); escalate each newly missed one."""
     from flows.quick_response import response_watch
 
-    summary = response_watch(parse_time(as_of))
+    with flow_server():
+        summary = response_watch(parse_time(as_of))
     say(
         f"{summary.watched} overdue incident(s) checked: {len(summary.breaches)} target(s) newly missed, "
         f"{summary.escalated} unit(s) pulled from other stations, {summary.notices} notice(s) to chiefs"
@@ -275,13 +283,23 @@ def incidents_watch(as_of: AsOfOption = None) -> None:
 
 @incidents_app.command("update")
 def incidents_update(
-    files: Annotated[list[Path], typer.Argument(help="Unit status feeds (CSV or JSON Lines).", exists=True)],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Unit status feeds (CSV or JSON Lines).",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            callback=regular_files,
+        ),
+    ],
 ) -> None:
     """Take in unit status feeds: unit_code, incident_id, status, at. Exit 3 if any line was quarantined."""
     from deployments.cli import EXIT_QUARANTINED
     from flows.quick_response import unit_status
 
-    results = unit_status([str(f) for f in files])
+    with flow_server():
+        results = unit_status([str(f) for f in files])
     for r in results:
         say(
             f"{r.file}: {r.rows:,} lines, {r.applied:,} applied, {r.duplicates:,} already known, "
@@ -302,7 +320,10 @@ def incidents_close(
         str | None,
         typer.Option(help="The dispute category that remains, e.g. family_neighbor (goes on a risk)."),
     ] = None,
-    at: Annotated[str | None, typer.Option(help="When it was closed (ISO 8601). Default: now.")] = None,
+    at: Annotated[
+        datetime | None,
+        typer.Option(help="When it was closed (ISO 8601). Default: now.", parser=parse_time, metavar=TIME),
+    ] = None,
 ) -> None:
     """Close an incident with its outcome; a remaining dispute becomes a signal on a risk."""
     from bridgehead.db import session_scope

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import func, select
 
+from deployments.cli_checks import MAX_ID, MAX_LIMIT
 from deployments.console import emit, local, not_blank, say
 from models.common import Colour
 from models.risk import RiskStatus
@@ -26,7 +27,8 @@ class Format(StrEnum):
 
 
 FormatOption = Annotated[Format, typer.Option("--format", help="table for people; csv or json for programs.")]
-LimitOption = Annotated[int, typer.Option(help="At most this many rows (0: all).", min=0)]
+LimitOption = Annotated[int, typer.Option(help="At most this many rows (0: all).", min=0, max=MAX_LIMIT)]
+RiskId = Annotated[int, typer.Argument(help="The risk's id.", min=1, max=MAX_ID)]
 
 
 def category_code(value: str | None) -> str | None:
@@ -99,7 +101,7 @@ def risks_list(
 
 
 @risks_app.command("show")
-def risks_show(risk_id: int, fmt: FormatOption = Format.table) -> None:
+def risks_show(risk_id: RiskId, fmt: FormatOption = Format.table) -> None:
     """One risk with all its signals and its whole level history, with reasons."""
     from bridgehead.db import session_scope
     from bridgehead.privacy import scrub_text
@@ -160,7 +162,7 @@ def risks_show(risk_id: int, fmt: FormatOption = Format.table) -> None:
 
 @risks_app.command("raise")
 def risks_raise(
-    risk_id: int,
+    risk_id: RiskId,
     to: Annotated[str, typer.Option("--to", help="The new, higher colour.")],
     by: Annotated[str, typer.Option("--by", help="Your name (for the audit).", callback=not_blank)],
     reason: Annotated[str, typer.Option("--reason", help="Why.", callback=not_blank)],

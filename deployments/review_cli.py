@@ -42,7 +42,10 @@ def review(
     except ValueError as exc:
         say(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    result = review_flow(scope=scope, period=period, lang=lang.value)
+    from deployments.local_server import flow_server
+
+    with flow_server():
+        result = review_flow(scope=scope, period=period, lang=lang.value)
     if output is ReviewFormat.json:
         print(json.dumps(_json(result), ensure_ascii=False, indent=2, default=str))
         return

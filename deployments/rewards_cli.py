@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from deployments.cli_checks import id_list, ids
 from deployments.console import emit, not_blank, say
 from deployments.register_cli import Format, FormatOption
 
@@ -129,7 +130,7 @@ def _form_saved(client: Any, run: Any) -> bool:
 
 
 def _ids(text: str | None) -> list[int]:
-    return [int(x) for x in text.replace(" ", "").split(",") if x] if text else []
+    return ids(text)
 
 
 @rewards_app.command("approve")
@@ -140,8 +141,12 @@ def rewards_approve(
     ],
     approve_all: Annotated[bool, typer.Option("--all", help="Approve every proposal waiting.")] = False,
     reject_all: Annotated[bool, typer.Option("--reject-all", help="Reject every proposal waiting.")] = False,
-    approve: Annotated[str | None, typer.Option(help="Ids to approve, comma-separated.")] = None,
-    reject: Annotated[str | None, typer.Option(help="Ids to reject, comma-separated.")] = None,
+    approve: Annotated[
+        str | None, typer.Option(help="Ids to approve, comma-separated.", callback=id_list)
+    ] = None,
+    reject: Annotated[
+        str | None, typer.Option(help="Ids to reject, comma-separated.", callback=id_list)
+    ] = None,
     reason: Annotated[str, typer.Option(help="Why (kept with each decision).")] = "",
 ) -> None:
     """Give the decision the paused rewards run of the month waits for."""

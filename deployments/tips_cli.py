@@ -7,6 +7,7 @@ exit code, never echoing what was typed, so the command cannot be used to probe 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -14,7 +15,7 @@ from rich.markup import escape
 
 from bridgehead.rules import TipOutcome
 from deployments.console import not_blank, say
-from deployments.incidents_cli import parse_time
+from deployments.incidents_cli import TIME, parse_time
 
 tips_app = typer.Typer(help="Citizen tips (线索举报): the tipster's status, the officer's verdict.")
 # One code in 64 starts with "-": read it as the code, not as an unknown option.
@@ -42,7 +43,13 @@ def tips_verify(
     by: Annotated[str, typer.Option("--by", help="Your officer code (for the audit).", callback=not_blank)],
     outcome: Annotated[TipOutcome, typer.Option("--outcome", help="What checking the tip found.")],
     at: Annotated[
-        str | None, typer.Option("--at", help="When (ISO 8601; no offset means Asia/Shanghai). Default: now.")
+        datetime | None,
+        typer.Option(
+            "--at",
+            help="When (ISO 8601; no offset means Asia/Shanghai). Default: now.",
+            parser=parse_time,
+            metavar=TIME,
+        ),
     ] = None,
 ) -> None:
     """Record your verdict on a tip (once); its reward, if any, follows from the outcome."""

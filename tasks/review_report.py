@@ -25,6 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from bridgehead.exports import safe_values
 from tasks.review_stats import shown_pct
 
 CSV_COLUMNS = [
@@ -91,8 +92,8 @@ def write_report(review: dict[str, Any], folder: Path) -> dict[str, Path]:
     with paths["csv"].open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(CSV_COLUMNS)
-        for key, fig in (review.get("figures") or {}).items():
-            writer.writerow([key, *(fig.get(c) for c in CSV_COLUMNS[1:])])
+        for key, fig in (review.get("figures") or {}).items():  # text cells neutralised (CSV injection)
+            writer.writerow(safe_values([key, *(fig.get(c) for c in CSV_COLUMNS[1:])]))
     paths["html"].write_text(render_html(review), encoding="utf-8")
     return paths
 

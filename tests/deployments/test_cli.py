@@ -179,9 +179,9 @@ def test_every_command_the_readme_shows_exists() -> None:
 
 def test_a_jurisdiction_folder_that_is_not_there_is_one_line(engine: Engine, tmp_path: Path) -> None:
     result = runner.invoke(app, ["jurisdiction", "load", str(tmp_path / "nowhere")])
-    assert result.exit_code == 1
-    assert "stations.csv is missing" in result.output
-    assert "Traceback" not in result.output
+    assert result.exit_code == 2
+    assert f"'{tmp_path / 'nowhere'}' does not exist" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
 
 
 def test_responding_to_an_unknown_incident_is_one_line(engine: Engine) -> None:
