@@ -1,7 +1,8 @@
 """Vocabulary and field types shared by every family of models.
 
 Input files are read as text, so the contract types accept blanks, Chinese labels and local
-times and turn them into one canonical form: codes, lists and timezone-aware UTC.
+times and turn them into one canonical form: codes, lists and timezone-aware UTC. JSON Lines may
+bring typed values instead of text; those must already have the field's type (`typed`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -100,7 +102,7 @@ def _strip(value: Any) -> Any:
 
 def _category_code(value: Any) -> Any:
     value = _strip(value)
-    return CATEGORY_LABELS.get(value, value)
+    return CATEGORY_LABELS.get(value, value) if isinstance(value, str) else value
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -128,6 +130,37 @@ def _iso_only(value: Any) -> Any:
     return value
 
 
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in words; never the value itself (it may be a phone number)."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    return {list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def typed(kind: Any, expected: str) -> BeforeValidator:
+    """CSV brings text, JSON Lines typed values. Text is parsed as it always was; any other value
+    must already be `kind` in pydantic's strict mode, so a JSON number is never read as seconds
+    since 1970, nor `true` as priority 1, nor `1` as true."""
+    strict: TypeAdapter[Any] = TypeAdapter(kind, config=ConfigDict(strict=True))
+
+    def check(value: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return value
+        try:
+            strict.validate_python(value)
+        except ValidationError:
+            raise PydanticCustomError(
+                "json_type",
+                "must be {expected}, not {given}",
+                {"expected": expected, "given": _json_kind(value)},
+            ) from None
+        return value
+
+    return BeforeValidator(check)
+
+
 def _split_keys(value: Any) -> Any:
     if value is None:
         return []
@@ -148,25 +181,33 @@ def _bool_text(value: Any) -> Any:
 
 Text = Annotated[str, BeforeValidator(_strip)]
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none), BeforeValidator(_strip)]
+_ISO_TEXT = typed(datetime, "ISO 8601 text")
 UtcTime = Annotated[
     datetime,
     AfterValidator(_to_utc),
     AfterValidator(_not_future),
     BeforeValidator(_iso_only),
     BeforeValidator(_strip),
+    _ISO_TEXT,
 ]
 OptionalUtcTime = Annotated[
     datetime | None,
     AfterValidator(lambda v: v and _to_utc(v)),
     AfterValidator(_not_future),
     BeforeValidator(_iso_only),
+    _ISO_TEXT,
     BeforeValidator(_blank_to_none),
 ]
 CategoryCode = Annotated[Category, BeforeValidator(_category_code)]
 OffenceCode = Annotated[Offence, BeforeValidator(_category_code)]
 PartyKeys = Annotated[list[str], BeforeValidator(_split_keys), BeforeValidator(_blank_to_none)]
-TextBool = Annotated[bool, BeforeValidator(_bool_text)]
-OptionalTextBool = Annotated[bool | None, BeforeValidator(_bool_text), BeforeValidator(_blank_to_none)]
+_TRUE_FALSE = typed(bool, "true or false")
+TextBool = Annotated[bool, BeforeValidator(_bool_text), _TRUE_FALSE]
+OptionalTextBool = Annotated[
+    bool | None, BeforeValidator(_bool_text), _TRUE_FALSE, BeforeValidator(_blank_to_none)
+]
+WholeNumber = Annotated[int | None, typed(int, "a whole number")]  # JSON: not true, not 2.0
+Number = Annotated[float | None, typed(float, "a number")]  # JSON: not true
 
 
 def join_keys(keys: list[str]) -> str | None:

@@ -14,12 +14,14 @@ from sqlmodel import AutoString, Field, SQLModel, UniqueConstraint
 
 from models.common import (
     CategoryCode,
+    Number,
     OptionalText,
     OptionalTextBool,
     OptionalUtcTime,
     PartyKeys,
     Text,
     UtcTime,
+    WholeNumber,
     not_before,
     utcnow,
 )
@@ -27,6 +29,25 @@ from models.common import (
 Concern = Annotated[
     Literal["none", "low", "medium", "high"] | None,
     BeforeValidator(lambda v: (v.strip().lower() or None) if isinstance(v, str) else v),
+]
+
+# What a visit achieved (化解), as codes or the labels officers write; blank means still ongoing.
+OUTCOME_LABELS = {
+    "已化解": "settled",
+    "跟进中": "ongoing",
+    "已移交": "referred",
+    "已升级": "escalated",
+    "未见到": "unreachable",
+}
+Outcome = Annotated[
+    Literal["settled", "ongoing", "referred", "escalated", "unreachable"],
+    BeforeValidator(
+        lambda v: (
+            (OUTCOME_LABELS.get(v.strip(), v.strip().lower()) or "ongoing")
+            if isinstance(v, str)
+            else ("ongoing" if v is None else v)
+        )
+    ),
 ]
 
 
@@ -60,6 +81,9 @@ class Signal(SignalBase, table=True):
     # visit (走访)
     officer_code: str | None = Field(default=None, foreign_key="officer.officer_code", index=True)
     concern: str | None = None
+    outcome: str | None = Field(
+        default=None, description="settled | ongoing | referred | escalated | unreachable"
+    )
     named_risk_id: int | None = None
     # analysis (数据研判)
     source: str | None = None
@@ -80,7 +104,7 @@ class CallIn(SignalBase):
 
     call_id: Text
     received_at: UtcTime
-    priority: int | None = Field(default=None, ge=1, le=4)
+    priority: WholeNumber = Field(default=None, ge=1, le=4)
     party_keys: PartyKeys = []
     phone: OptionalText = None
     dispatched_at: OptionalUtcTime = None
@@ -104,7 +128,8 @@ class VisitIn(SignalBase):
     officer_code: Text
     party_keys: PartyKeys = []
     concern: Concern = None
-    risk_id: int | None = None
+    risk_id: WholeNumber = None
+    outcome: Outcome = "ongoing"
 
 
 class AnalysisIn(SignalBase):
@@ -113,7 +138,7 @@ class AnalysisIn(SignalBase):
     signal_id: Text
     produced_at: UtcTime
     source: OptionalText = None
-    score: float | None = Field(default=None, ge=0, le=1)
+    score: Number = Field(default=None, ge=0, le=1)
     party_keys: PartyKeys = []
 
 

@@ -1,25 +1,81 @@
 """Reading input files row by row against a contract, keeping every bad row with its reason.
 
-CSV (header row) and JSON Lines take the same field names. A file that is not UTF-8 still
-yields its good rows; an undecodable row is rejected, not the file.
+CSV (header row) and JSON Lines take the same field names. Whatever a file holds, each of its rows
+is either handed on or rejected with its line number and a one-line reason: no row stops the file,
+and no row disappears. The rules, and why:
+
+- **What a row is.** CSV is parsed by the stdlib `csv` module (strict mode). A quoted field may run
+  over several lines, as CSV allows, but such a record is kept whole only if it parses and has the
+  header's number of fields. Otherwise (a quote opened and never closed, text after a closing quote)
+  only the record's first physical line is rejected and reading starts again on the next line: when
+  quoting is unbalanced a row is a physical line, so one stray quote costs one line, never the rows
+  after it. A quote inside an unquoted field (`6'0" tall`) is an ordinary character. In JSON Lines a
+  row is a line. A blank line is not a row.
+- **Line endings and bytes.** LF, CRLF, CR alone (old Mac) and any mix of them; a UTF-8 BOM is
+  dropped. A row that is not UTF-8 is rejected ("the line is not valid UTF-8"), not the file.
+- **Control characters.** A value holding a character below U+0020 other than tab, line feed and
+  carriage return (those occur in quoted text), or DEL, or U+0080-U+009F, is rejected naming the
+  field: PostgreSQL cannot store NUL at all, and none of them is text a person typed.
+- **Size.** A value longer than FIELD_LIMIT (64 KiB) characters is rejected naming the field: no
+  address or summary is that long, so it is a broken export. The csv module's own field limit
+  (128 KiB, which used to fail the whole file) is raised far above it, so the row is read and judged.
+- **Header.** A header that repeats a column, lacks a required one, or has a column that looks like a
+  personal contact the contract does not take (`Contact`, `mobile`, `email`, `tel`, ...) is refused:
+  every row is rejected with the same reason, and the contact-like values are not kept in
+  quarantine. In JSON Lines, an object's keys are judged the same way, one row at a time.
+- **Types.** CSV values are text and are parsed from text; a JSON value that is not text must already
+  have the field's type (models.common.typed): a time is ISO 8601 text, never a number. JSON that
+  Python reads but JSON does not allow (NaN, an object naming a key twice) is refused, and so is
+  nesting deeper than MAX_NESTING.
+- **Privacy.** A reason never repeats the value of a personal field (contact, phone or anything
+  named like one), and the raw row kept in quarantine hides them (bridgehead.privacy.redact).
+- **Not a file.** A directory, a named pipe or any other path that is not a regular file raises
+  `NotAFile` (a ValueError) before anything is read; a missing file raises FileNotFoundError. Both
+  carry a one-line message that starts with the path.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
+import re
+import stat
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bridgehead.privacy import redact, scrub_text
+from bridgehead.privacy import PERSONAL_FIELDS, REDACTED, redact, scrub_text
 
 M = TypeVar("M", bound=BaseModel)
+Record = tuple[int, dict[str, Any] | None, str | None]  # (line, row, why it is refused)
+
+MAX_NESTING = 8  # JSON lists and objects inside a row (party_keys is one level)
+FIELD_LIMIT = 64 * 1024  # characters in one value; longer is a broken export, not free text
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # read long fields, then judge them
+
+NOT_UTF8 = "the line is not valid UTF-8"
+QUOTE_RUNS_ON = (
+    'a quote (") opened on this line is not closed where the row should end; '
+    "the next line is read as a new row"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")  # undecodable bytes (surrogateescape) or a JSON "\ud800"
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTACT_LIKE = re.compile(
+    r"contact|phone|mobile|e-?mail|wechat|weixin|whatsapp|telegram"
+    r"|(?<![a-z])(?:tel|fax|cell|qq|wx|sms|msisdn)(?![a-z])|电话|手机|联系|邮箱|微信",
+    re.IGNORECASE,
+)
+_OWN_MESSAGES = {"value_error", "assertion_error"}  # ours, and they may quote the value
+
+
+class NotAFile(ValueError):
+    """A path that cannot be read as an input file (a directory, a named pipe, ...)."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +88,8 @@ class Reject:
     raw: dict[str, Any] | None = None
 
     def safe_raw(self) -> str | None:
-        return None if self.raw is None else json.dumps(redact(self.raw), ensure_ascii=False)
+        """The row as JSON with personal fields hidden and phone numbers masked, nested ones too."""
+        return None if self.raw is None else scrub_text(json.dumps(redact(self.raw), ensure_ascii=False))
 
 
 @dataclass
@@ -55,137 +112,347 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str | None]]:
-    """(line number, text) per physical line; text is None where the bytes are not UTF-8."""
-    with path.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            try:
-                yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
-                yield number, None
+def must_be_a_file(path: Path) -> None:
+    """Fail early, in one line, on what is not a regular file: opening a FIFO would wait forever."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise NotAFile(f"{path}: cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(mode):
+        raise NotAFile(f"{path}: not a regular file ({_kind(mode)})")
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    """Yield (line, row, problem) for each record; blanks become None."""
+def _kind(mode: int) -> str:
+    kinds = {
+        stat.S_ISDIR: "a directory",
+        stat.S_ISFIFO: "a named pipe",
+        stat.S_ISSOCK: "a socket",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+    }
+    return next((name for test, name in kinds.items() if test(mode)), "not a file")
+
+
+def _open_text(path: Path, newline: str | None) -> IO[str]:
+    """Bytes that are not UTF-8 become lone surrogates, found per row, so they never stop the file."""
+    return path.open(encoding="utf-8-sig", errors="surrogateescape", newline=newline)
+
+
+def read_rows(path: Path, contract: type[BaseModel] | None = None) -> Iterator[Record]:
+    """Yield (line, row, problem) for each row; blanks become None. A row comes with a problem when
+    it cannot be read (row None) or is refused as a whole (row kept for quarantine)."""
     if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
-        yield from _read_jsonl(path)
+        yield from _read_jsonl(path, contract)
     else:
-        yield from _read_csv(path)
+        yield from _read_csv(path, contract)
 
 
-def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    for number, text in _lines(path):
-        if text is None:
-            yield number, None, "the line is not valid UTF-8"
-            continue
-        if not text.strip():
-            continue
+# --- JSON Lines ---------------------------------------------------------------------------------
+
+
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object naming a key twice is refused: json would keep the last value without a word."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _RepeatedKey(key)
+        out[key] = value
+    return out
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not JSON")
+
+
+def _parse_json(text: str) -> tuple[Any, str | None]:
+    """The JSON value of a line, or why there is none."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant), None
+    except _RepeatedKey as exc:
+        return None, f"the object has key {_shown_name(str(exc))} more than once"
+    except json.JSONDecodeError as exc:
+        return None, f"not a JSON object ({exc.msg})"
+    except _NotJson as exc:  # NaN, Infinity: Python's json reads them, JSON has no such thing
+        return None, f"not a JSON object ({exc})"
+    except ValueError:  # only a number of over 4,300 digits gets here
+        return None, "not a JSON object (a number too long to read)"
+    except RecursionError:
+        return None, "not a JSON object (nested too deeply)"
+
+
+def _too_deep(value: Any, depth: int = 0) -> bool:
+    """Nesting no field needs; bounded here so that checking and keeping the row cannot recurse
+    without end (json itself reads several hundred levels)."""
+    if not isinstance(value, list | dict):
+        return False
+    if depth >= MAX_NESTING:
+        return True
+    return any(_too_deep(v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+
+
+def _read_jsonl(path: Path, contract: type[BaseModel] | None) -> Iterator[Record]:
+    with _open_text(path, newline=None) as fh:  # universal newlines: JSON text holds no raw CR or LF
+        for number, text in enumerate(fh, start=1):
+            if not text.strip():
+                continue
+            if _SURROGATE.search(text):
+                yield number, None, NOT_UTF8
+                continue
+            row, problem = _parse_json(text)
+            if problem is None and not isinstance(row, dict):
+                problem = "not a JSON object"
+            if problem is None and _too_deep(row):
+                problem = f"a value is nested more than {MAX_NESTING} levels deep"
+            if problem is not None:
+                yield number, None, problem
+                continue
+            yield number, _blanks_to_none(row), _contact_columns(list(row), contract, "the object has key")
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+class _Lines:
+    """Physical lines for csv.reader, remembering which ones the current record took, so that the
+    lines after the first of a record gone wrong can be given back and read again."""
+
+    def __init__(self, fh: IO[str]) -> None:
+        self._source = enumerate(fh, start=1)
+        self._back: list[tuple[int, str]] = []
+        self.taken: list[tuple[int, str]] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        item = self._back.pop() if self._back else next(self._source)
+        self.taken.append(item)
+        return item[1]
+
+    def give_back(self) -> None:
+        self._back.extend(reversed(self.taken[1:]))
+        del self.taken[1:]
+
+
+def _next_record(reader: Any, lines: _Lines, width: int | None) -> tuple[int, list[str] | None, str | None]:
+    """The next non-blank record as (first line, fields, problem); raises StopIteration at the end."""
+    while True:
+        lines.taken = []
         try:
-            row = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield number, None, f"not a JSON object ({exc.msg})"
-            continue
-        if not isinstance(row, dict):
-            yield number, None, "not a JSON object"
-            continue
-        yield number, _blanks_to_none(row), None
+            fields = next(reader)
+        except csv.Error as exc:
+            runs_on = len(lines.taken) > 1
+            lines.give_back()
+            return lines.taken[0][0], None, QUOTE_RUNS_ON if runs_on else f"cannot be read as CSV ({exc})"
+        if fields and (len(fields) > 1 or fields[0].strip()):
+            break
+    first = lines.taken[0][0]
+    if _SURROGATE.search("".join(fields)):
+        return first, None, NOT_UTF8
+    if width is not None and len(fields) != width:
+        if len(lines.taken) > 1:
+            lines.give_back()
+            return first, None, QUOTE_RUNS_ON
+        return first, None, f"has {len(fields)} fields where the header has {width}"
+    return first, fields, None
 
 
-def _read_csv(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    lines = _lines(path)
-    header_line = next(lines, None)
-    if header_line is None or header_line[1] is None:
-        yield 1, None, "the header row is missing or not UTF-8"
-        return
-    header = [h.strip() for h in next(csv.reader([header_line[1]]))]
-    buffer: list[str] = []
-    start = 0
-    for number, text in lines:
-        if text is None:
-            yield number, None, "the line is not valid UTF-8"
-            buffer = []
-            continue
-        if not buffer:
-            start = number
-        buffer.append(text)
-        joined = "".join(buffer)
-        if joined.count('"') % 2:  # a quoted field runs on to the next line
-            continue
-        buffer = []
-        if not joined.strip():
-            continue
-        values = next(csv.reader(io.StringIO(joined)))
-        if len(values) != len(header):
-            yield start, None, f"has {len(values)} fields where the header has {len(header)}"
-            continue
-        yield start, _blanks_to_none(dict(zip(header, values, strict=True))), None
-    if buffer:
-        yield start, None, "a quoted field is never closed"
+def _read_csv(path: Path, contract: type[BaseModel] | None) -> Iterator[Record]:
+    with _open_text(path, newline="") as fh:  # csv reads LF, CRLF and CR endings itself
+        lines = _Lines(fh)
+        reader = csv.reader(lines, strict=True)
+        try:
+            line, header, problem = _next_record(reader, lines, None)
+        except StopIteration:
+            return
+        names = [h.strip() for h in header or []]
+        refusal = f"the header (line {line}) cannot be read: {problem}" if problem else None
+        refusal = refusal or header_problem(names, contract)
+        width = len(names) if header else None
+        while True:
+            try:
+                number, values, problem = _next_record(reader, lines, width)
+            except StopIteration:
+                return
+            if values is None or header is None:
+                yield number, None, problem or refusal
+            else:
+                yield number, _blanks_to_none(dict(zip(names, values, strict=True))), refusal
+
+
+def header_problem(header: list[str], contract: type[BaseModel] | None) -> str | None:
+    """Why a CSV header makes every row unusable, said once per row in words instead of a field-by-
+    field "required but missing": a repeated column (which value would count?), a missing required
+    column (often a typo, so the unknown columns are named too), or a personal-contact column the
+    contract does not take (it would be dropped from good rows and kept in clear in quarantine)."""
+    repeated = sorted(name for name, n in Counter(header).items() if n > 1)
+    if repeated:
+        return f"the header has column {_names(repeated)} more than once (a file must name each column once)"
+    if contract is None:
+        return None
+    contacts = _contact_columns(header, contract, "the header has column")
+    fields = contract.model_fields
+    absent = [name for name, f in fields.items() if f.is_required() and name not in header]
+    if not absent:
+        return contacts
+    unknown = sorted(set(header) - set(fields))
+    missing = f"the header has no column {', '.join(absent)}" + (
+        f" (columns it has that the contract does not know: {_names(unknown)})" if unknown else ""
+    )
+    return "; ".join(p for p in (missing, contacts) if p)
+
+
+def _looks_personal(name: str) -> bool:
+    return name in PERSONAL_FIELDS or bool(_CONTACT_LIKE.search(name))
+
+
+def _contact_columns(names: list[str], contract: type[BaseModel] | None, prefix: str) -> str | None:
+    if contract is None:
+        return None
+    found = [n for n in names if n not in contract.model_fields and _looks_personal(n)]
+    if not found:
+        return None
+    return (
+        f"{prefix} {_names(found)}, which looks like a personal contact this file does not take: "
+        "remove or rename it (its values are not kept)"
+    )
 
 
 def _blanks_to_none(row: dict[str, Any]) -> dict[str, Any]:
     return {str(k).strip(): (None if isinstance(v, str) and not v.strip() else v) for k, v in row.items()}
 
 
+# --- checking -----------------------------------------------------------------------------------
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every piece of text in a value (JSON nests lists and objects)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+
+
+def _value_problem(name: str, value: Any) -> str | None:
+    for text in _strings(value):
+        if _SURROGATE.search(text):
+            return f"{name}: holds a lone surrogate (\\ud800-\\udfff), which is not text"
+        if control := _CONTROL.search(text):
+            return f"{name}: holds a control character (U+{ord(control.group()):04X})"
+        if len(text) > FIELD_LIMIT:
+            return f"{name}: {len(text):,} characters, more than the {FIELD_LIMIT:,} a value may hold"
+    return None
+
+
+def content_problem(row: dict[str, Any]) -> str | None:
+    """What no contract should see: text that is not text (control characters, surrogates) or that
+    is far too long. Named field by field; the values are not repeated."""
+    if _plain_text(row):
+        return None
+    problems = [p for key, value in row.items() if (p := _value_problem(_shown_name(key), value))]
+    return "; ".join(problems) or None
+
+
+def _plain_text(row: dict[str, Any]) -> bool:
+    """The common case, told fast: nothing but blanks and short, clean text."""
+    values = [v for v in row.values() if v is not None]
+    if not all(type(v) is str for v in values):
+        return False
+    return not values or (max(map(len, values)) <= FIELD_LIMIT and not _NOT_TEXT.search("".join(values)))
+
+
+def _names(names: list[str], most: int = 10) -> str:
+    """Names for a one-line reason: at most `most` of them, each cut short."""
+    shown = ", ".join(_shown_name(n) for n in names[:most])
+    return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")
+
+
+def _shown_name(name: str) -> str:
+    """A column or key name fit for a one-line reason (names come from the file too)."""
+    name = _CONTROL.sub("?", _SURROGATE.sub("?", name))
+    return name if len(name) <= 60 else name[:60] + "…"
+
+
+def _keepable(value: Any) -> Any:
+    """A value fit to keep in quarantine: no surrogate (the database would refuse the row), no
+    64 KiB blob, no value under a contact-like key."""
+    if isinstance(value, str):
+        value = _SURROGATE.sub("\ufffd", value)
+        return value if len(value) <= FIELD_LIMIT else f"{value[:200]}… [{len(value):,} characters]"
+    if isinstance(value, list):
+        return [_keepable(v) for v in value]
+    if isinstance(value, dict):
+        return {
+            _keepable(k): REDACTED if v is not None and _looks_personal(k) else _keepable(v)
+            for k, v in value.items()
+        }
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "…"
+
+
 def describe(error: ValidationError) -> str:
-    """pydantic's errors as one sentence per field: 'priority: must be at most 4 (got '7')'."""
+    """pydantic's errors as one sentence per field: 'priority: must be at most 4 (got '7')'. The
+    value of a personal field (contact, phone) is never repeated, whatever type it came as."""
     parts = []
     for err in error.errors():
         where = ".".join(str(p) for p in err["loc"]) or "row"
         got = err.get("input")
+        personal = _looks_personal(str(err["loc"][0])) if err["loc"] else False
         if err["type"] == "missing":
             parts.append(f"{where}: required but missing")
         elif got is None:
             parts.append(f"{where}: required but blank")
+        elif personal:
+            parts.append(f"{where}: {'not valid' if err['type'] in _OWN_MESSAGES else err['msg']}")
         elif isinstance(got, dict):
             parts.append(f"{where}: {err['msg']}")
         else:
-            parts.append(f"{where}: {err['msg']} (got {got!r})")
+            parts.append(f"{where}: {err['msg']} (got {_shown(got)})")
     return scrub_text("; ".join(parts))  # a bad value echoed back must not leak a phone number
 
 
 def check_file(path: Path, contract: type[M], key: str | None = None) -> Checked[M]:
     """Validate every row of a file; an id seen twice in one file is rejected after the first."""
+    must_be_a_file(path)
     checked: Checked[M] = Checked(file=str(path), sha256=file_sha256(path))
     seen: dict[Any, int] = {}
-    wrong_header = header_problem(path, contract)
-    for line, row, problem in read_rows(path):
-        if row is None:
-            checked.rejects.append(Reject(checked.file, line, problem or "unreadable"))
+    for line, row, problem in read_rows(path, contract):
+        if row is not None and problem is None:
+            problem = content_problem(row)
+        if problem is not None:
+            checked.rejects.append(Reject(checked.file, line, problem, _keepable(row)))
             continue
-        if wrong_header:  # every row fails the same way: say why once, in words, on each
-            checked.rejects.append(Reject(checked.file, line, wrong_header, row))
-            continue
+        assert row is not None
         try:
             model = contract.model_validate(row)
         except ValidationError as exc:
-            checked.rejects.append(Reject(checked.file, line, describe(exc), row))
+            checked.rejects.append(Reject(checked.file, line, describe(exc), _keepable(row)))
             continue
         if key is not None:
             value = getattr(model, key)
             if value in seen:
                 reason = f"{key} {value!r} repeats line {seen[value]} of the same file"
-                checked.rejects.append(Reject(checked.file, line, reason, row))
+                checked.rejects.append(Reject(checked.file, line, reason, _keepable(row)))
                 continue
             seen[value] = line
         checked.rows.append((line, model))
     return checked
-
-
-def header_problem(path: Path, contract: type[BaseModel]) -> str | None:
-    """A CSV header without a required column (often a typo): named once, with the columns the
-    contract does not know, instead of "required but missing" on every field of every row."""
-    if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
-        return None
-    first = next(_lines(path), None)
-    if first is None or first[1] is None:
-        return None
-    header = {h.strip() for h in next(csv.reader([first[1]]), [])}
-    fields = contract.model_fields
-    absent = [name for name, field in fields.items() if field.is_required() and name not in header]
-    if not absent:
-        return None
-    unknown = sorted(header - set(fields))
-    return f"the header has no column {', '.join(absent)}" + (
-        f" (columns it has that the contract does not know: {', '.join(unknown)})" if unknown else ""
-    )
