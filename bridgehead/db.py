@@ -39,7 +39,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_s}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    # an unreachable host answers in seconds, not at the operating system's connect timeout
+    connect = {} if "connect_timeout" in u.query else {"connect_timeout": 10}
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect, **kwargs)
     event.listen(engine, "handle_error", _without_row_values)
     return engine
 

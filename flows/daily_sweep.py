@@ -20,6 +20,7 @@ from prefect.runtime import flow_run
 from sqlalchemy import select
 
 from bridgehead.db import session_scope
+from bridgehead.exports import safe_values
 from bridgehead.locks import exclusive
 from bridgehead.settings import get_settings
 from flows.follow_up import follow_up_sweep
@@ -62,7 +63,7 @@ def _quarantine_report(kept: Path, original: Path) -> Path:
     with report.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["file", "line", "reason"])
-        writer.writerows([original.name, line, reason] for line, reason in rows)
+        writer.writerows(safe_values([original.name, line, reason]) for line, reason in rows)
     return report
 
 
