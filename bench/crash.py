@@ -66,13 +66,15 @@ DIGEST = {
     "incident": RISK_KEY + "SELECT i.incident_code, rk.k, i.station_code, i.category, i.status, "
     "i.opened_at, i.closed_at, i.outcome FROM incident i LEFT JOIN rk ON rk.id = i.risk_id",
     "follow_up": RISK_KEY + "SELECT rk.k, f.officer_code, f.due_on, f.basis_at, f.why, f.status, f.done_at, "
-    "f.recorded_on, v.source_id, f.calm FROM follow_up f LEFT JOIN rk ON rk.id = f.risk_id "
-    "LEFT JOIN signal v ON v.id = f.visit_signal_id",
+    "f.recorded_on, v.source_id, f.calm, f.planned_on, f.listed_on FROM follow_up f "
+    "LEFT JOIN rk ON rk.id = f.risk_id LEFT JOIN signal v ON v.id = f.visit_signal_id",
     "supervision_notice": RISK_KEY + "SELECT rk.k, f.due_on, n.station_code, n.recipient_officer_code, "
     "n.level, n.days_late, n.issued_on FROM supervision_notice n LEFT JOIN follow_up f "
     "ON f.id = n.follow_up_id LEFT JOIN rk ON rk.id = f.risk_id",
     "accountability_entry": "SELECT station_code, officer_code, kind, source_entity, recorded_on, reason "
     "FROM accountability_entry",
+    "capacity_notice": "SELECT station_code, officer_code, recipient_officer_code, issued_on, owed, "
+    "capacity, overflow FROM capacity_notice",
     "sweep_day": "SELECT day, summary FROM sweep_day",
     "audit_log": "SELECT action, entity, reason FROM audit_log",
 }

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bridgehead.settings import get_settings
 from models.common import Category, Colour
+from models.jurisdiction import OfficerRole
 
 
 class _Strict(BaseModel):
@@ -75,6 +76,40 @@ class FollowUpRules(_Strict):
 
     def for_colour(self, colour: Colour | str) -> Cadence:
         return getattr(self, str(colour))
+
+
+class EndRules(_Strict):
+    """How a risk ends (化解): settled and confirmed by a return visit, referred, dormant, re-checked."""
+
+    return_visit_days: dict[Colour, int]
+    referral_check_days: int = Field(ge=1)
+    dormant_days: int = Field(ge=1)
+    dormant_levels: list[Colour]
+    recheck_after_days: int = Field(ge=1)
+    visit_window_days: int = Field(ge=0)
+
+    @field_validator("return_visit_days")
+    @classmethod
+    def _every_colour(cls, value: dict[Colour, int]) -> dict[Colour, int]:
+        missing = [c.value for c in Colour if c not in value]
+        if missing:
+            raise ValueError(f"a return visit delay is needed for every colour; missing: {missing}")
+        if any(days < 1 for days in value.values()):
+            raise ValueError("return visit delays are whole days, at least 1")
+        return value
+
+
+class CapacityRules(_Strict):
+    """Visits one officer can make in a day, by role; a role not listed is not capped."""
+
+    daily_visits: dict[OfficerRole, int]
+
+    @field_validator("daily_visits")
+    @classmethod
+    def _positive(cls, value: dict[OfficerRole, int]) -> dict[OfficerRole, int]:
+        if any(n < 1 for n in value.values()):
+            raise ValueError("a daily capacity is at least 1 visit")
+        return value
 
 
 class SupervisionRules(_Strict):
@@ -166,6 +201,8 @@ class Rules(_Strict):
     linking: Linking
     grading: Grading
     follow_up: FollowUpRules
+    ends: EndRules
+    capacity: CapacityRules
     supervision: SupervisionRules
     quick_response: QuickResponseRules
     rewards: RewardRules

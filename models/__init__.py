@@ -5,7 +5,7 @@ Importing this package registers every table on `SQLModel.metadata` (what Alembi
 
 from models.audit import AuditHead, AuditLog
 from models.case import CaseIn, CaseParty, CriminalCase
-from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice, SweepDay
+from models.follow_up import AccountabilityEntry, CapacityNotice, FollowUp, SupervisionNotice, SweepDay
 from models.incident import Dispatch, Incident, ResponseBreach, UnitStatusEvent, UnitStatusIn
 from models.installation import InstallationFact
 from models.intake import QuarantinedRow, SourceFile
@@ -31,6 +31,7 @@ __all__ = [
     "AuditHead",
     "AuditLog",
     "CallIn",
+    "CapacityNotice",
     "CaseIn",
     "CaseParty",
     "Community",

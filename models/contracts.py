@@ -73,6 +73,7 @@ FILE_COLUMNS: dict[str, tuple[str, ...]] = {
         "party_keys",
         "concern",
         "risk_id",
+        "outcome",
     ),
     "analysis.csv": (
         "signal_id",
@@ -98,3 +99,6 @@ FILE_COLUMNS: dict[str, tuple[str, ...]] = {
     "cases.csv": ("case_id", "filed_at", "community_code", "address", "offence", "party_keys", "solved_at"),
     "unit_status.csv": ("unit_code", "incident_id", "status", "at"),
 }
+
+# Columns a file may carry beyond its layout: an officer's own daily visit capacity (blank: the role's).
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"officers.csv": ("daily_capacity",)}

@@ -20,13 +20,23 @@ class FollowUp(SQLModel, table=True):
     officer_code: str | None = Field(default=None, foreign_key="officer.officer_code", index=True)
     due_on: date = Field(index=True)
     basis_at: datetime = Field(description="the visit (or the opening) the due date counts from")
-    why: str = Field(default="cadence", description="cadence | new_signal (the shorter first-visit window)")
+    why: str = Field(
+        default="cadence",
+        description="cadence | new_signal (the shorter first-visit window) | return_visit | referral_check "
+        "| recheck",
+    )
     status: str = Field(default="pending", index=True, description="pending | done | cancelled")
     created_at: datetime = Field(default_factory=utcnow)
     done_at: datetime | None = None
     recorded_on: date | None = Field(default=None, index=True, description="the sweep day that saw the visit")
     visit_signal_id: int | None = Field(default=None, foreign_key="signal.id")
     calm: bool | None = None
+    planned_on: date | None = Field(
+        default=None,
+        index=True,
+        description="the first day it was on its officer's list: lateness counts from it",
+    )
+    listed_on: date | None = Field(default=None, index=True, description="the last day it was on the list")
 
 
 class SupervisionNotice(SQLModel, table=True):
@@ -43,6 +53,22 @@ class SupervisionNotice(SQLModel, table=True):
     level: str = Field(description="officer | chief")
     days_late: int | None = Field(default=None, description="for a late follow-up")
     issued_on: date = Field(index=True)
+
+
+class CapacityNotice(SQLModel, table=True):
+    """More visits owed than one officer can make in a day: the overload is the chief's to solve."""
+
+    __tablename__ = "capacity_notice"
+    __table_args__ = (UniqueConstraint("officer_code", "issued_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    station_code: str = Field(foreign_key="station.station_code", index=True)
+    officer_code: str = Field(foreign_key="officer.officer_code", index=True)
+    recipient_officer_code: str | None = Field(default=None, foreign_key="officer.officer_code")
+    issued_on: date = Field(index=True)
+    owed: int = Field(description="follow-ups due by the day")
+    capacity: int
+    overflow: int = Field(description="due follow-ups that did not fit the day, never planned yet")
 
 
 class AccountabilityEntry(SQLModel, table=True):

@@ -79,6 +79,9 @@ class OfficerBase(SQLModel):
     role: OfficerRole = Field(sa_type=AutoString)
     station_code: Text = Field(foreign_key="station.station_code", index=True)
     community_code: OptionalText = Field(default=None, foreign_key="community.community_code", index=True)
+    daily_capacity: int | None = Field(
+        default=None, ge=1, le=100, description="visits a day; blank: the rules' default for the role"
+    )
 
 
 class Officer(OfficerBase, table=True):

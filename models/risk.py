@@ -16,8 +16,18 @@ from models.common import Colour, utcnow
 
 
 class RiskStatus(StrEnum):
+    """Where a risk is in its life (化解): open on the visit cadence; settled at a visit and waiting for
+    the return visit (回访) that resolves it; referred to another body with one check due; resolved."""
+
     open = "open"
+    settled = "settled"
+    referred = "referred"
     resolved = "resolved"
+
+
+LIVE_STATUSES = (RiskStatus.open.value, RiskStatus.settled.value, RiskStatus.referred.value)
+# A visit reporting no or low concern is evidence of calm (the evidence rule, a return visit), not news.
+CALM_CONCERN = ("none", "low")
 
 
 class RiskBase(SQLModel):
@@ -39,6 +49,7 @@ class Risk(RiskBase, table=True):
     last_signal_at: datetime = Field(index=True)
     level_since: datetime
     calm_streak: int = 0
+    settled_at: datetime | None = Field(default=None, description="the visit that settled or referred it")
     resolved_at: datetime | None = None
     reopened_count: int = 0
     graded_at: datetime | None = Field(default=None, index=True, description="NULL: grade again")

@@ -18,11 +18,12 @@ from bridgehead import audit
 from bridgehead.locks import hold_register
 from bridgehead.privacy import scrub_text
 from bridgehead.rules import Rules
-from models.common import DISPUTE_CATEGORIES, FUTURE_TOLERANCE, local_text, utcnow
+from models.common import DISPUTE_CATEGORIES, FUTURE_TOLERANCE, Colour, local_text, utcnow
 from models.incident import Dispatch, Incident, IncidentOutcome, UnitStatusEvent
 from models.jurisdiction import Officer, PatrolUnit, UnitStatus
-from models.risk import Risk
+from models.risk import Risk, RiskStatus
 from models.signal import Signal, SignalParty
+from tasks.ends import Ends
 from tasks.grading_stage import grade_pending
 from tasks.incidents import get_incident
 from tasks.linking_stage import link_pending
@@ -144,8 +145,30 @@ def close_incident(
                 f"a {category} dispute remains after {outcome.value}: it goes on the risk register",
             )
         )
+        changes += _settled_on_scene(session, rules, result, outcome, at)
     audit.append(session, changes, actor=actor)
     return result
+
+
+# A dispute mediated on the spot is settled (the melon field), one handed to another body referred:
+# the risk then waits for its return visit or check like one a visit settled (tasks.ends).
+_DISPOSAL_OUTCOME = {IncidentOutcome.mediated: "settled", IncidentOutcome.referred: "referred"}
+
+
+def _settled_on_scene(
+    session: Session, rules: Rules, result: Disposal, outcome: IncidentOutcome, at: datetime
+) -> list[audit.Change]:
+    risk = session.get(Risk, result.risk_id) if result.risk_id else None
+    step = _DISPOSAL_OUTCOME.get(outcome)
+    if risk is None or step is None or risk.status != RiskStatus.open:
+        return []
+    ends = Ends(session, rules, at)
+    evidence = {"disposal": result.signal_id}
+    if step == "referred":
+        ends.refer(risk, at, evidence)
+    elif risk.level != Colour.red:  # a red risk still needs its chief's sign-off
+        ends.settle(risk, at, evidence, rule="ends.mediated_on_scene")
+    return ends.write()
 
 
 def _free_units(session: Session, incident: Incident, at: datetime) -> list[str]:

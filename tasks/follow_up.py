@@ -14,7 +14,7 @@ day an officer could see the assignment, never retroactively.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -25,22 +25,15 @@ from bridgehead import audit
 from bridgehead.db import chunks, dialect_insert, frame_in
 from bridgehead.locks import hold_register
 from bridgehead.rules import FollowUpRules, Rules
+from models.clock import day_start, local_date
 from models.common import LOCAL_TZ, Colour
 from models.follow_up import FollowUp
-from models.risk import Risk, RiskLevelChange, RiskStatus
+from models.risk import CALM_CONCERN, Risk, RiskLevelChange, RiskStatus
 from models.signal import Signal
+from tasks.capacity import plan_day
+from tasks.ends import Ends, EndSummary, apply_outcomes, resolve_dormant
 
-CALM = ("none", "low")
 LOWER = {Colour.red: Colour.orange, Colour.orange: Colour.yellow, Colour.yellow: Colour.blue}
-
-
-def day_start(day: date) -> datetime:
-    """The sweep's "as of": midnight at the start of the day in Asia/Shanghai, as UTC."""
-    return datetime.combine(day, time(0), LOCAL_TZ).astimezone(UTC)
-
-
-def local_date(at: datetime) -> date:
-    return at.astimezone(LOCAL_TZ).date()
 
 
 def today() -> date:
@@ -75,6 +68,7 @@ class VisitSummary:
     calm: int = 0
     lowered: list[dict[str, Any]] = field(default_factory=list)
     resolved: list[int] = field(default_factory=list)
+    ends: EndSummary = field(default_factory=EndSummary)
 
 
 def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
@@ -86,20 +80,41 @@ def record_visits(session: Session, rules: Rules, day: date) -> VisitSummary:
 
     A visit is calm when it reports `none` or `low` concern and no other signal came in on the risk
     between the basis and the visit. Two calm follow-ups in a row lower the colour one step; a blue
-    risk with two calm follow-ups is resolved.
+    risk with two calm follow-ups is resolved. The visits' outcomes then settle, refer, resolve or
+    reopen risks, and risks quiet long enough end as dormant (`tasks.ends`, 化解).
     """
     hold_register(session)  # the evidence rule must not lower a colour that intake is raising
     as_of, summary = day_start(day), VisitSummary()
+    ends = Ends(session, rules, as_of)
+    changes = _complete(session, rules, as_of, day, summary, ends)
+    resolve_dormant(ends)
+    changes += ends.write()
+    summary.ends = ends.summary
+    audit.append(session, changes)
+    return summary
+
+
+def _complete(
+    session: Session, rules: Rules, as_of: datetime, day: date, summary: VisitSummary, ends: Ends
+) -> list[audit.Change]:
     visits = _frame(
         session.execute(
-            select(FollowUp.id, FollowUp.risk_id, Signal.id, Signal.occurred_at, Signal.concern)
+            select(
+                FollowUp.id,
+                FollowUp.risk_id,
+                FollowUp.why,
+                Signal.id,
+                Signal.occurred_at,
+                Signal.concern,
+                Signal.outcome,
+            )
             .join(Signal, and_(Signal.risk_id == FollowUp.risk_id, Signal.occurred_at > FollowUp.basis_at))
             .where(FollowUp.status == "pending", Signal.channel == "visit", Signal.occurred_at < as_of)
         ),
-        ["follow_up_id", "risk_id", "signal_id", "at", "concern"],
+        ["follow_up_id", "risk_id", "why", "signal_id", "at", "concern", "outcome"],
     )
     if visits.empty:
-        return summary
+        return []
     first = visits.sort_values(["at", "signal_id"]).drop_duplicates("follow_up_id")
     others = _frame(
         session.execute(
@@ -118,7 +133,7 @@ def record_visits(session: Session, rules: Rules, day: date) -> VisitSummary:
         fid in earliest_other.index and earliest_other[fid] < at
         for fid, at in zip(first["follow_up_id"], first["at"], strict=True)
     ]
-    first["calm"] = first["concern"].isin(CALM) & ~first["interrupted"]
+    first["calm"] = first["concern"].isin(CALM_CONCERN) & ~first["interrupted"]
     session.execute(
         update(FollowUp),
         [
@@ -145,20 +160,24 @@ def record_visits(session: Session, rules: Rules, day: date) -> VisitSummary:
         )
         for r in first.itertuples()
     ]
-    changes += _evidence(session, rules, first, summary)
-    audit.append(session, changes)
-    return summary
+    risks = {
+        r.id: r
+        for part in chunks(first["risk_id"].astype(int).tolist())
+        for r in session.execute(select(Risk).where(Risk.id.in_(part))).scalars()
+    }
+    apply_outcomes(ends, first, risks)
+    return changes + _evidence(session, rules, first, summary, risks, ends)
 
 
 def _evidence(
-    session: Session, rules: Rules, done: pd.DataFrame, summary: VisitSummary
+    session: Session,
+    rules: Rules,
+    done: pd.DataFrame,
+    summary: VisitSummary,
+    risks: dict[int, Risk],
+    ends: Ends,
 ) -> list[audit.Change]:
     """The evidence rule: the only way a colour goes down, always by one step and with its reason."""
-    risks = {
-        r.id: r
-        for part in chunks(done["risk_id"].astype(int).tolist())
-        for r in session.execute(select(Risk).where(Risk.id.in_(part))).scalars()
-    }
     need, actor = rules.follow_up.calm_to_lower, audit.current_actor()
     changes, history = [], []
     for row in done.sort_values("at").itertuples():
@@ -171,6 +190,7 @@ def _evidence(
             if before is Colour.blue:
                 risk.status, risk.resolved_at = RiskStatus.resolved.value, row.at
                 summary.resolved.append(risk.id)  # type: ignore[arg-type]
+                ends.recheck(risk, row.at)
                 after = {"status": "resolved", "level": before.value}
                 note = f"{need} calm follow-ups in a row on a blue risk: resolved"
             else:
@@ -232,12 +252,15 @@ def schedule(session: Session, rules: Rules, day: date) -> int:
     """Give every open risk without a pending follow-up its next one; bring one forward after a new signal.
 
     Only the risks that need it are read (new, just visited, or with a new signal), so a day's cost
-    follows the day's activity, not the size of the register.
+    follows the day's activity, not the size of the register. Then each officer's day is planned up
+    to capacity (`tasks.capacity`).
     """
     as_of = day_start(day)
     ids = _candidates(session, as_of)
     # in parts, so a first sweep over a whole province's backlog holds one part in memory at a time
-    return sum(_plan(session, rules, day, as_of, part) for part in chunks(ids, PLAN_PART))
+    assigned = sum(_plan(session, rules, day, as_of, part) for part in chunks(ids, PLAN_PART))
+    plan_day(session, rules, day)
+    return assigned
 
 
 PLAN_PART = 50_000

@@ -19,7 +19,7 @@ from bridgehead.db import chunks
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
-from models.risk import Risk, RiskLevelChange
+from models.risk import CALM_CONCERN, Risk, RiskLevelChange
 from models.signal import Signal
 from tasks.grading import SIGNAL_COLUMNS, grade
 
@@ -34,7 +34,7 @@ class GradeSummary:
 # A follow-up visit that finds things calm is evidence for the evidence rule, not a new risk signal:
 # counting it would let the visits that lower a colour raise it again ("3 signals within 30 days").
 _not_calm_visit = or_(
-    Signal.channel != "visit", Signal.concern.is_(None), Signal.concern.not_in(("none", "low"))
+    Signal.channel != "visit", Signal.concern.is_(None), Signal.concern.not_in(CALM_CONCERN)
 )
 
 

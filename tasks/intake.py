@@ -206,7 +206,7 @@ def _parties(
 SIGNAL_FIELDS = (
     "source_id", "occurred_at", "community_code", "address", "address_norm", "category", "summary",
     "party_keys", "priority", "dispatched_at", "arrived_at", "closed_at", "disposition", "officer_code",
-    "concern", "source", "score",
+    "concern", "outcome", "source", "score",
 )  # fmt: skip
 
 

@@ -2,8 +2,10 @@
 
 A signal joins the risk that holds one of its keys — its community, normalised address and
 category, or any pair of the people it names — if that risk was active within the window
-(12 months). A visit that names a risk joins it. A resolved risk so joined is reopened; a signal
-with no match opens a new risk if its kind may open one. The plan is made in one ordered pass over
+(12 months). A visit that names a risk joins it. A resolved risk so joined is reopened, and a settled
+or referred one goes back to open — unless the signal is a calm visit (a return visit, a check or a
+re-check finding things calm), which is evidence, not news. A signal with no match opens a new risk
+if its kind may open one. The plan is made in one ordered pass over
 the pending signals, so signals of the same batch that share a key meet on one new risk.
 """
 
@@ -46,6 +48,7 @@ class LinkPlan:
     risk_of: dict[int, int] = field(default_factory=dict)  # signal id -> risk ref (negative: new)
     new_risks: dict[int, NewRisk] = field(default_factory=dict)
     reopened: dict[int, int] = field(default_factory=dict)  # risk id -> time of the reopening signal
+    woken: dict[int, int] = field(default_factory=dict)  # settled or referred risk id -> time of the signal
     keys: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)  # -> (risk ref, last seen)
 
 
@@ -58,15 +61,29 @@ def plan_links(
     """Decide the risk of every pending signal.
 
     `signals` columns: id, t (epoch seconds), community_code, address_norm, category, parties
-    (list), named_risk_id, opens (bool). Rows are taken in time order.
+    (list), named_risk_id, opens (bool), and optionally wakes (bool: not a calm visit; default true).
+    Rows are taken in time order.
     """
     plan = LinkPlan()
     keys = dict(known_keys)
     active = {rid: r.active_at for rid, r in known_risks.items()}
     resolved = {rid for rid, r in known_risks.items() if r.status == "resolved"}
+    waiting = {rid for rid, r in known_risks.items() if r.status in ("settled", "referred")}
+    if "wakes" not in signals:
+        signals = signals.assign(wakes=True)
     ordered = signals.sort_values(["t", "id"], kind="stable")
-    for sid, t, community, addr, category, parties, named, opens in ordered[
-        ["id", "t", "community_code", "address_norm", "category", "parties", "named_risk_id", "opens"]
+    for sid, t, community, addr, category, parties, named, opens, wakes in ordered[
+        [
+            "id",
+            "t",
+            "community_code",
+            "address_norm",
+            "category",
+            "parties",
+            "named_risk_id",
+            "opens",
+            "wakes",
+        ]
     ].itertuples(index=False, name=None):
         own = [("address", address_key(community, addr, category))]
         own += [("pair", k) for k in pair_keys(parties or [])]
@@ -84,9 +101,12 @@ def plan_links(
             ref = -(len(plan.new_risks) + 1)
             pair = own[1][1] if len(own) > 1 else None
             plan.new_risks[ref] = NewRisk(ref, community, category, addr, pair, t)
-        elif ref in resolved:
+        elif wakes and ref in resolved:
             resolved.discard(ref)
             plan.reopened[ref] = t
+        elif wakes and ref in waiting:
+            waiting.discard(ref)
+            plan.woken[ref] = t
         plan.risk_of[int(sid)] = ref
         active[ref] = max(active.get(ref, t), t)
         for k in own:

@@ -19,8 +19,9 @@ from bridgehead.db import chunks, dialect_insert
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
+from models.follow_up import FollowUp
 from models.jurisdiction import Officer, OfficerRole
-from models.risk import Risk, RiskLinkKey, RiskStatus
+from models.risk import CALM_CONCERN, Risk, RiskLinkKey, RiskStatus
 from models.signal import Signal
 from tasks.grading import opens_risk
 from tasks.linking import KnownRisk, LinkPlan, address_key, pair_keys, plan_links
@@ -54,6 +55,8 @@ def _pending_signals(session: Session) -> pd.DataFrame:
             Signal.summary,
             Signal.party_keys,
             Signal.named_risk_id,
+            Signal.channel,
+            Signal.concern,
         ).where(Signal.linked_at.is_(None))
     ).all()
     frame = pd.DataFrame(
@@ -67,8 +70,11 @@ def _pending_signals(session: Session) -> pd.DataFrame:
             "summary",
             "party_keys",
             "named_risk_id",
+            "channel",
+            "concern",
         ],
     )
+    frame["wakes"] = ~((frame["channel"] == "visit") & frame["concern"].isin(CALM_CONCERN))
     frame["t"] = [_epoch(t) for t in frame["occurred_at"]]
     frame["parties"] = [k.split(";") if isinstance(k, str) and k else [] for k in frame["party_keys"]]
     return frame
@@ -241,6 +247,7 @@ def _touch_risks(
     counts = pd.Series(list(risk_of.values())).value_counts()
     ref_of = {i: ref for ref, i in ids.items()}
     reopened = {ids.get(ref, ref): t for ref, t in plan.reopened.items()}
+    woken = {ids.get(ref, ref): t for ref, t in plan.woken.items()}
     updates, changes = [], []
     for rid, count in counts.items():
         row: dict[str, Any] = {"id": int(rid), "graded_at": None}
@@ -254,6 +261,18 @@ def _touch_risks(
                 "signals": int(count),
             }
             changes.append(audit.Change("create", "risk", str(rid), None, after, "new signal"))
+        elif rid in woken:
+            row |= {"status": RiskStatus.open.value, "settled_at": None}
+            changes.append(
+                audit.Change(
+                    "reopen",
+                    "risk",
+                    str(rid),
+                    {"status": "settled or referred"},
+                    {"status": "open", "signals": int(count)},
+                    "ends.signal_before_return_visit: a new signal before the return visit or check",
+                )
+            )
         elif rid in reopened:
             row |= {"status": RiskStatus.open.value, "resolved_at": None, "level_since": _at(reopened[rid])}
             changes.append(
@@ -272,6 +291,12 @@ def _touch_risks(
             )
         updates.append(row)
     session.execute(update(Risk), updates)
+    for part in chunks(sorted([*woken, *reopened])):  # back on the cadence: the schedule plans anew
+        session.execute(
+            update(FollowUp)
+            .where(FollowUp.risk_id.in_(part), FollowUp.status == "pending")
+            .values(status="cancelled")
+        )
     _refresh_signal_times(session, [int(r) for r in counts.index])
     if reopened:
         session.execute(

@@ -1,7 +1,9 @@
 """Supervision (督促问责): the ladder for a late follow-up, climbed once per rung.
 
 Late by 1 day: a notice to the responsible officer. Late by 3 days: the notice goes to the station
-chief. Late by 7 days, or a third officer notice within 30 days: an accountability entry. Each rung
+chief. Late by 7 days, or a third officer notice within 30 days: an accountability entry. Lateness
+counts from the first day the follow-up was on its officer's list (`tasks.capacity`): a visit that
+did not fit an officer's day is the chief's capacity problem, not the officer's lateness. Each rung
 is keyed (a notice by follow-up and level, an entry by its kind and source), so the ladder is
 climbed exactly once however often the sweep runs.
 """
@@ -68,7 +70,7 @@ def supervise(session: Session, rules: Rules, day: date) -> SupervisionSummary:
                     if rung == "officer"
                     else chiefs.get(r.station_code),
                     "level": rung,
-                    "days_late": (day - r.due_on).days,
+                    "days_late": (day - r.planned_on).days,
                     "issued_on": day,
                 }
                 for r in page.itertuples()
@@ -104,7 +106,7 @@ def _late_entry(r: Any, day: date) -> dict[str, Any]:
         "source_entity": "follow_up",
         "source_id": str(r.follow_up_id),
         "recorded_on": day,
-        "reason": f"follow-up due {r.due_on} is {(day - r.due_on).days} days late",
+        "reason": f"follow-up on the list since {r.planned_on} is {(day - r.planned_on).days} days late",
     }
 
 
@@ -129,7 +131,7 @@ def _account(session: Session, entries: list[dict[str, Any]]) -> int:
 
 
 def _reached(session: Session, rung: str, due_by: date, after: int) -> pd.DataFrame:
-    """The next page of pending follow-ups due by `due_by` without this rung yet, by id after `after`."""
+    """The next page of pending follow-ups listed by `due_by` without this rung yet, by id after `after`."""
     if rung == "accountability":
         done = exists().where(
             AccountabilityEntry.kind == "late_follow_up",
@@ -139,14 +141,14 @@ def _reached(session: Session, rung: str, due_by: date, after: int) -> pd.DataFr
     else:
         done = exists().where(SupervisionNotice.follow_up_id == FollowUp.id, SupervisionNotice.level == rung)
     rows = session.execute(
-        select(FollowUp.id, FollowUp.officer_code, FollowUp.due_on, Community.station_code)
+        select(FollowUp.id, FollowUp.officer_code, FollowUp.planned_on, Community.station_code)
         .join(Risk, Risk.id == FollowUp.risk_id)
         .join(Community, Community.community_code == Risk.community_code)
-        .where(FollowUp.status == "pending", FollowUp.due_on <= due_by, FollowUp.id > after, ~done)
+        .where(FollowUp.status == "pending", FollowUp.planned_on <= due_by, FollowUp.id > after, ~done)
         .order_by(FollowUp.id)
         .limit(PAGE)
     ).all()
-    return pd.DataFrame(rows, columns=["follow_up_id", "officer_code", "due_on", "station_code"])
+    return pd.DataFrame(rows, columns=["follow_up_id", "officer_code", "planned_on", "station_code"])
 
 
 def _insert_new(session: Session, model: type, rows: list[dict], key: list[str]) -> list[dict]:

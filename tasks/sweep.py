@@ -16,10 +16,10 @@ from sqlalchemy import and_, func, select
 from sqlmodel import Session
 
 from bridgehead import audit
-from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice, SweepDay
+from models.clock import day_start
+from models.follow_up import AccountabilityEntry, CapacityNotice, FollowUp, SupervisionNotice, SweepDay
 from models.jurisdiction import Community
 from models.risk import Risk, RiskLevelChange
-from tasks.follow_up import day_start
 
 COLUMNS = (
     "due_today",
@@ -78,7 +78,8 @@ def station_summary(session: Session, day: date) -> list[dict[str, Any]]:
 
     counts = {
         "due_today": by_station(FollowUp.status == "pending", FollowUp.due_on == day),
-        "late": by_station(FollowUp.status == "pending", FollowUp.due_on < day),
+        "late": by_station(FollowUp.status == "pending", FollowUp.planned_on < day),
+        "capacity_notices": _by(session, CapacityNotice.station_code, CapacityNotice.issued_on == day),
         "assigned": by_station(FollowUp.created_at == day_start(day)),
         "visits_recorded": by_station(FollowUp.recorded_on == day),
         "calm": by_station(FollowUp.recorded_on == day, FollowUp.calm.is_(True)),

@@ -364,9 +364,32 @@ def build_visits(ctx: Context, story: Part) -> tuple[pd.DataFrame, np.ndarray, n
             "party_keys": rows["parties"],
             "concern": rows["concern"],
             "risk_id": np.full(t.size, "", dtype=object),
+            "outcome": _outcomes(stream(ctx.seed, "visit-outcomes"), rows),
         }
     )
     return frame, rows["_tag"], rows["_thread"]
+
+
+# What a visit achieved, by its concern: calm dispute visits often settle (the melon field was
+# "mediated on the spot"), a worried one is sometimes referred, a dangerous one escalated. The
+# stories keep theirs: the melon field settles, the feud's visits are ongoing (its ending is the
+# evidence rule's). A stream of its own, so every other column is as before for the same seed.
+_OUTCOME_BY_CONCERN = {  # concern -> (outcomes, probabilities) for dispute categories
+    "none": (["settled", ""], [0.5, 0.5]),
+    "low": (["settled", ""], [0.4, 0.6]),
+    "medium": (["referred", ""], [0.05, 0.95]),
+    "high": (["escalated", "referred", ""], [0.3, 0.1, 0.6]),
+}
+
+
+def _outcomes(rng: np.random.Generator, rows: Part) -> np.ndarray:
+    dispute = np.isin(rows["category"], DISPUTES)
+    out = np.full(rows["_t"].size, "", dtype=object)
+    for concern, (values, p) in _OUTCOME_BY_CONCERN.items():
+        pick = dispute & (rows["concern"] == concern) & (rows["_tag"] == "")
+        out[pick] = rng.choice(np.array(values, dtype=object), int(pick.sum()), p=p)
+    out[rows["_tag"] == "melon_field"] = "settled"
+    return out
 
 
 # --- data analysis ----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ STREAMS = {
     "tips": 7,
     "cases": 8,
     "units": 9,
+    "visit-outcomes": 10,
 }
 
 

@@ -437,14 +437,15 @@ def test_a_blue_risk_with_two_calm_follow_ups_is_resolved_and_no_longer_followed
     assert len(follow_ups(engine, rid)) == 2
 
 
-def test_an_orange_risk_comes_down_to_resolved_over_six_calm_follow_ups(
+def test_an_orange_risk_comes_down_over_calm_follow_ups_and_ends_dormant(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
-    """Each follow-up is visited on its due day and found calm: orange, yellow, blue, resolved."""
+    """Each follow-up is visited on its due day and found calm: orange, yellow, blue; then, 60 days
+    after its last signal with the last follow-up calm, the blue risk is resolved as dormant."""
     rid = open_risk(tmp_path, "orange")
-    day, lowered, resolved, notices = BASE, [], [], 0
+    day, lowered, dormant, notices = BASE, [], [], 0
     sweep(day)
-    for n in range(6):
+    for n in range(5):
         owed = pending(engine, rid)
         assert owed is not None, f"no follow-up owed after {n} calm visits"
         add_visit(tmp_path, f"V{n}", at(owed.due_on, 9), rid, concern="none")
@@ -452,17 +453,22 @@ def test_an_orange_risk_comes_down_to_resolved_over_six_calm_follow_ups(
             day += days(1)
             visits, _, supervised = sweep(day)
             lowered += [(c["from"], c["to"]) for c in visits.lowered]
-            resolved += visits.resolved
+            dormant += visits.ends.resolved.get("ends.dormant", [])
             notices += supervised.officer_notices
+    while risk(engine, rid).status == "open" and day < BASE + days(61):
+        day += days(1)
+        dormant += sweep(day)[0].ends.resolved.get("ends.dormant", [])
     assert lowered == [("orange", "yellow"), ("yellow", "blue")]
-    assert resolved == [rid]
+    assert dormant == [rid]
+    assert day == BASE - days(1) + days(60)  # the call was the day before BASE: 60 quiet days
     assert risk(engine, rid).status == "resolved"
-    assert [f.calm for f in follow_ups(engine, rid)] == [True] * 6
+    assert [f.calm for f in follow_ups(engine, rid) if f.status == "done"] == [True] * 5
     assert [(c.from_level, c.to_level) for c in level_history(engine, rid, cause="evidence")] == [
         ("orange", "yellow"),
         ("yellow", "blue"),
-        ("blue", "blue"),
     ]
+    (end,) = level_history(engine, rid, cause="end")
+    assert end.reasons == ["ends.dormant"]
     assert notices == 0  # every visit was on time
 
 

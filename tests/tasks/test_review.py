@@ -195,9 +195,11 @@ def visit(tmp_path: Path, visit_id: str, when: str, risk_id: int, concern: str, 
     ingest(write_rows(tmp_path / visit_id / "visits.csv", {"summary": "回访", **row}), "visit")
 
 
-def sweep(*days: date) -> None:
-    for day in days:
-        sweep_stages(day)
+def sweep(first: date, last: date) -> None:
+    """Every day from `first` to `last`, as the daily sweep does: each day's list is made that morning."""
+    while first <= last:
+        sweep_stages(first)
+        first += timedelta(days=1)
 
 
 def follow_up_story(tmp_path: Path) -> None:
@@ -230,14 +232,14 @@ def follow_up_story(tmp_path: Path) -> None:
     )
     blue, village = signal_of("FU-blue").risk_id, signal_of("FU-village").risk_id
     assert blue is not None and village is not None
-    sweep(date(2026, 2, 2))
+    sweep(date(2026, 2, 2), date(2026, 2, 2))
     visit(tmp_path, "V1", "2026-02-05 14:00:00", blue, "none", category="public_order")
-    sweep(*(date(2026, 2, d) for d in (6, 11, 14, 16, 20)))
+    sweep(date(2026, 2, 3), date(2026, 2, 20))
     visit(tmp_path, "V2", "2026-03-03 14:00:00", blue, "none", category="public_order")
-    sweep(*(date(2026, 3, d) for d in (4, 10, 13)))
+    sweep(date(2026, 3, 4), date(2026, 3, 13))
     village_visit = {"officer_code": "O000005", "community_code": NANYING, "address": "南营村3组"}
     visit(tmp_path, "V3", "2026-03-14 10:00:00", village, "low", **village_visit)
-    sweep(date(2026, 3, 15))
+    sweep(date(2026, 3, 14), date(2026, 3, 15))
 
 
 def tips_decided() -> None:

@@ -241,7 +241,15 @@ def test_only_three_notices_within_30_days_count_as_repeated(
     risks = [open_risk(tmp_path, f"C{n}", address=f"幸福路{n + 10}号") for n in range(3)]
     with session_scope() as s:
         for rid, due_on in zip(risks, due, strict=True):
-            s.add(FollowUp(risk_id=rid, officer_code="O000001", due_on=due_on, basis_at=at(LONG_AGO)))
+            s.add(
+                FollowUp(
+                    risk_id=rid,
+                    officer_code="O000001",
+                    due_on=due_on,
+                    planned_on=due_on,
+                    basis_at=at(LONG_AGO),
+                )
+            )
     for n in range(third_due + 2):
         with session_scope() as s:
             supervise(s, RULES, BASE + days(n))

@@ -1,0 +1,143 @@
+"""A day each officer can do (工作量): the day's list up to capacity, the overflow to the station chief.
+
+From the brief: each role has a daily visit capacity (community officer 8, assistant 6; an officer's
+own `daily_capacity` overrides it). Each morning every officer's follow-ups due by the day are put in
+the brief's order — red, first visits, most days late, then orange, yellow, blue — and the first ones
+up to capacity are the day's list. What does not fit goes to the station chief as one capacity notice
+per officer and day: overload is the chief's to solve (reassign, ask for help), not the officer's
+lateness. Lateness, and so the supervision ladder, counts from the first day a follow-up was on its
+officer's list: accountability falls on planned visits that were missed, and on nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from bridgehead import audit
+from bridgehead.db import chunks, dialect_insert
+from bridgehead.rules import Rules
+from models.follow_up import CapacityNotice, FollowUp
+from models.jurisdiction import Community, Officer
+from models.risk import Risk
+from tasks.jurisdiction import station_chiefs
+
+COLOUR_RANK = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
+
+
+@dataclass
+class DayPlan:
+    listed: int = 0  # follow-ups on the day's lists
+    first_listed: int = 0  # of those, on a list for the first time
+    overflow: int = 0  # due, never listed, and no room today
+    notices: int = 0  # capacity notices to chiefs
+
+
+def in_order(owed: pd.DataFrame, day: date) -> pd.DataFrame:
+    """The brief's order of a day's work: red; first visits; most days late; then orange, yellow, blue.
+
+    `owed` columns: follow_up_id, officer_code, due_on, why, level.
+    """
+    pairs = zip(owed["level"], owed["why"], strict=True)
+    owed = owed.assign(
+        tier=[0 if level == "red" else 1 if why == "new_signal" else 2 for level, why in pairs],
+        late=[(day - due).days for due in owed["due_on"]],
+        colour=owed["level"].map(COLOUR_RANK),
+    )
+    return owed.sort_values(
+        ["officer_code", "tier", "late", "colour", "follow_up_id"], ascending=[True, True, False, True, True]
+    )
+
+
+def capacities(session: Session, rules: Rules) -> dict[str, int | None]:
+    """Each officer's visits a day: their own figure, else their role's; None where the role is not capped."""
+    defaults = {role.value: n for role, n in rules.capacity.daily_visits.items()}
+    return {
+        code: own or defaults.get(role)
+        for code, role, own in session.execute(
+            select(Officer.officer_code, Officer.role, Officer.daily_capacity)
+        )
+    }
+
+
+def plan_day(session: Session, rules: Rules, day: date) -> DayPlan:
+    """Put each officer's due follow-ups on the day's list up to capacity; notify chiefs of the rest."""
+    owed = pd.DataFrame(
+        session.execute(
+            select(FollowUp.id, FollowUp.officer_code, FollowUp.due_on, FollowUp.why, FollowUp.planned_on,
+                   Risk.level, Community.station_code)
+            .join(Risk, Risk.id == FollowUp.risk_id)
+            .join(Community, Community.community_code == Risk.community_code)
+            .where(FollowUp.status == "pending", FollowUp.due_on <= day)
+        ).all(),
+        columns=["follow_up_id", "officer_code", "due_on", "why", "planned_on", "level", "station_code"],
+    )  # fmt: skip
+    plan = DayPlan()
+    if owed.empty:
+        return plan
+    caps = capacities(session, rules)
+    owed = in_order(owed.fillna({"officer_code": ""}), day)
+    owed["cap"] = owed["officer_code"].map(lambda code: caps.get(code))
+    owed["place"] = owed.groupby("officer_code").cumcount()
+    fits = owed["cap"].isna() | (owed["place"] < owed["cap"].fillna(0))
+    listed, never = owed[fits], owed["planned_on"].isna()
+    first = owed[fits & never]
+    for part in chunks(listed["follow_up_id"].astype(int).tolist()):
+        session.execute(update(FollowUp).where(FollowUp.id.in_(part)).values(listed_on=day))
+    for part in chunks(first["follow_up_id"].astype(int).tolist()):
+        session.execute(update(FollowUp).where(FollowUp.id.in_(part)).values(planned_on=day))
+    plan.listed, plan.first_listed = len(listed), len(first)
+    overflow = owed[~fits & never]
+    plan.overflow = len(overflow)
+    plan.notices = _notify(session, owed, overflow, day)
+    return plan
+
+
+def _notify(session: Session, owed: pd.DataFrame, overflow: pd.DataFrame, day: date) -> int:
+    """One capacity notice per overloaded officer and day, to the chief of the officer's station."""
+    if overflow.empty:
+        return 0
+    chiefs = station_chiefs(session)
+    due = owed.groupby("officer_code").size()
+    notices = [
+        {
+            "station_code": station,
+            "officer_code": officer,
+            "recipient_officer_code": chiefs.get(station),
+            "issued_on": day,
+            "owed": int(due[officer]),
+            "capacity": int(group["cap"].iloc[0]),
+            "overflow": len(group),
+        }
+        for (officer, station), group in overflow.groupby(["officer_code", "station_code"])
+    ]
+    taken = set(
+        session.execute(select(CapacityNotice.officer_code).where(CapacityNotice.issued_on == day)).scalars()
+    )
+    fresh = [n for n in notices if n["officer_code"] not in taken]
+    if fresh:
+        session.connection().execute(
+            dialect_insert(session, CapacityNotice.__table__).on_conflict_do_nothing(
+                index_elements=["officer_code", "issued_on"]
+            ),
+            fresh,
+        )
+        audit.append(session, [_audited(n) for n in fresh])
+    return len(fresh)
+
+
+def _audited(notice: dict[str, Any]) -> audit.Change:
+    return audit.Change(
+        "capacity_notice",
+        "officer",
+        notice["officer_code"],
+        None,
+        {k: notice[k] for k in ("recipient_officer_code", "owed", "capacity", "overflow")},
+        f"{notice['owed']} visits owed, {notice['capacity']} a day: {notice['overflow']} did not fit "
+        "and go to the station chief",
+    )
