@@ -74,8 +74,8 @@ def sweep(
         say(
             f"{d['day']}{flag}: {t['visits_recorded']:,} visits recorded ({t['calm']:,} calm), "
             f"{t['assigned']:,} assigned, {t['due_today']:,} due today, {t['late']:,} late, "
-            f"{t['notices']:,} notices, {t['accountability']:,} accountability, "
-            f"{t['colour_changes']:,} colour changes"
+            f"{t['notices']:,} notices, {t.get('capacity_notices', 0):,} capacity notices, "
+            f"{t['accountability']:,} accountability, {t['colour_changes']:,} colour changes"
         )
     if days:
         emit(days[-1]["stations"], "table", f"By station, {days[-1]['day']}")
@@ -92,9 +92,14 @@ def followups_due(
     day: DayOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """An officer's visits for the day: due that day and late ones, most overdue first."""
+    """An officer's day, in the order to work it: red, first visits, most days late, then orange,
+    yellow, blue, up to the officer's capacity; what does not fit is marked as the chief's."""
+    import pandas as pd
+
     from bridgehead.db import session_scope
+    from bridgehead.rules import get_rules
     from models import Community, FollowUp, Officer, Risk
+    from tasks.capacity import capacities, in_order
     from tasks.follow_up import today
 
     when = day or today()
@@ -102,29 +107,43 @@ def followups_due(
         if session.get(Officer, officer) is None:
             say(f"[red]{officer!r} is not a known officer code[/]")
             raise typer.Exit(1)
+        cap = capacities(session, get_rules()).get(officer)
         found = session.execute(
             select(FollowUp, Risk, Community.name)
             .join(Risk, Risk.id == FollowUp.risk_id)
             .join(Community, Community.community_code == Risk.community_code)
             .where(FollowUp.officer_code == officer, FollowUp.status == "pending", FollowUp.due_on <= when)
-            .order_by(FollowUp.due_on, Risk.id)
         ).all()
-    rows: list[dict[str, Any]] = [
-        {
-            "risk": risk.id,
-            "level": risk.level,
-            "category": risk.category,
-            "community": f"{risk.community_code} {name}",
-            "address": risk.address_norm,
-            "due_on": str(f.due_on),
-            "days_late": (when - f.due_on).days,
-            "why": f.why,
-            "last_signal": local(risk.last_signal_at),
-        }
-        for f, risk, name in found
-    ]
+    owed = pd.DataFrame(
+        [(i, officer, f.due_on, f.why, risk.level) for i, (f, risk, _) in enumerate(found)],
+        columns=["follow_up_id", "officer_code", "due_on", "why", "level"],
+    )
+    order = in_order(owed, when)["follow_up_id"].tolist() if found else []
+    rows: list[dict[str, Any]] = []
+    for place, i in enumerate(order, start=1):
+        f, risk, name = found[i]
+        rows.append(
+            {
+                "place": place if cap is None or place <= cap else None,
+                "risk": risk.id,
+                "level": risk.level,
+                "why": f.why,
+                "address": risk.address_norm or risk.party_pair,
+                "community": f"{risk.community_code} {name}",
+                "category": risk.category,
+                "due_on": str(f.due_on),
+                "days_late": (when - f.due_on).days,
+                "last_signal": local(risk.last_signal_at),
+            }
+        )
+    listed = sum(r["place"] is not None for r in rows)
+    over = (
+        f"; {len(rows) - listed} more than a day's {cap}: the chief's to share out"
+        if len(rows) > listed
+        else ""
+    )
     emit(
         rows,
         fmt.value if isinstance(fmt, Format) else fmt,
-        f"Follow-ups for {officer} on {when} ({len(rows)})",
+        f"{officer}'s visits on {when}: {listed} on the list{over}",
     )

@@ -16,7 +16,7 @@ from deployments.console import emit, local, not_blank, say
 from models.common import Colour
 from models.risk import RiskStatus
 
-risks_app = typer.Typer(help="The risk register (风险隐患台账): list, show, raise.")
+risks_app = typer.Typer(help="The risk register (风险隐患台账): list, show, raise, settle.")
 quarantine_app = typer.Typer(help="Rows kept out of the register, with file, line and reason.")
 
 
@@ -46,7 +46,10 @@ def category_code(value: str | None) -> str | None:
 @risks_app.command("list")
 def risks_list(
     level: Annotated[Colour | None, typer.Option(help="red, orange, yellow or blue.")] = None,
-    status: Annotated[RiskStatus | None, typer.Option(help="open or resolved.")] = RiskStatus.open,
+    status: Annotated[
+        RiskStatus | None, typer.Option(help="open, settled (a return visit due), referred or resolved.")
+    ] = RiskStatus.open,
+    officer: Annotated[str | None, typer.Option(help="The responsible officer's code.")] = None,
     station: Annotated[str | None, typer.Option(help="Station code.")] = None,
     community: Annotated[str | None, typer.Option(help="Community or village code.")] = None,
     category: Annotated[
@@ -76,6 +79,7 @@ def risks_list(
         (Community.station_code, station),
         (Risk.community_code, community),
         (Risk.category, category),
+        (Risk.officer_code, officer),
     ):
         if value:
             stmt = stmt.where(column == value)
@@ -90,6 +94,7 @@ def risks_list(
             "category": risk.category,
             "station": station_code,
             "community": f"{risk.community_code} {name}",
+            "address": risk.address_norm or risk.party_pair,
             "officer": risk.officer_code,
             "signals": n or 0,
             "last_signal": local(risk.last_signal_at),
@@ -125,6 +130,7 @@ def risks_show(risk_id: RiskId, fmt: FormatOption = Format.table) -> None:
                 "id": s.source_id,
                 "category": s.category,
                 "concern": s.concern,
+                "outcome": s.outcome,
                 "summary": scrub_text(s.summary or ""),
             }
             for s in signals
@@ -180,6 +186,54 @@ def risks_raise(
         say(f"[red]{exc}[/]")
         raise typer.Exit(1) from exc
     say(f"Risk {risk_id}: {change.from_level} → {change.to_level} by {by} ({reason})")
+    if colour is Colour.red:
+        _respond_now(risk_id)
+
+
+def _respond_now(risk_id: int) -> None:
+    """A risk raised to red starts its quick response at once where a Prefect server is set."""
+    import os
+
+    if not os.environ.get("PREFECT_API_URL"):
+        say(
+            "No Prefect server is set (PREFECT_API_URL): the next intake opens its quick response "
+            "(within the rules' red_risk_fresh_within_min)."
+        )
+        return
+    from bridgehead.db import session_scope
+    from bridgehead.rules import get_rules
+    from flows.quick_response import announce
+    from tasks.incidents import open_incidents
+
+    with session_scope() as session:
+        opened = open_incidents(session, get_rules())
+    announce(opened.live)
+    codes = [i["incident_code"] for i in opened.live if i.get("risk_id") == risk_id] or [
+        i["incident_code"] for i in opened.live
+    ]
+    say(f"Quick response started: {', '.join(codes) or 'an incident already covers it'}")
+
+
+@risks_app.command("settle")
+def risks_settle(
+    risk_id: RiskId,
+    by: Annotated[str, typer.Option("--by", help="The station chief, by name or code.", callback=not_blank)],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is settled.", callback=not_blank)],
+) -> None:
+    """Sign off a red risk as settled (化解) on the visit that settled it; only its station's chief can."""
+    from bridgehead.db import session_scope
+    from bridgehead.rules import get_rules
+    from models.common import utcnow
+    from tasks.ends import settle_by_chief
+
+    try:
+        with session_scope() as session:
+            risk = settle_by_chief(session, get_rules(), risk_id, by, reason, utcnow())
+            days = get_rules().ends.return_visit_days[Colour(risk.level)]
+    except (ValueError, LookupError, PermissionError) as exc:
+        say(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    say(f"Risk {risk_id}: settled on {by}'s sign-off ({reason}); a return visit is due in {days} days")
 
 
 @quarantine_app.command("list")

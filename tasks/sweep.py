@@ -28,6 +28,7 @@ COLUMNS = (
     "visits_recorded",
     "calm",
     "notices",
+    "capacity_notices",
     "accountability",
     "colour_changes",
 )
