@@ -20,8 +20,8 @@ from deployments.cli_checks import (
     day,
     existing_folder,
     finite,
+    input_file,
     output_folder,
-    regular_files,
     use_command_classes,
 )
 from deployments.console import not_blank, say
@@ -76,18 +76,7 @@ def _database_label() -> str:
     return database_label()
 
 
-# An input file: typer checks it exists, is not a folder and can be read; `regular_files` refuses a
-# FIFO or a device (reading one would wait for a writer forever).
-InputFiles = Annotated[
-    list[Path],
-    typer.Argument(
-        help="CSV or JSON Lines files of one channel.",
-        exists=True,
-        dir_okay=False,
-        readable=True,
-        callback=regular_files,
-    ),
-]
+InputFiles = Annotated[list[Path], input_file("CSV or JSON Lines files of one channel.")]
 SeedOption = Annotated[int, typer.Option(help="Same seed, same files.", min=0, max=2**32 - 1)]
 MAX_SCALE = 5.0
 
@@ -266,16 +255,7 @@ def run_intake(channel: str, files: list[Path]):  # type: ignore[no-untyped-def]
 
 @jurisdiction_app.command("from-profile")
 def jurisdiction_from_profile(
-    source: Annotated[
-        Path,
-        typer.Argument(
-            help="The call export the jurisdiction is drawn from.",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            callback=regular_files,
-        ),
-    ],
+    source: Annotated[Path, input_file("The call export the jurisdiction is drawn from.")],
     profile: Annotated[
         str, typer.Option(help="Import profile (a file, or e.g. 'sacramento').", callback=profile_name)
     ],

@@ -63,6 +63,12 @@ def regular_files(value: Any) -> Any:
     return value
 
 
+def input_file(help: str) -> Any:
+    """An argument naming files the command reads: typer checks each exists, is not a folder and can
+    be read; `regular_files` refuses a FIFO or a device (reading one would wait for a writer forever)."""
+    return typer.Argument(help=help, exists=True, dir_okay=False, readable=True, callback=regular_files)
+
+
 def existing_folder(value: Path | None) -> Path | None:
     """After typer's `exists=True, file_okay=False`: a folder, not a FIFO or a device."""
     if value is not None and not value.is_dir():

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from deployments.cli_checks import instant, regular_files
+from deployments.cli_checks import input_file, instant
 from deployments.console import emit, not_blank, say
 from deployments.local_server import flow_server
 from deployments.register_cli import Format, FormatOption, LimitOption
@@ -283,16 +283,7 @@ def incidents_watch(as_of: AsOfOption = None) -> None:
 
 @incidents_app.command("update")
 def incidents_update(
-    files: Annotated[
-        list[Path],
-        typer.Argument(
-            help="Unit status feeds (CSV or JSON Lines).",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            callback=regular_files,
-        ),
-    ],
+    files: Annotated[list[Path], input_file("Unit status feeds (CSV or JSON Lines).")],
 ) -> None:
     """Take in unit status feeds: unit_code, incident_id, status, at. Exit 3 if any line was quarantined."""
     from deployments.cli import EXIT_QUARANTINED

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from bridgehead.db import session_scope
 from bridgehead.rules import get_rules
 from models.common import utcnow
+from models.follow_up import FollowUp
 from models.incident import IncidentOutcome
 from tasks.disposal import close_incident
 from tasks.ends import calm_end, decide, settle_by_chief
@@ -216,16 +217,22 @@ def test_a_red_or_orange_risk_is_never_dormant(engine: Engine, jurisdiction: Pat
 # --- the 180-day re-check ---------------------------------------------------------------------------
 
 
-def test_a_resolved_dispute_risk_is_rechecked_once_after_180_days(
-    engine: Engine, jurisdiction: Path, tmp_path: Path
-) -> None:
-    rid, _day = settled_yellow(engine, tmp_path)
+def resolved_with_its_recheck(engine: Engine, tmp_path: Path) -> tuple[int, FollowUp]:
+    """A yellow dispute risk settled, then resolved by a calm return visit: its re-check is owed."""
+    rid, _ = settled_yellow(engine, tmp_path)
     owed = pending(engine, rid)
     assert owed is not None
     add_visit(tmp_path, "V2", at(owed.due_on, 9), rid, concern="none")
     sweep(owed.due_on + days(1))
     recheck = pending(engine, rid)
     assert recheck is not None and recheck.why == "recheck"
+    return rid, recheck
+
+
+def test_a_resolved_dispute_risk_is_rechecked_once_after_180_days(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    rid, recheck = resolved_with_its_recheck(engine, tmp_path)
     add_visit(tmp_path, "V3", at(recheck.due_on, 9), rid, concern="none")
     assert risk(engine, rid).status == "resolved"  # a calm re-check visit is evidence, not news
     visits, _, _ = sweep(recheck.due_on + days(1))
@@ -237,13 +244,7 @@ def test_a_resolved_dispute_risk_is_rechecked_once_after_180_days(
 def test_a_recheck_that_finds_trouble_brings_the_risk_back(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
-    rid, _ = settled_yellow(engine, tmp_path)
-    owed = pending(engine, rid)
-    assert owed is not None
-    add_visit(tmp_path, "V2", at(owed.due_on, 9), rid, concern="none")
-    sweep(owed.due_on + days(1))
-    recheck = pending(engine, rid)
-    assert recheck is not None
+    rid, recheck = resolved_with_its_recheck(engine, tmp_path)
     add_visit(tmp_path, "V3", at(recheck.due_on, 9), rid, concern="high")
     back = risk(engine, rid)
     assert back.status == "open" and back.reopened_count == 1  # counted as come back
