@@ -26,6 +26,7 @@ from deployments.cli_checks import (
 )
 from deployments.console import not_blank, say
 from deployments.follow_up_cli import followups_app, sweep
+from deployments.hotspots_cli import hotspots_app
 from deployments.incidents_cli import incidents_app
 from deployments.local_server import flow_server
 from deployments.register_cli import quarantine_app, risks_app
@@ -44,6 +45,7 @@ audit_app = typer.Typer(help="The hash-chained audit trail.")
 app.add_typer(jurisdiction_app, name="jurisdiction")
 app.add_typer(audit_app, name="audit")
 app.add_typer(risks_app, name="risks")
+app.add_typer(hotspots_app, name="hotspots")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(followups_app, name="followups")

@@ -16,6 +16,8 @@ from models.jurisdiction import (
     OfficerIn,
     PatrolUnit,
     PatrolUnitIn,
+    Place,
+    PlaceIn,
     Station,
     StationIn,
 )
@@ -45,6 +47,8 @@ __all__ = [
     "OfficerIn",
     "PatrolUnit",
     "PatrolUnitIn",
+    "Place",
+    "PlaceIn",
     "QuarantinedRow",
     "ResponseBreach",
     "ReviewSnapshot",

@@ -47,6 +47,7 @@ FILE_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "officers.csv": ("officer_code", "name", "role", "station_code", "community_code"),
     "units.csv": ("unit_code", "station_code", "members", "lat", "lon"),
+    "places.csv": ("address", "community_code", "kind"),
     "calls.csv": (
         "call_id",
         "received_at",

@@ -74,6 +74,34 @@ class CommunityIn(CommunityBase):
     community_code: Text
 
 
+class PlaceKind(StrEnum):
+    shop = "shop"
+    hospital = "hospital"
+    school = "school"
+    transport = "transport"
+    public_space = "public_space"
+    site = "site"
+    other = "other"
+
+
+class PlaceBase(SQLModel):
+    address: Text
+    community_code: Text = Field(foreign_key="community.community_code", index=True)
+    kind: PlaceKind = Field(sa_type=AutoString)
+
+
+class Place(PlaceBase, table=True):
+    """A place that draws calls from many unrelated people (places.csv): its risk is a hotspot, not a
+    household. Keyed by community and normalised address, as risks are linked."""
+
+    place_key: str = Field(primary_key=True, description="community_code|normalised address")
+    address_norm: str = Field(index=True)
+
+
+class PlaceIn(PlaceBase):
+    """A row of places.csv (optional in a jurisdiction folder)."""
+
+
 class OfficerBase(SQLModel):
     name: Text
     role: OfficerRole = Field(sa_type=AutoString)

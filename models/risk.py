@@ -35,6 +35,11 @@ class RiskBase(SQLModel):
     category: str = Field(index=True)
     address_norm: str | None = Field(default=None, index=True)
     party_pair: str | None = Field(default=None, index=True, description="'a;b', sorted")
+    place_kind: str | None = Field(
+        default=None,
+        index=True,
+        description="a hotspot (a place, not a household): places.csv's kind, 'crossing' or 'many_parties'",
+    )
 
 
 class Risk(RiskBase, table=True):

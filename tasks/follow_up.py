@@ -231,7 +231,9 @@ def _free_date(due: date, taken: set[date]) -> date:
 
 def _candidates(session: Session, as_of: datetime) -> list[int]:
     """Open risks that need a plan: none pending, or a signal since the pending one was planned."""
-    is_open = and_(Risk.status == RiskStatus.open.value, Risk.first_signal_at < as_of)
+    is_open = and_(  # a household's risk: a place (hotspot) is patrolled, not visited on a cadence
+        Risk.status == RiskStatus.open.value, Risk.first_signal_at < as_of, Risk.place_kind.is_(None)
+    )
     pending = select(FollowUp.risk_id).where(FollowUp.status == "pending")
     unplanned = select(Risk.id).where(is_open, Risk.id.not_in(pending))  # one hash, not a scan per risk
     newer = exists().where(

@@ -21,7 +21,8 @@ from bridgehead.rules import Rules
 from models.common import Colour, utcnow
 from models.risk import CALM_CONCERN, Risk, RiskLevelChange
 from models.signal import Signal
-from tasks.grading import SIGNAL_COLUMNS, grade
+from tasks.grading import SIGNAL_COLUMNS, colour_of, grade
+from tasks.hotspots import VOLUME_CODES, classify, mark_places
 
 
 @dataclass
@@ -63,23 +64,35 @@ def _signals_since_floor(session: Session, risk_ids: list[int]) -> pd.DataFrame:
 
 
 def grade_pending(session: Session, rules: Rules) -> GradeSummary:
-    """Grade every risk marked for grading; a colour only goes up here (the evidence rule lowers)."""
+    """Grade every risk marked for grading; a colour only goes up here (the evidence rule lowers).
+
+    First the risks that have become places are marked (`tasks.hotspots`): a place is graded without
+    the volume rules, and once, as it becomes one, its colour may come down to what the rules about
+    people give it — the volume that made a crossing red was never about a household.
+    """
     hold_register(session)
     pending = session.execute(
-        select(Risk.id, Risk.level, Risk.rules_version).where(Risk.graded_at.is_(None))
+        select(Risk.id, Risk.level, Risk.rules_version, Risk.place_kind).where(Risk.graded_at.is_(None))
     ).all()
     summary = GradeSummary(graded=len(pending), raised={}, new_red=[])
     if not pending:
         return summary
+    became = classify(session, [r.id for r in pending if r.place_kind is None])
+    changes = mark_places(session, became)
+    places = {r.id for r in pending if r.place_kind is not None} | set(became)
     graded = grade(_signals_since_floor(session, [r.id for r in pending]), rules)
     now, actor = utcnow(), audit.current_actor()
-    updates, history, changes = [], [], []
-    for rid, level, version in pending:
+    updates, history = [], []
+    for rid, level, version, _kind in pending:
         computed = graded.loc[rid] if rid in graded.index else None
         reasons = list(computed["reasons"]) if computed is not None else []
-        new_level = Colour(computed["level"]) if computed is not None and computed["level"] else Colour.blue
+        if rid in places:
+            reasons = [r for r in reasons if not r.startswith(VOLUME_CODES)]
+        new_level = colour_of(reasons[0]) if reasons else Colour.blue
         before = None if version is None else Colour(level)
-        if before is not None and before.rank > new_level.rank:
+        if rid in became and before is not None and before.rank > new_level.rank:
+            reasons = [f"place.{became[rid]}", *reasons]
+        elif before is not None and before.rank > new_level.rank:
             new_level, reasons = before, ["held.above_rules", *reasons]
         updates.append(
             {
@@ -97,7 +110,7 @@ def grade_pending(session: Session, rules: Rules) -> GradeSummary:
                     "at": now,
                     "from_level": before and before.value,
                     "to_level": new_level.value,
-                    "cause": "rule",
+                    "cause": "place" if reasons and reasons[0].startswith("place.") else "rule",
                     "reasons": reasons,
                     "rules_version": rules.version,
                     "actor": actor,
@@ -113,7 +126,8 @@ def grade_pending(session: Session, rules: Rules) -> GradeSummary:
                     "rule: " + ", ".join(reasons),
                 )
             )
-            summary.raised[new_level.value] = summary.raised.get(new_level.value, 0) + 1
+            if before is None or new_level.rank > before.rank:
+                summary.raised[new_level.value] = summary.raised.get(new_level.value, 0) + 1
             if new_level is Colour.red:
                 summary.new_red.append(rid)
     session.execute(update(Risk), updates)

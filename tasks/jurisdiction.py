@@ -24,11 +24,14 @@ from models.jurisdiction import (
     OfficerRole,
     PatrolUnit,
     PatrolUnitIn,
+    Place,
+    PlaceIn,
     Station,
     StationIn,
 )
 from tasks.files import Checked, Reject, check_file
 from tasks.quarantine import quarantine
+from tasks.text import normalise_address
 
 
 @dataclass(frozen=True)
@@ -171,8 +174,37 @@ def load_jurisdiction(session: Session, folder: Path, actor: str | None = None) 
                 checked.rejects,
             )
         )
+    places = folder / "places.csv"
+    if places.exists():  # optional: places that draw calls from many unrelated people (hotspots)
+        result, changes = _load_places(session, places, known)
+        results.append(result)
+        all_changes.extend(changes)
     audit.append(session, all_changes, actor=actor)
     return results
+
+
+PLACES = ReferenceFile("places.csv", Place, PlaceIn, "address", (("community_code", "communities.csv"),))
+
+
+def _load_places(
+    session: Session, path: Path, known: dict[str, set[str]]
+) -> tuple[FileResult, list[audit.Change]]:
+    """places.csv, keyed like risks by community and normalised address."""
+    checked = check_file(path, PlaceIn)
+    _check_parents(PLACES, checked, known)
+    records = []
+    for _, model in checked.rows:
+        norm = normalise_address(model.address)
+        records.append(
+            {**model.model_dump(), "address_norm": norm, "place_key": f"{model.community_code}|{norm}"}
+        )
+    records = list({r["place_key"]: r for r in records}.values())  # the same place twice: once
+    created, updated, changes = upsert_reference(session, Place, "place_key", records)
+    quarantine(session, "jurisdiction:places", checked)
+    result = FileResult(
+        PLACES.name, checked.total, created, updated, len(records) - created - updated, checked.rejects
+    )
+    return result, changes
 
 
 def coverage(session: Session) -> Coverage:

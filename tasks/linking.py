@@ -31,6 +31,7 @@ def pair_keys(parties: list[str]) -> list[str]:
 class KnownRisk:
     status: str
     active_at: int  # seconds: the later of its last signal and its resolution
+    place: bool = False  # a hotspot: a signal there naming a pair of people goes to the pair's own risk
 
 
 @dataclass
@@ -69,6 +70,7 @@ def plan_links(
     active = {rid: r.active_at for rid, r in known_risks.items()}
     resolved = {rid for rid, r in known_risks.items() if r.status == "resolved"}
     waiting = {rid for rid, r in known_risks.items() if r.status in ("settled", "referred")}
+    places = {rid for rid, r in known_risks.items() if r.place}
     if "wakes" not in signals:
         signals = signals.assign(wakes=True)
     ordered = signals.sort_values(["t", "id"], kind="stable")
@@ -91,10 +93,13 @@ def plan_links(
         if named is not None and not pd.isna(named) and int(named) in active:
             ref = int(named)
         else:
-            live = [keys[k] for k in own if k in keys and t - keys[k][1] <= window_s]
-            live = [(r, seen) for r, seen in live if r < 0 or t - active.get(r, seen) <= window_s]
+            live = [(k[0], *keys[k]) for k in own if k in keys and t - keys[k][1] <= window_s]
+            live = [(kind, r, seen) for kind, r, seen in live if r < 0 or t - active.get(r, seen) <= window_s]
             if live:
-                ref = max(live, key=lambda hit: hit[1])[0]
+                ref = max(live, key=lambda hit: hit[2])[1]
+                people = [(r, seen) for kind, r, seen in live if kind == "pair" and r not in places]
+                if ref in places and people:  # the people's own risk, not the busy place's
+                    ref = max(people, key=lambda hit: hit[1])[0]
         if ref is None:
             if not opens:
                 continue

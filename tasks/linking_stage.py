@@ -98,10 +98,13 @@ def _known(session: Session, frame: pd.DataFrame) -> tuple[dict, dict]:
     ids = {rid for rid, _ in keys.values()} | {int(n) for n in frame["named_risk_id"].dropna()}
     risks: dict[int, KnownRisk] = {}
     for part in chunks(sorted(ids)):
-        for rid, status, last, resolved in session.execute(
-            select(Risk.id, Risk.status, Risk.last_signal_at, Risk.resolved_at).where(Risk.id.in_(part))
+        for rid, status, last, resolved, place in session.execute(
+            select(Risk.id, Risk.status, Risk.last_signal_at, Risk.resolved_at, Risk.place_kind).where(
+                Risk.id.in_(part)
+            )
         ):
-            risks[rid] = KnownRisk(status, max(_epoch(last), _epoch(resolved) if resolved else 0))
+            active = max(_epoch(last), _epoch(resolved) if resolved else 0)
+            risks[rid] = KnownRisk(status, active, place=place is not None)
     return keys, risks
 
 

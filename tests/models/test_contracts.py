@@ -11,7 +11,7 @@ from models import AnalysisIn, CallIn, CaseIn, CommunityIn, OfficerIn, TipIn, Vi
 from models.common import Category, Colour, Offence
 from models.contracts import FILE_COLUMNS, INPUT_CONTRACTS, OPTIONAL_COLUMNS
 from models.incident import UnitStatusIn
-from models.jurisdiction import PatrolUnitIn, StationIn
+from models.jurisdiction import PatrolUnitIn, PlaceIn, StationIn
 
 CALL = {
     "call_id": "C1",
@@ -174,6 +174,7 @@ def test_every_file_layout_is_exactly_its_contract() -> None:
         "communities.csv": CommunityIn,
         "officers.csv": OfficerIn,
         "units.csv": PatrolUnitIn,
+        "places.csv": PlaceIn,
         "unit_status.csv": UnitStatusIn,
     }
     assert set(contracts) == set(FILE_COLUMNS)

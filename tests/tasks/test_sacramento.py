@@ -6,6 +6,7 @@ The brief's repeat rules (深化110警情挖掘) must hold on calls nobody here 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ def most_within(times: np.ndarray, days: int) -> int:
     return int((ends - np.arange(len(times))).max())
 
 
-def test_sacramento_repeat_addresses_grade_orange_and_red(engine: Engine, tmp_path: Path) -> None:
+def test_sacramento_repeat_household_addresses_grade_orange_and_red(engine: Engine, tmp_path: Path) -> None:
     profile = load_profile("sacramento")
     with session_scope() as s:
         load_jurisdiction(s, profile_jurisdiction(SACRAMENTO, profile, tmp_path / "j"), actor="person:test")
@@ -44,7 +45,7 @@ def test_sacramento_repeat_addresses_grade_orange_and_red(engine: Engine, tmp_pa
             conn.execute(
                 text(
                     "SELECT s.community_code, s.address_norm, s.category, s.occurred_at, r.level "
-                    "FROM signal s JOIN risk r ON r.id = s.risk_id"
+                    "FROM signal s JOIN risk r ON r.id = s.risk_id WHERE r.place_kind IS NULL"
                 )
             ).all(),
             columns=["community", "address", "category", "at", "level"],
@@ -62,3 +63,25 @@ def test_sacramento_repeat_addresses_grade_orange_and_red(engine: Engine, tmp_pa
             checked[5] += 1
             assert levels == {"red"}, calls_here
     assert checked[3] >= 20 and checked[5] >= 5  # the file really has such addresses
+
+
+def test_sacramento_crossings_are_hotspots_and_every_red_about_people_stays_red(
+    engine: Engine, tmp_path: Path
+) -> None:
+    profile = load_profile("sacramento")
+    with session_scope() as s:
+        load_jurisdiction(s, profile_jurisdiction(SACRAMENTO, profile, tmp_path / "j"), actor="person:test")
+    ingest(convert_file(SACRAMENTO, profile, tmp_path / "calls.csv"))
+    with engine.connect() as conn:
+        risks = pd.DataFrame(
+            conn.execute(text("SELECT place_kind, level, reasons FROM risk WHERE status = 'open'")).all(),
+            columns=["place", "level", "reasons"],
+        )
+    reasons = risks["reasons"].map(lambda r: json.loads(r) if isinstance(r, str) else r)
+    about_people = reasons.map(lambda rs: any(r in ("red.weapon", "red.threat_to_kill", "red.self_harm",
+                                                    "red.missing_person") for r in rs))  # fmt: skip
+    assert (risks.loc[about_people, "level"] == "red").all()
+    crossings = risks[risks["place"] == "crossing"]
+    assert len(crossings) > 1000  # "PERRY AVE / 47TH ST": 30% of the month's calls are at crossings
+    volume_red = reasons.map(lambda rs: any(r.startswith(("red.signals_", "orange.signals_")) for r in rs))
+    assert not (volume_red & risks["place"].notna()).any()  # no place is red or orange by volume

@@ -1,0 +1,163 @@
+"""Places that are not households (热点): hotspots, ranked for patrol instead of visited on a cadence.
+
+From the brief: an address in `places.csv`, an intersection ("A & B", "A / B", "…与…交叉口"), or an
+address whose signals name 4 or more unrelated parties within 30 days is a hotspot — a place risk.
+It gets no household visit cadence, and the volume rules (3 or 5 signals in 30 days, two channels)
+do not make it orange or red; the rules about people (a weapon, a threat to kill, self-harm, a
+missing person) still grade it, and a signal there that names a pair of people goes to that pair's
+own risk when they have one (linking), so repeated trouble between the same people still raises it.
+
+"Unrelated" parties: four or more distinct person keys, named by two or more signals — one call
+naming a family of four is a household, four callers in a month are a place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from bridgehead import audit
+from bridgehead.db import chunks, frame_in
+from models.follow_up import FollowUp
+from models.jurisdiction import Community, Place
+from models.risk import LIVE_STATUSES, Risk
+from models.signal import Signal
+
+CROSSING = re.compile(r"\S\s*&\s*\S|\S\s+/\s+\S|与.+交叉|交叉口|十字路口")
+PARTIES_AT_A_PLACE = 4
+PARTIES_WINDOW = timedelta(days=30)
+# Grading codes that count signals rather than judge what happened: not for places.
+VOLUME_CODES = ("red.signals_", "orange.signals_", "orange.channels_", "red.violence_repeat")
+
+
+def is_crossing(address: str | None) -> bool:
+    return bool(address) and bool(CROSSING.search(address))  # type: ignore[arg-type]
+
+
+def many_parties(signals: pd.DataFrame) -> set[int]:
+    """Risks whose signals name PARTIES_AT_A_PLACE or more people within 30 days, on two or more signals.
+
+    `signals` columns: risk_id, occurred_at, party_keys ('a;b').
+    """
+    found: set[int] = set()
+    named = signals[signals["party_keys"].fillna("") != ""]
+    for rid, group in named.sort_values("occurred_at").groupby("risk_id"):
+        times = list(group["occurred_at"])
+        keys = [set(k.split(";")) for k in group["party_keys"]]
+        start = 0
+        for end in range(len(times)):
+            while times[end] - times[start] > PARTIES_WINDOW:
+                start += 1
+            window = keys[start : end + 1]
+            if len(window) >= 2 and len(set().union(*window)) >= PARTIES_AT_A_PLACE:
+                found.add(int(rid))
+                break
+    return found
+
+
+def classify(session: Session, risk_ids: list[int]) -> dict[int, str]:
+    """Which of these (household) risks are places, and why: places.csv's kind, crossing, many_parties."""
+    risks = frame_in(
+        session,
+        select(Risk.id, Risk.community_code, Risk.address_norm).where(Risk.place_kind.is_(None)),
+        Risk.id,
+        risk_ids,
+        ["risk_id", "community_code", "address_norm"],
+    )
+    if risks.empty:
+        return {}
+    keys = [f"{c}|{a}" for c, a in zip(risks["community_code"], risks["address_norm"], strict=True)]
+    places = frame_in(
+        session, select(Place.place_key, Place.kind), Place.place_key, sorted(set(keys)), ["k", "v"]
+    )
+    listed = dict(zip(places["k"], places["v"], strict=True))
+    kinds = {int(r): listed[k] for r, k in zip(risks["risk_id"], keys, strict=True) if k in listed}
+    signals = frame_in(  # the signals at the risk's own address (a pair's risk has a home)
+        session,
+        select(Signal.risk_id, Signal.occurred_at, Signal.address, Signal.party_keys)
+        .join(Risk, Risk.id == Signal.risk_id)
+        .where(Signal.address_norm == Risk.address_norm),
+        Signal.risk_id,
+        [int(r) for r in risks["risk_id"] if int(r) not in kinds],
+        ["risk_id", "occurred_at", "address", "party_keys"],
+    )
+    crossings = {
+        int(r) for r, a in zip(signals["risk_id"], signals["address"], strict=True) if is_crossing(a)
+    }
+    kinds |= {r: "crossing" for r in crossings}
+    rest = signals[~signals["risk_id"].isin(list(kinds))]
+    kinds |= {r: "many_parties" for r in many_parties(rest)}
+    return kinds
+
+
+def mark_places(session: Session, kinds: dict[int, str]) -> list[audit.Change]:
+    """Make the risks places: off the household visit cadence, their pending visits cancelled."""
+    if not kinds:
+        return []
+    for kind in set(kinds.values()):
+        ids = [rid for rid, k in kinds.items() if k == kind]
+        for part in chunks(ids):
+            session.execute(update(Risk).where(Risk.id.in_(part)).values(place_kind=kind))
+    for part in chunks(sorted(kinds)):
+        session.execute(
+            update(FollowUp)
+            .where(FollowUp.risk_id.in_(part), FollowUp.status == "pending")
+            .values(status="cancelled")
+        )
+    return [
+        audit.Change("place", "risk", str(rid), {"place_kind": None}, {"place_kind": kind},
+                     f"a hotspot ({kind}): ranked for patrol, no household visit cadence")
+        for rid, kind in sorted(kinds.items())
+    ]  # fmt: skip
+
+
+@dataclass
+class Hotspot:
+    risk_id: int
+    kind: str
+    level: str
+    community: str
+    station_code: str
+    address: str | None
+    calls: int
+    calls_before: int
+
+
+def ranking(
+    session: Session, as_of: datetime, days: int = 30, station: str | None = None, limit: int = 20
+) -> list[Hotspot]:
+    """Live places by calls in the last `days` (and the `days` before, to see the trend), for patrol."""
+    now, before = as_of - timedelta(days=days), as_of - timedelta(days=2 * days)
+
+    def calls(since: datetime, until: datetime) -> Any:
+        return (
+            select(Signal.risk_id, func.count().label("n"))
+            .where(Signal.channel == "call", Signal.occurred_at >= since, Signal.occurred_at < until)
+            .group_by(Signal.risk_id)
+            .subquery()
+        )
+
+    recent, earlier = calls(now, as_of), calls(before, now)
+    stmt = (
+        select(Risk, Community.name, Community.station_code, recent.c.n, earlier.c.n)
+        .join(Community, Community.community_code == Risk.community_code)
+        .join(recent, recent.c.risk_id == Risk.id)
+        .join(earlier, earlier.c.risk_id == Risk.id, isouter=True)
+        .where(Risk.place_kind.is_not(None), Risk.status.in_(LIVE_STATUSES))
+    )
+    if station:
+        stmt = stmt.where(Community.station_code == station)
+    rows = session.execute(stmt).all()
+    rank = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
+    rows.sort(key=lambda r: (-r[3], rank.get(r[0].level, 9), r[0].id))
+    return [
+        Hotspot(risk.id, risk.place_kind, risk.level, f"{risk.community_code} {name}", station_code,  # type: ignore[arg-type]
+                risk.address_norm, int(n), int(m or 0))
+        for risk, name, station_code, n, m in rows[:limit]
+    ]  # fmt: skip
