@@ -66,7 +66,7 @@ DIGEST = {
     "incident": RISK_KEY + "SELECT i.incident_code, rk.k, i.station_code, i.category, i.status, "
     "i.opened_at, i.closed_at, i.outcome FROM incident i LEFT JOIN rk ON rk.id = i.risk_id",
     "follow_up": RISK_KEY + "SELECT rk.k, f.officer_code, f.due_on, f.basis_at, f.why, f.status, f.done_at, "
-    "f.recorded_on, v.source_id, f.calm, f.planned_on, f.listed_on FROM follow_up f "
+    "f.recorded_on, v.source_id, f.calm, f.planned_on FROM follow_up f "
     "LEFT JOIN rk ON rk.id = f.risk_id LEFT JOIN signal v ON v.id = f.visit_signal_id",
     "supervision_notice": RISK_KEY + "SELECT rk.k, f.due_on, n.station_code, n.recipient_officer_code, "
     "n.level, n.days_late, n.issued_on FROM supervision_notice n LEFT JOIN follow_up f "

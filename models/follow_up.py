@@ -36,7 +36,6 @@ class FollowUp(SQLModel, table=True):
         index=True,
         description="the first day it was on its officer's list: lateness counts from it",
     )
-    listed_on: date | None = Field(default=None, index=True, description="the last day it was on the list")
 
 
 class SupervisionNotice(SQLModel, table=True):

@@ -87,8 +87,6 @@ def plan_day(session: Session, rules: Rules, day: date) -> DayPlan:
     fits = owed["cap"].isna() | (owed["place"] < owed["cap"].fillna(0))
     listed, never = owed[fits], owed["planned_on"].isna()
     first = owed[fits & never]
-    for part in chunks(listed["follow_up_id"].astype(int).tolist()):
-        session.execute(update(FollowUp).where(FollowUp.id.in_(part)).values(listed_on=day))
     for part in chunks(first["follow_up_id"].astype(int).tolist()):
         session.execute(update(FollowUp).where(FollowUp.id.in_(part)).values(planned_on=day))
     plan.listed, plan.first_listed = len(listed), len(first)

@@ -77,7 +77,7 @@ def test_what_does_not_fit_the_day_goes_to_the_chief_once(
         assert plan_day(s, RULES, last_due).notices == 0  # the same day again: one notice
     with Session(engine) as s:
         (notice,) = s.execute(select(CapacityNotice)).scalars()
-        listed = s.execute(select(FollowUp.id).where(FollowUp.listed_on == last_due)).scalars().all()
+        listed = s.execute(select(FollowUp.id).where(FollowUp.planned_on == last_due)).scalars().all()
     assert (notice.officer_code, notice.recipient_officer_code, notice.station_code) == (
         "O000001",
         "O000004",  # 赵所长, the station's chief

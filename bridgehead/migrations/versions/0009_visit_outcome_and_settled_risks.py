@@ -46,8 +46,6 @@ def upgrade() -> None:
 
     with op.batch_alter_table('follow_up', schema=None) as batch_op:
         batch_op.add_column(sa.Column('planned_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('listed_on', sa.Date(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_follow_up_listed_on'), ['listed_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_follow_up_planned_on'), ['planned_on'], unique=False)
 
     with op.batch_alter_table('officer', schema=None) as batch_op:
@@ -60,8 +58,6 @@ def downgrade() -> None:
 
     with op.batch_alter_table('follow_up', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_follow_up_planned_on'))
-        batch_op.drop_index(batch_op.f('ix_follow_up_listed_on'))
-        batch_op.drop_column('listed_on')
         batch_op.drop_column('planned_on')
 
     with op.batch_alter_table('capacity_notice', schema=None) as batch_op:
