@@ -10,7 +10,8 @@ import typer
 
 from deployments.console import console, emit, say
 from models.review import Lang
-from tasks.review_stats import shown_pct, shown_value
+from tasks.review_findings import unknown_notes
+from tasks.review_stats import shown_cell, shown_pct
 
 
 class ReviewFormat(StrEnum):
@@ -53,7 +54,17 @@ def review(
 
 
 def _json(result: dict[str, Any]) -> dict[str, Any]:
-    keep = ("scope", "scope_name", "period", "windows", "figures", "findings", "rankings", "files")
+    keep = (
+        "scope",
+        "scope_name",
+        "period",
+        "windows",
+        "figures",
+        "findings",
+        "rankings",
+        "hotspots",
+        "files",
+    )
     return {k: result[k] for k in keep}
 
 
@@ -68,15 +79,17 @@ def print_review(result: dict[str, Any]) -> None:
     rows = [
         {
             "figure": f["label"],
-            "current": shown_value(f["current"]),
-            "previous": shown_value(f["previous"]),
+            "current": shown_cell(f, "current"),
+            "previous": shown_cell(f, "previous"),
             "vs previous": _pct(f["change_vs_previous_pct"], f["significant_vs_previous"]),
-            "last year": shown_value(f["last_year"]),
+            "last year": shown_cell(f, "last_year"),
             "vs last year": _pct(f["change_vs_last_year_pct"], f["significant_vs_last_year"]),
         }
         for f in result["figures"].values()
     ]
     emit(rows, "table", "Figures (* a real change: exact conditional Poisson test, 5% level)")
+    for note in unknown_notes(result):
+        say(f"— {note}")
     for line in result["findings"]:
         say(f"- {line}")
     if result["rankings"]:
@@ -87,14 +100,35 @@ def print_review(result: dict[str, Any]) -> None:
             "table",
             f"Ranked by the year-on-year rise in criminal cases, {shown} (* a real change)",
         )
+    hotspots = result.get("hotspots") or []
+    if hotspots:
+        emit(
+            [_shown_hotspot(h) for h in hotspots],
+            "table",
+            "Hotspots: the top places by 110 calls, this period and the one before (* a real change)",
+        )
+    else:
+        say("Hotspots: no hotspot in the scope (no place with a 110 call this period)")
     say(f"Report: {result['files']['html']}")
 
 
 def _shown_rank(row: dict[str, Any]) -> dict[str, Any]:
     """A ranking row for the table: the change as a percentage, starred when real (JSON keeps it exact)."""
-    shown = {k: v for k, v in row.items() if k not in ("change_pct", "significant")}
+    shown = {k: v for k, v in row.items() if k not in ("change_pct", "significant", "p")}
     shown["change"] = _pct(row.get("change_pct"), row.get("significant"))
     return shown
+
+
+def _shown_hotspot(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "place": row["place"],
+        "kind": row["kind"],
+        "community": row["community"],
+        "calls": row["calls_current"],
+        "previous": row["calls_previous"],
+        "change": f"{row['change']:+,}",
+        "vs previous": _pct(row["change_vs_previous_pct"], row["significant"]),
+    }
 
 
 def _pct(value: float | None, real: bool | None) -> str:

@@ -64,6 +64,12 @@ def _publish(review: dict[str, Any], period: Period) -> dict[str, str]:
     )
     if review["rankings"]:
         create_table_artifact(key=f"{key}-rankings", table=review["rankings"], description="ranked by change")
+    if review["hotspots"]:
+        create_table_artifact(
+            key=f"{key}-hotspots",
+            table=review["hotspots"],
+            description="hotspots: the top places by 110 calls, this period against the one before",
+        )
     with session_scope() as session:
         save_snapshot(session, review, period)
     return {k: str(v) for k, v in files.items()}

@@ -2,7 +2,8 @@
 
 `build_review` turns the per-community counts of `tasks.review_figures` into the review a station
 chief reads: each figure with its changes and whether they are more than chance, the level below
-ranked, the hotspots, the late, the conversions, and a few sentences to act on.
+ranked, the communities with the most red and orange risks, the hotspots (places by calls), the late,
+the conversions, and a few sentences to act on.
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 from sqlmodel import Session
 
 from bridgehead import audit
 from bridgehead.db import dialect_insert
 from bridgehead.rules import get_rules
 from models.common import LOCAL_TZ, utcnow
-from models.jurisdiction import Community, Officer, Station
 from models.review import ReviewSnapshot
 from tasks import review_figures as rf
+from tasks import review_lifecycle as lifecycle
+from tasks import review_lists as lists
 from tasks.review_conversions import conversions
 from tasks.review_findings import findings, label
 from tasks.review_period import Period, Scope
@@ -33,9 +34,15 @@ CHANNELS = ("call", "visit", "analysis", "tip")
 
 
 def figure(
-    key: str, lang: str, values: dict[str, Any], period: Period, kind: str = "count"
+    key: str,
+    lang: str,
+    values: dict[str, Any],
+    period: Period,
+    kind: str = "count",
+    parts: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Any]:
-    """One figure: its three values, exact changes, and (for counts) the Poisson verdicts."""
+    """One figure: its three values, exact changes, and (for counts) the Poisson verdicts; a ratio also
+    its numerator and denominator per window, and why a value is unknown."""
     current, previous, last_year = (values.get(w) for w in rf.WINDOWS)
     out: dict[str, Any] = {
         "label": label(key, lang),
@@ -55,6 +62,9 @@ def figure(
         )
         out[f"significant_vs_{name}"], out[f"p_vs_{name}"] = flag, p
     out["significant"] = out["significant_vs_last_year"]  # 同比 is the headline comparison
+    if parts is not None:
+        out["parts"] = parts
+        out["unknown"] = {w: lifecycle.unknown_reason(key, lang) for w in rf.WINDOWS if values.get(w) is None}
     return out
 
 
@@ -97,6 +107,8 @@ def response_figures(frame: pd.DataFrame, as_of: datetime) -> dict[str, float | 
 KINDS = {
     "response_on_target_pct": "rate",
     "follow_up_on_time_pct": "rate",
+    "settlement_rate_pct": "rate",
+    "open_risks_per_officer": "ratio",
     "dispatch_median_s": "seconds",
     "dispatch_p90_s": "seconds",
     "arrival_median_s": "seconds",
@@ -138,10 +150,15 @@ def build_review(
     for w, found in rf.supervision(session, period, scope).items():
         for key, value in found.items():
             values.setdefault(key, {})[w] = value
+    ends = lifecycle.lifecycle(session, period, scope)
+    for key, found in ends.items():
+        values[key] = found["values"]
     figures = {
-        key: figure(key, lang, values[key], period, KINDS.get(key, "count")) for key in ORDER if key in values
+        key: figure(key, lang, values[key], period, KINDS.get(key, "count"), ends.get(key, {}).get("parts"))
+        for key in ORDER
+        if key in values
     }
-    names = _names(session)
+    names = lists.names(session)
     current = incidents["current"]
     review = {
         "slug": slug(scope, period),
@@ -157,9 +174,10 @@ def build_review(
         "unfinished": period.current.end > as_of,  # its figures still grow: compare with care
         "figures": figures,
         "rankings": rankings(scope, counts),
-        "hotspots": hotspots(rf.open_by_colour(session, scope), names),
-        **late(follow_ups["current"], as_of, names),
-        "conversions": _conversion_rows(converted, period, names),
+        "risk_communities": lists.risk_communities(rf.open_by_colour(session, scope), names),
+        "hotspots": lifecycle.hotspots(session, period, scope, names),
+        **lists.late(follow_ups["current"], as_of, names),
+        "conversions": lists.conversion_rows(converted, period, names),
         "trend": trend(session, scope, period),
         "colours": {
             "found": {c: figures[f"risks_found.colour.{c}"]["current"] for c in COLOURS},
@@ -180,6 +198,9 @@ ORDER = (
     *(f"risks_found.channel.{c}" for c in CHANNELS),
     *(f"risks_found.colour.{c}" for c in COLOURS),
     "risks_resolved",
+    "settlement_rate_pct",
+    "risks_back",
+    "open_risks_per_officer",
     "conversions",
     "conversions_homicide",
     "incidents",
@@ -193,6 +214,7 @@ ORDER = (
     "follow_ups_on_time",
     "follow_up_on_time_pct",
     "supervision_notices",
+    "capacity_notices",
     "accountability_entries",
     "tips_received",
     "tips_verified",
@@ -238,79 +260,6 @@ def _rise(row: dict[str, Any]) -> float:
     if row["change_pct"] is None:
         return math.inf if row["cases_current"] else 0.0
     return float(row["change_pct"])
-
-
-def _names(session: Session) -> dict[str, dict[str, str]]:
-    return {
-        "community": dict(session.execute(select(Community.community_code, Community.name)).all()),
-        "station": dict(session.execute(select(Station.station_code, Station.name)).all()),
-        "station_of": dict(session.execute(select(Community.community_code, Community.station_code)).all()),
-        "officer": dict(session.execute(select(Officer.officer_code, Officer.name)).all()),
-        "officer_station": dict(session.execute(select(Officer.officer_code, Officer.station_code)).all()),
-    }
-
-
-def hotspots(frame: pd.DataFrame, names: dict[str, dict[str, str]], top: int = 10) -> list[dict[str, Any]]:
-    """The communities with the most open red, then orange, risks."""
-    hot = frame[frame["level"].isin(["red", "orange"])]
-    if hot.empty:
-        return []
-    table = hot.pivot_table(index="community_code", columns="level", values="n", aggfunc="sum", fill_value=0)
-    table = table.reindex(columns=["red", "orange"], fill_value=0).sort_values(
-        ["red", "orange"], ascending=False
-    )
-    return [
-        {
-            "community_code": code,
-            "community": names["community"].get(code, code),
-            "station": names["station"].get(names["station_of"].get(code, ""), ""),
-            "red": int(r.red),
-            "orange": int(r.orange),
-        }
-        for code, r in table.head(top).iterrows()
-    ]
-
-
-def late(frame: pd.DataFrame, as_of: datetime, names: dict[str, dict[str, str]], top: int = 10) -> dict:
-    """The officers and stations with the most follow-ups of the period not done on time."""
-    today = as_of.astimezone(LOCAL_TZ).date()
-    missed = frame[~frame["on_time"] & (frame["due_on"] < today)]
-    officers = missed.groupby("officer_code").size().sort_values(ascending=False).head(top)
-    stations = missed.groupby("station_code").size().sort_values(ascending=False).head(top)
-    return {
-        "late_officers": [
-            {
-                "officer_code": code,
-                "officer": names["officer"].get(code, ""),
-                "station": names["station"].get(names["officer_station"].get(code, ""), ""),
-                "late": int(n),
-            }
-            for code, n in officers.items()
-        ],
-        "late_stations": [
-            {"station_code": code, "station": names["station"].get(code, code), "late": int(n)}
-            for code, n in stations.items()
-        ],
-    }
-
-
-def _conversion_rows(frame: pd.DataFrame, period: Period, names: dict[str, dict[str, str]]) -> list[dict]:
-    if frame.empty:
-        return []
-    filed = pd.to_datetime(frame["filed_at"], utc=True)
-    inside = frame[(filed >= period.current.start) & (filed < period.current.end)]
-    return [
-        {
-            "case_id": r.case_id,
-            "offence": r.offence,
-            "filed_at": pd.Timestamp(r.filed_at).tz_convert(LOCAL_TZ).isoformat(),
-            "community": names["community"].get(r.community_code, r.community_code),
-            "address": r.address,
-            "linked_by": r.linked_by,
-            "risk_id": int(r.risk_id),
-        }
-        for r in inside.itertuples()
-    ]
 
 
 def trend(session: Session, scope: Scope, period: Period) -> dict[str, Any]:

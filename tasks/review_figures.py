@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from models.case import CriminalCase
 from models.common import LOCAL_TZ
-from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice
+from models.follow_up import AccountabilityEntry, CapacityNotice, FollowUp, SupervisionNotice
 from models.incident import Dispatch, Incident
 from models.jurisdiction import Community, Officer
 from models.reward import RewardEntry
@@ -237,7 +237,8 @@ def follow_ups(session: Session, window: Window, scope: Scope) -> pd.DataFrame:
 
 
 def supervision(session: Session, period: Period, scope: Scope) -> dict[str, dict[str, int]]:
-    """Supervision notices and accountability entries per window: by station, or a community's officers."""
+    """Supervision and capacity notices and accountability entries per window: by station, or a
+    community's officers (a capacity notice is about the officer whose day overflowed)."""
     stations = sorted(set(scope_stations(session, scope)))
     officers = (
         select(Officer.officer_code).where(Officer.community_code == scope.code)
@@ -262,8 +263,13 @@ def supervision(session: Session, period: Period, scope: Scope) -> dict[str, dic
             _between(AccountabilityEntry.recorded_on, window, True),
             where(AccountabilityEntry.station_code, AccountabilityEntry.officer_code),
         )
+        capacity = select(func.count()).where(
+            _between(CapacityNotice.issued_on, window, True),
+            where(CapacityNotice.station_code, CapacityNotice.officer_code),
+        )
         out[name] = {
             "supervision_notices": session.execute(notices).scalar_one(),
+            "capacity_notices": session.execute(capacity).scalar_one(),
             "accountability_entries": session.execute(entries).scalar_one(),
         }
     return out
@@ -275,7 +281,8 @@ def scope_stations(session: Session, scope: Scope) -> list[str]:
 
 
 def open_by_colour(session: Session, scope: Scope) -> pd.DataFrame:
-    """Open risks now, per community and colour (the hotspots, and the colour chart's 'open now')."""
+    """Open risks now, per community and colour (the red and orange communities, the colour chart's
+    'open now')."""
     rows = session.execute(
         select(Risk.community_code, Risk.level, func.count())
         .where(Risk.status == "open", in_scope(scope, Risk.community_code))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasks.review_stats import shown_pct, shown_value
+from tasks.review_stats import shown_cell, shown_pct
 
 LABELS: dict[str, tuple[str, str]] = {
     "calls": ("110接警", "110 calls"),
@@ -25,6 +25,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "risks_found.colour.yellow": ("发现风险·黄色", "Risks found, yellow"),
     "risks_found.colour.blue": ("发现风险·蓝色", "Risks found, blue"),
     "risks_resolved": ("化解风险", "Risks resolved"),
+    "settlement_rate_pct": ("化解率（%，30天内）", "Settlement rate (%, disputes within 30 days)"),
+    "risks_back": ("化解后复发风险", "Risks back after resolution"),
+    "open_risks_per_officer": (
+        "人均在册风险（社区民警、警务助理）",
+        "Open risks per community officer or assistant",
+    ),
     "conversions": ("民转刑", "Disputes turned criminal (民转刑)"),
     "conversions_homicide": ("刑转命", "Disputes turned homicide (刑转命)"),
     "incidents": ("快反警情", "Urgent incidents"),
@@ -38,6 +44,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "follow_ups_on_time": ("按时跟进", "Follow-ups on time"),
     "follow_up_on_time_pct": ("按时跟进率（%）", "Follow-up on-time rate (%)"),
     "supervision_notices": ("督促通知", "Supervision notices"),
+    "capacity_notices": ("力量不足通知", "Capacity notices"),
     "accountability_entries": ("问责", "Accountability entries"),
     "tips_received": ("群众举报", "Tips received"),
     "tips_verified": ("举报核实", "Tips verified"),
@@ -109,8 +116,9 @@ def findings(review: dict[str, Any], lang: str) -> list[str]:
             else f"{r['name']}: criminal cases {shown_pct(r['change_pct'])} year on year "
             f"({r['cases_current']} / {r['cases_last_year']}), the largest real rise: review its risks."
         )
-    if review["hotspots"]:
-        h = review["hotspots"][0]
+    out += _ends(review, zh)
+    if review["risk_communities"]:
+        h = review["risk_communities"][0]
         out.append(
             f"{h['community']}（{h['station']}）在册红色风险{h['red']}个、橙色{h['orange']}个，为本范围最多，"
             "应逐一落实包案跟进。"
@@ -126,6 +134,15 @@ def findings(review: dict[str, Any], lang: str) -> list[str]:
             else f"Officer {o['officer']} ({o['officer_code']}, {o['station']}) missed "
             f"{_count(o['late'], 'follow-up date')} this period, the most: the station chief should go "
             "through the list with them."
+        )
+    if review["hotspots"]:
+        h = review["hotspots"][0]
+        out.append(
+            f"热点{h['place']}（{h['community']}）本期接警{h['calls_current']}次（上期{h['calls_previous']}次），"
+            "为本范围最多，应加强巡逻。"
+            if zh
+            else f"The hotspot with the most calls is {h['place']} ({h['community']}): "
+            f"{h['calls_current']} this period against {h['calls_previous']} the period before; patrol it."
         )
     converted, homicides = figures["conversions"]["current"], figures["conversions_homicide"]["current"]
     if converted:
@@ -149,6 +166,54 @@ def findings(review: dict[str, Any], lang: str) -> list[str]:
     if not out:
         out.append("本期各项指标无显著变化。" if zh else "No figure changed by more than chance this period.")
     return out
+
+
+def _ends(review: dict[str, Any], zh: bool) -> list[str]:
+    """化解: the settlement rate (or why it is unknown), the risks back, the capacity notices."""
+    figures, out = review["figures"], []
+    rate = figures.get("settlement_rate_pct")
+    if rate is not None:
+        parts = rate["parts"]["current"]
+        if rate["current"] is None:
+            reason = rate["unknown"]["current"]
+            out.append(f"化解率未知：{reason}。" if zh else f"Settlement rate unknown: {reason}.")
+        else:
+            n, d = parts["numerator"], parts["denominator"]
+            out.append(
+                f"化解率{rate['current']:.1f}%：本期满30天的矛盾纠纷风险{d}个，30天内化解{n}个。"
+                if zh
+                else f"Settlement rate {rate['current']:.1f}%: {n} of {_count(d, 'dispute risk')} "
+                "whose 30 days ran out this period were resolved within them."
+            )
+    back = figures.get("risks_back", {}).get("current")
+    if back:
+        out.append(
+            f"本期{back}个已化解风险再次出现，应复查其化解质量。"
+            if zh
+            else f"{_count(back, 'resolved risk')} came back this period: check how they were settled."
+        )
+    notices = figures.get("capacity_notices", {}).get("current")
+    if notices:
+        out.append(
+            f"本期力量不足通知{notices}份：应访未能排入当日计划，所长应调配警力。"
+            if zh
+            else f"{_count(notices, 'capacity notice')} this period: visits owed did not fit an officer's "
+            "day; the station chief should reassign or ask for help."
+        )
+    return out
+
+
+def unknown_notes(review: dict[str, Any]) -> list[str]:
+    """'label (window): why it is unknown', for every figure that says."""
+    zh = review.get("lang") == "zh"
+    names = {"current": "本期", "previous": "上期", "last_year": "去年同期"} if zh else {}
+    return [
+        f"{f['label']}（{names[window]}）：{reason}"
+        if zh
+        else f"{f['label']} ({window.replace('_', ' ')}): {reason}"
+        for f in review["figures"].values()
+        for window, reason in (f.get("unknown") or {}).items()
+    ]
 
 
 def markdown(review: dict[str, Any], html: Any) -> str:
@@ -175,11 +240,12 @@ def markdown(review: dict[str, Any], html: Any) -> str:
         marks = ["**" if f[f"significant_vs_{x}"] else "" for x in ("previous", "last_year")]
         lines.append(
             f"| {f['label']} | "
-            + " | ".join(shown_value(f[w]) for w in ("current", "previous", "last_year"))
+            + " | ".join(shown_cell(f, w) for w in ("current", "previous", "last_year"))
             + " | "
             f"{marks[0]}{shown_pct(f['change_vs_previous_pct'])}{marks[0]} | "
             f"{marks[1]}{shown_pct(f['change_vs_last_year_pct'])}{marks[1]} |"
         )
+    lines += ["", *(f"- — {note}" for note in unknown_notes(review))] if unknown_notes(review) else []
     lines += [
         "",
         "**粗体**：泊松检验显著（5%）。"

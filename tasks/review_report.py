@@ -27,58 +27,21 @@ from matplotlib.ticker import MaxNLocator
 
 from bridgehead.exports import safe_values
 from tasks.review_stats import shown_pct
+from tasks.review_text import TEXT
 
 CSV_COLUMNS = [
     "figure", "label", "kind", "current", "previous", "last_year", "change_vs_previous_pct",
     "change_vs_last_year_pct", "significant_vs_previous", "significant_vs_last_year", "p_vs_previous",
-    "p_vs_last_year",
+    "p_vs_last_year", *(f"{w}_{part}" for w in ("current", "previous", "last_year")
+                        for part in ("numerator", "denominator")), "unknown",
 ]  # fmt: skip
+WINDOWS = ("current", "previous", "last_year")
 Draw = Callable[[dict[str, Any], dict[str, str]], "Figure"]
 TEST_NAME = "exact conditional Poisson test, two-sided, 5% level"
 COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#e6b800", "blue": "#1f77b4"}
 # What the browser uses to draw chart text; matplotlib measures with whichever of these it has.
 CSS_FONTS = "'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif"
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Micro Hei"]
-
-TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "title": "复盘问效", "current": "本期", "previous": "上期", "last_year": "去年同期", "days": "天",
-        "generated": "生成时间", "rules": "规则版本", "findings": "主要发现", "figures": "指标对比",
-        "figure": "指标", "vs_previous": "环比", "vs_last_year": "同比", "rankings": "单位排名",
-        "hotspots": "风险热点社区", "late_officers": "跟进逾期民警", "late_stations": "跟进逾期单位",
-        "conversions": "民转刑 / 刑转命", "trend": "逐周趋势：今年与去年", "colours": "风险等级",
-        "response": "快反响应时间分布", "none": "无",
-        "rows": "条，点击展开", "calls": "110接警", "cases": "刑事立案",
-        "this_year": "今年", "found": "本期发现", "open_now": "当前未结", "dispatch": "派警",
-        "arrival": "到场", "seconds": "秒", "week": "周", "red": "红", "orange": "橙", "yellow": "黄",
-        "blue": "蓝", "code": "代码", "name": "单位", "cases_current": "本期刑事立案",
-        "cases_last_year": "去年同期立案", "change_pct": "同比", "calls_current": "本期接警",
-        "risks_found_current": "本期发现风险", "community": "社区", "station": "派出所",
-        "officer": "民警", "officer_code": "警号", "late": "逾期次数", "case_id": "案件编号",
-        "offence": "案由", "filed_at": "立案时间", "address": "地址", "linked_by": "关联方式",
-        "risk_id": "风险编号", "station_code": "代码", "test": "检验",
-        "legend": "加粗并标 ● 的变化经检验显著；灰色为随机波动范围内；比率与时长不做检验。",
-    },
-    "en": {
-        "title": "Review", "current": "Current", "previous": "Previous", "last_year": "Last year",
-        "days": "days", "generated": "Generated", "rules": "Rules", "findings": "Findings",
-        "figures": "Figures", "figure": "Figure", "vs_previous": "vs previous",
-        "vs_last_year": "vs last year", "rankings": "Rankings", "hotspots": "Hotspots",
-        "late_officers": "Late officers", "late_stations": "Late stations", "conversions": "Conversions",
-        "trend": "Weekly trend: this year and last",
-        "colours": "Risks by colour", "response": "Response times", "none": "none",
-        "rows": "rows (click to show)", "calls": "Calls",
-        "cases": "Criminal cases", "this_year": "this year", "found": "found in period",
-        "open_now": "open now", "dispatch": "dispatch", "arrival": "arrival", "seconds": "seconds",
-        "week": "week", "red": "red", "orange": "orange", "yellow": "yellow", "blue": "blue",
-        "code": "Code", "name": "Name", "cases_current": "Cases", "cases_last_year": "Cases last year",
-        "change_pct": "Change", "calls_current": "Calls", "risks_found_current": "Risks found",
-        "community": "Community", "station": "Station", "officer": "Officer", "officer_code": "Code",
-        "late": "Late", "case_id": "Case", "offence": "Offence", "filed_at": "Filed", "address": "Address",
-        "linked_by": "Linked by", "risk_id": "Risk", "station_code": "Code", "test": "Test",
-        "legend": "Bold with ● = a real change; grey = within chance; rates and times are not tested.",
-    },
-}  # fmt: skip
 
 
 def write_report(review: dict[str, Any], folder: Path) -> dict[str, Path]:
@@ -93,9 +56,21 @@ def write_report(review: dict[str, Any], folder: Path) -> dict[str, Path]:
         writer = csv.writer(f)
         writer.writerow(CSV_COLUMNS)
         for key, fig in (review.get("figures") or {}).items():  # text cells neutralised (CSV injection)
-            writer.writerow(safe_values([key, *(fig.get(c) for c in CSV_COLUMNS[1:])]))
+            writer.writerow(safe_values([key, *_csv_cells(fig)]))
     paths["html"].write_text(render_html(review), encoding="utf-8")
     return paths
+
+
+def _csv_cells(fig: dict[str, Any]) -> list[Any]:
+    """A figure's CSV cells after its key: the plain columns, a ratio's parts, why values are unknown."""
+    parts = fig.get("parts") or {}
+    cells = {
+        f"{w}_{part}": (parts.get(w) or {}).get(part)
+        for w in WINDOWS
+        for part in ("numerator", "denominator")
+    }
+    cells["unknown"] = "; ".join(f"{w}: {why}" for w, why in (fig.get("unknown") or {}).items()) or None
+    return [cells[c] if c in cells else fig.get(c) for c in CSV_COLUMNS[1:]]
 
 
 # --- the page ------------------------------------------------------------------------------------------
@@ -120,12 +95,14 @@ def render_html(review: dict[str, Any]) -> str:
         _list(review.get("findings"), t),
         f"<h2>{t['figures']}</h2>",
         _figures_table(review.get("figures") or {}, t),
+        _unknown(review.get("figures") or {}, t),
         f'<p class="meta legend">{escape(t["legend"])} {t["test"]}: {escape(TEST_NAME)}.</p>',
     ]
     for chart_id, heading, draw in CHARTS:
         parts += [f"<h2>{t[heading]}</h2>", _chart(draw, review, t, chart_id, t[heading])]
     for key, columns in SECTIONS:
-        parts += [f"<h2>{t[key]}</h2>", _table(review.get(key), columns, t)]
+        empty = t["no_hotspots"] if key == "hotspots" else t["none"]
+        parts += [f"<h2>{t[key]}</h2>", _table(review.get(key), columns, t, empty)]
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -159,13 +136,22 @@ def _number(value: Any, kind: str, t: dict[str, str]) -> str:
         return str(value)
     if kind == "rate":
         return f"{value:.2f}".rstrip("0").rstrip(".") + "%"
+    if kind == "ratio":
+        return f"{value:,.2f}"
     if kind == "seconds":
         return f"{value:,.0f} {t['seconds']}"
     return f"{value:,.2f}" if isinstance(value, float) and not value.is_integer() else f"{int(value):,}"
 
 
-def _number_cell(value: Any, kind: str, t: dict[str, str]) -> str:
-    return f'<td class="n">{escape(_number(value, kind, t))}</td>'
+def _number_cell(
+    value: Any, kind: str, t: dict[str, str], parts: dict[str, Any] | None = None, why: str | None = None
+) -> str:
+    """A number; a ratio with its numerator and denominator; an unknown one with why, on hover."""
+    text = _number(value, kind, t)
+    if parts and value is not None:
+        text += f" ({parts.get('numerator', 0):,}/{parts.get('denominator', 0):,})"
+    tip = f' title="{escape(why)}"' if why and value is None else ""
+    return f'<td class="n"{tip}>{escape(text)}</td>'
 
 
 def _change(pct: float | None, sig: bool | None, p: float | None) -> str:
@@ -179,6 +165,11 @@ def _change(pct: float | None, sig: bool | None, p: float | None) -> str:
     return f'<td class="n">{text}</td>'
 
 
+def _value_cell(f: dict[str, Any], window: str, kind: str, t: dict[str, str]) -> str:
+    parts, why = (f.get("parts") or {}).get(window), (f.get("unknown") or {}).get(window)
+    return _number_cell(f.get(window), kind, t, parts, why)
+
+
 def _figures_table(figures: dict[str, dict[str, Any]], t: dict[str, str]) -> str:
     if not figures:
         return f'<p class="none">{t["none"]}</p>'
@@ -186,26 +177,40 @@ def _figures_table(figures: dict[str, dict[str, Any]], t: dict[str, str]) -> str
     rows = ["<tr>" + "".join(f"<th>{t[h]}</th>" for h in heads) + "</tr>"]
     for key, f in figures.items():
         kind = f.get("kind", "count")
-        cells = [f"<td>{escape(str(f.get('label') or key))}</td>", _number_cell(f.get("current"), kind, t)]
+        cells = [f"<td>{escape(str(f.get('label') or key))}</td>", _value_cell(f, "current", kind, t)]
         for window in ("previous", "last_year"):
             vs = f"vs_{window}"
-            cells.append(_number_cell(f.get(window), kind, t))
+            cells.append(_value_cell(f, window, kind, t))
             cells.append(_change(f.get(f"change_{vs}_pct"), f.get(f"significant_{vs}"), f.get(f"p_{vs}")))
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return "<table>" + "".join(rows) + "</table>"
 
 
-def _table(rows: Sequence[dict[str, Any]] | None, columns: Sequence[str], t: dict[str, str]) -> str:
+def _unknown(figures: dict[str, dict[str, Any]], t: dict[str, str]) -> str:
+    """Below the figures: each value shown as — and why it is unknown."""
+    notes = [
+        f"{f.get('label') or key} · {t[w]}: {why}"
+        for key, f in figures.items()
+        for w, why in (f.get("unknown") or {}).items()
+    ]
+    return "".join(f'<p class="meta unknown">— {escape(str(note))}</p>' for note in notes)
+
+
+def _table(
+    rows: Sequence[dict[str, Any]] | None, columns: Sequence[str], t: dict[str, str], empty: str = ""
+) -> str:
     """A plain table of the given keys; a change column is shown and marked like the figures'."""
     if not rows:
-        return f'<p class="none">{t["none"]}</p>'
+        return f'<p class="none">{escape(empty or t["none"])}</p>'
     out = ["<tr>" + "".join(f"<th>{t[c]}</th>" for c in columns) + "</tr>"]
     for row in rows:
         cells = []
         for c in columns:
             value = row.get(c)
-            if c == "change_pct":
+            if c in ("change_pct", "change_vs_previous_pct"):
                 cells.append(_change(value, row.get("significant"), row.get("p")))
+            elif c == "change" and isinstance(value, int):  # a hotspot's calls, more or fewer
+                cells.append(f'<td class="n">{value:+,}</td>')
             elif isinstance(value, int | float) and not isinstance(value, bool) and c != "risk_id":
                 cells.append(_number_cell(value, "count", t))
             else:
@@ -223,7 +228,9 @@ FOLD_AFTER = 15  # a longer list (a year's conversions) is folded, so the page r
 SECTIONS: list[tuple[str, list[str]]] = [
     ("rankings", ["code", "name", "cases_current", "cases_last_year", "change_pct", "calls_current",
                   "risks_found_current"]),
-    ("hotspots", ["community", "station", "red", "orange"]),
+    ("hotspots", ["place", "kind", "community", "calls_current", "calls_previous", "change",
+                  "change_vs_previous_pct"]),
+    ("risk_communities", ["community", "station", "red", "orange"]),
     ("late_officers", ["officer", "officer_code", "station", "late"]),
     ("late_stations", ["station", "station_code", "late"]),
     ("conversions", ["case_id", "offence", "filed_at", "community", "address", "linked_by", "risk_id"]),

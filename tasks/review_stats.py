@@ -38,6 +38,17 @@ def shown_value(value: float | None) -> str:
     return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
 
 
+def shown_cell(figure: dict, window: str) -> str:
+    """A figure's value in a text table: a ratio with its parts ('66.7 (2/3)', '4.25 (17/4)'), an
+    unknown one as '—' (its reason is shown beside the table)."""
+    value, kind = figure.get(window), figure.get("kind")
+    if value is None:
+        return "—"
+    text = f"{value:,.2f}" if kind == "ratio" else shown_value(value)
+    parts = (figure.get("parts") or {}).get(window)
+    return f"{text} ({parts['numerator']:,}/{parts['denominator']:,})" if parts else text
+
+
 def _log_pmf(k: int, n: int, p: float) -> float:
     return (
         math.lgamma(n + 1)

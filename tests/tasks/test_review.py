@@ -316,6 +316,13 @@ CITY = {
     "risks_found.colour.yellow": (3, 1, 2),  # R1, R4, FU-village | FU-late | R8, R9
     "risks_found.colour.blue": (1, 3, 0),  # TIP1 | FU-blue, R7, TIP3
     "risks_resolved": (1, 0, 0),  # FU-blue, on 3 March
+    # 化解率: the dispute risks whose 30 days ran out in the window (opened 30 Jan - 1 Mar | 2 - 29 Jan |
+    # 30 Jan - 1 Mar 2025): FU-late | S-prev | S-13mo, none resolved: 0 of 1 each
+    "settlement_rate_pct": (0.0, 0.0, 0.0),
+    "risks_back": (0, 0, 0),  # no resolved risk had a signal after its resolution
+    # live at the window's end over the 4 community officers and assistants: the 18 risks less FU-blue
+    # (resolved 3 March) | the 12 opened before 1 March | S-13mo, R9, R8, S-ly
+    "open_risks_per_officer": (17 / 4, 12 / 4, 4 / 4),
     "conversions": (2, 1, 1),  # KA, KP | KQ | KL
     "conversions_homicide": (1, 0, 0),  # KP
     "incidents": (3, 1, 2),
@@ -329,6 +336,7 @@ CITY = {
     "follow_ups_on_time": (1, 1, 0),
     "follow_up_on_time_pct": (100 / 3, 50.0, None),
     "supervision_notices": (1, 2, 0),  # 张伟 13 Mar | 孙宪河 14 Feb, the chief 16 Feb
+    "capacity_notices": (0, 0, 0),  # no officer owed more visits in a day than the day holds
     "accountability_entries": (0, 1, 0),  # FU-late, 7 days late on 20 Feb
     "tips_received": (2, 1, 0),
     "tips_verified": (1, 1, 0),
@@ -336,6 +344,8 @@ CITY = {
 }
 NOT_COUNTS = {
     "response_on_target_pct",
+    "settlement_rate_pct",
+    "open_risks_per_officer",
     "follow_up_on_time_pct",
     "dispatch_median_s",
     "dispatch_p90_s",
@@ -368,6 +378,12 @@ def test_every_figure_of_a_citys_month(story: Story) -> None:
         assert f["p_vs_last_year"] == pytest.approx(p_year), key
         assert f["significant_vs_previous"] is (p_previous < 0.05), key
         assert f["significant_vs_last_year"] is f["significant"] is (p_year < 0.05), key
+    one_of_none = {"numerator": 0, "denominator": 1}
+    assert figures["settlement_rate_pct"]["parts"] == dict.fromkeys(
+        ("current", "previous", "last_year"), one_of_none
+    )
+    assert figures["settlement_rate_pct"]["unknown"] == {}  # 0 of 1 is known: 0%
+    assert figures["open_risks_per_officer"]["parts"]["current"] == {"numerator": 17, "denominator": 4}
 
 
 def test_the_month_reads_as_a_station_chief_expects(story: Story) -> None:
@@ -394,6 +410,7 @@ def test_the_month_reads_as_a_station_chief_expects(story: Story) -> None:
     assert review["findings"] == [
         "110接警同比+200%（本期30，去年同期10），变化显著。",
         "刑事立案同比+37.5%（11 / 8），但数量小，属正常波动，不宜据此下结论。",
+        "化解率0.0%：本期满30天的矛盾纠纷风险1个，30天内化解0个。",
         "盛世广场社区（陈仓派出所）在册红色风险1个、橙色1个，为本范围最多，应逐一落实包案跟进。",
         "张伟（O000005，麦禾营派出所）本期逾期跟进2次，为最多，所长应督促整改。",
         "本期2起刑事案件由矛盾纠纷转化而来（民转刑），其中命案1起（刑转命），见转化清单。",
@@ -428,9 +445,10 @@ def test_districts_are_ranked_by_their_rise_in_criminal_cases(story: Story) -> N
 
 def test_the_lists_charts_and_conversions(story: Story) -> None:
     review = review_of("city")
-    assert review["hotspots"] == [
+    assert review["risk_communities"] == [
         {"community_code": SMART, "community": "盛世广场社区", "station": "陈仓派出所", "red": 1, "orange": 1}
     ]
+    assert review["hotspots"] == []  # no risk is a place here (tests/tasks/test_review_lifecycle.py)
     assert review["late_officers"] == [
         {"officer_code": "O000005", "officer": "张伟", "station": "麦禾营派出所", "late": 2}
     ]
@@ -509,7 +527,7 @@ def test_a_station_review_counts_only_its_own_communities(story: Story) -> None:
     assert [(r["cases_current"], r["cases_last_year"]) for r in review["rankings"]] == [(3, 1), (5, 4)]
     assert [c["case_id"] for c in review["conversions"]] == ["KA"]
     assert review["late_officers"] == review["late_stations"] == []
-    assert review["hotspots"][0]["community_code"] == SMART
+    assert review["risk_communities"][0]["community_code"] == SMART
     assert sum(review["trend"]["calls"]["this_year"]) == 44 - 2  # less U3 and FU-village
 
 
@@ -525,7 +543,9 @@ STATION = {
     "response_targets_met": (1, 0, 1),
     "follow_ups_due": (1, 2, 0),
     "follow_ups_on_time": (1, 1, 0),
+    "open_risks_per_officer": (13 / 2, 10 / 2, 2 / 2),  # less 南营村's and 北营村's; 孙宪河, 李明
     "supervision_notices": (0, 2, 0),
+    "capacity_notices": (0, 0, 0),
     "accountability_entries": (0, 1, 0),
     "tips_received": (2, 1, 0),
     "tips_verified": (1, 1, 0),
@@ -541,7 +561,7 @@ def test_the_other_station_and_a_district_by_name(story: Story) -> None:
     assert got == QISHAN
     assert [c["case_id"] for c in by_name["conversions"]] == ["KP"]
     assert by_name["late_officers"][0]["officer_code"] == "O000005"
-    assert by_name["hotspots"] == []
+    assert by_name["risk_communities"] == by_name["hotspots"] == []
     station = review_of("station:61032301")
     assert station["figures"] == by_name["figures"]  # one station in the district: the same figures
     village = review_of("community:61032301001")[
@@ -549,6 +569,12 @@ def test_the_other_station_and_a_district_by_name(story: Story) -> None:
     ]  # 南营村: its officer's notices, not 北营村's rows
     got = {k: (village[k]["current"], village[k]["previous"], village[k]["last_year"]) for k in NANYING_ONLY}
     assert got == NANYING_ONLY
+    rate = village["settlement_rate_pct"]  # FU-village (9 March) has not had its 30 days: unknown, not 0
+    assert (rate["current"], rate["previous"], rate["last_year"]) == (None, None, None)
+    assert rate["unknown"] == dict.fromkeys(
+        ("current", "previous", "last_year"), "本期到期（开立已满30天）的矛盾纠纷风险为0：无可计算的化解率"
+    )
+    assert village["open_risks_per_officer"]["current"] == 2.0  # FU-village and R8, 张伟 alone
 
 
 QISHAN = {
