@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from typer.testing import CliRunner
 
+from bridgehead.db import session_scope
 from deployments.cli import EXIT_QUARANTINED, app
+from models.signal import Signal
 from tests.factories import COMMUNITIES, OFFICERS, write_jurisdiction
 
 runner = CliRunner()
@@ -139,15 +141,17 @@ def test_exports_never_carry_phone_numbers_or_contacts(jurisdiction: Path, tmp_p
     ]
     for channel, name, row in (("call", "calls.csv", call), ("tip", "tips.csv", tip)):
         ingest(write_csv(tmp_path / name, FILE_COLUMNS[name], [row]), channel)
+    with session_scope() as s:  # the id a database gave it (PostgreSQL sequences outlive emptied tables)
+        rid = str(s.execute(select(Signal.risk_id).where(Signal.source_id == "C1")).scalar_one())
     outputs = [
         runner.invoke(app, args).output
         for args in (
             ["risks", "list", "--format", "json"],
             ["risks", "list", "--format", "csv"],
-            ["risks", "show", "1", "--format", "json"],
-            ["risks", "show", "1"],
+            ["risks", "show", rid, "--format", "json"],
+            ["risks", "show", rid],
             ["quarantine", "list", "--format", "json"],
-            ["risks", "show", "1", "--format", "csv"],
+            ["risks", "show", rid, "--format", "csv"],
         )
     ]
     assert "邻居吵架" in outputs[2]  # the summary is there, its number is not
