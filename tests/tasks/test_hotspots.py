@@ -42,7 +42,8 @@ def _at(days_before: int) -> str:
 
 def risk_at(engine: Engine, address: str) -> Risk:
     with Session(engine) as s:
-        (risk,) = s.execute(select(Risk).join(Signal).where(Signal.address == address).distinct()).scalars()
+        at_address = select(Signal.risk_id).where(Signal.address == address)
+        (risk,) = s.execute(select(Risk).where(Risk.id.in_(at_address))).scalars()
         return risk
 
 

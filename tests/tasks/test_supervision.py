@@ -316,6 +316,7 @@ def test_the_days_summary_counts_each_station_and_the_day_is_recorded_once_finis
             "visits_recorded": 0,
             "calm": 0,
             "notices": 1,
+            "capacity_notices": 0,
             "accountability": 0,
             "colour_changes": 0,
         },
@@ -327,6 +328,7 @@ def test_the_days_summary_counts_each_station_and_the_day_is_recorded_once_finis
             "visits_recorded": 1,
             "calm": 1,
             "notices": 0,
+            "capacity_notices": 0,
             "accountability": 0,
             "colour_changes": 1,
         },
@@ -341,6 +343,7 @@ def test_the_days_summary_counts_each_station_and_the_day_is_recorded_once_finis
         "visits_recorded": 1,
         "calm": 1,
         "notices": 1,
+        "capacity_notices": 0,
         "accountability": 0,
         "colour_changes": 1,
     }
