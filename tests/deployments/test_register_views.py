@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, update
 from typer.testing import CliRunner
 
@@ -70,3 +71,15 @@ def test_an_officers_day_is_in_the_briefs_order_up_to_capacity(
     assert [r["place"] for r in rows] == [1, 2, None]  # the third does not fit a day of two
     table = runner.invoke(app, ["followups", "due", "--officer", "O000001", "--date", later])
     assert "2 on the list; 1 more than a day's 2: the chief's to share out" in table.output
+
+
+def test_raising_to_red_without_a_server_says_the_next_intake_responds(
+    engine: Engine, jurisdiction: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    rid = open_risk(tmp_path, "yellow")
+    raised = runner.invoke(
+        app, ["risks", "raise", str(rid), "--to", "red", "--by", "赵所长", "--reason", "扬言报复"]
+    )
+    assert raised.exit_code == 0, raised.output
+    assert "the next intake opens its quick response" in raised.output
