@@ -7,8 +7,9 @@ do not make it orange or red; the rules about people (a weapon, a threat to kill
 missing person) still grade it, and a signal there that names a pair of people goes to that pair's
 own risk when they have one (linking), so repeated trouble between the same people still raises it.
 
-"Unrelated" parties: four or more distinct person keys, named by two or more signals — one call
-naming a family of four is a household, four callers in a month are a place.
+"Unrelated" parties: people never named together, directly or through others, on the address's
+signals of those 30 days — one call naming a family of four is one group, two feuding families who
+appear in each other's calls are one group, four callers each about themselves are four.
 """
 
 from __future__ import annotations
@@ -40,8 +41,25 @@ def is_crossing(address: str | None) -> bool:
     return bool(address) and bool(CROSSING.search(address))  # type: ignore[arg-type]
 
 
+def unrelated(groups: list[set[str]]) -> int:
+    """How many groups of people these signals name: people named together are one group (union-find)."""
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for named in groups:
+        first, *rest = sorted(named)
+        for other in rest:
+            parent[root(other)] = root(first)
+    return len({root(k) for named in groups for k in named})
+
+
 def many_parties(signals: pd.DataFrame) -> set[int]:
-    """Risks whose signals name PARTIES_AT_A_PLACE or more people within 30 days, on two or more signals.
+    """Risks whose signals of some 30 days name PARTIES_AT_A_PLACE or more unrelated people.
 
     `signals` columns: risk_id, occurred_at, party_keys ('a;b').
     """
@@ -54,8 +72,7 @@ def many_parties(signals: pd.DataFrame) -> set[int]:
         for end in range(len(times)):
             while times[end] - times[start] > PARTIES_WINDOW:
                 start += 1
-            window = keys[start : end + 1]
-            if len(window) >= 2 and len(set().union(*window)) >= PARTIES_AT_A_PLACE:
+            if unrelated(keys[start : end + 1]) >= PARTIES_AT_A_PLACE:
                 found.add(int(rid))
                 break
     return found

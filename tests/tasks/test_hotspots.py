@@ -186,3 +186,11 @@ def test_a_hotspot_has_no_household_visits_and_is_ranked_by_calls(
     listed = CliRunner().invoke(app, ["hotspots", "list", "--date", str(BASE), "--format", "json"])
     assert listed.exit_code == 0, listed.output
     assert [r["calls"] for r in json.loads(listed.output)] == [6, 2]
+
+
+def test_people_named_together_are_one_party_however_many() -> None:
+    from tasks.hotspots import unrelated
+
+    assert unrelated([{"K1", "K2", "K3", "K4"}]) == 1  # a family in one call
+    assert unrelated([{"L1", "C1"}, {"L2", "C1"}, {"L3", "C2"}, {"C2", "L1"}]) == 1  # a feud: both families
+    assert unrelated([{"A"}, {"B"}, {"C"}, {"D", "E"}]) == 4  # four callers, one with a companion
