@@ -59,7 +59,8 @@ DIGEST = {
     "LEFT JOIN rk ON rk.id = s.risk_id",
     "risk": RISK_KEY + "SELECT rk.k, r.level, r.status, r.reasons, r.rules_version, r.category, "
     "r.community_code, r.address_norm, r.party_pair, r.officer_code, r.opened_at, r.first_signal_at, "
-    "r.last_signal_at, r.level_since, r.calm_streak, r.resolved_at, r.reopened_count FROM risk r "
+    "r.last_signal_at, r.level_since, r.calm_streak, r.resolved_at, r.reopened_count, r.place_kind, "
+    "r.settled_at FROM risk r "
     "LEFT JOIN rk ON rk.id = r.id",
     "risk_level_change": RISK_KEY + "SELECT rk.k, c.from_level, c.to_level, c.cause, c.reasons, "
     "c.rules_version FROM risk_level_change c LEFT JOIN rk ON rk.id = c.risk_id",
