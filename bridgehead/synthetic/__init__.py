@@ -24,7 +24,7 @@ from . import names, places
 from .cases import build_cases
 from .channels import build_analysis, build_calls, build_tips, build_visits
 from .context import Context, stream
-from .jurisdiction import Jurisdiction, build_jurisdiction
+from .jurisdiction import STORY_PLACES, Jurisdiction, build_jurisdiction
 from .params import GENERATOR_VERSION, THREADS, scaled
 from .responses import LOST_CHILD_DISPATCH_S, LOST_CHILD_FOUND_S, build_lost_child_search, build_unit_status
 from .stories import StoryRows, build_stories
@@ -70,6 +70,7 @@ def generate(out: Path, seed: int = 7, scale: float = 1.0, end: date | None = No
         "communities.csv": j.communities,
         "officers.csv": j.officers,
         "units.csv": j.units,
+        "places.csv": _places(j),
         "calls.csv": calls,
         "visits.csv": visits,
         "analysis.csv": analysis,
@@ -207,6 +208,18 @@ def _conversions(
             str(k): int(v) for k, v in sorted(cases.loc[linked, "offence"].value_counts().items())
         },
     }
+
+
+def _places(j: Jurisdiction) -> pd.DataFrame:
+    """places.csv: the square of the lost-child story, a public space whose callers are strangers."""
+    square = j.special["lost_child"]
+    return pd.DataFrame(
+        {
+            "address": [STORY_PLACES["lost_child"][3]],
+            "community_code": [j.comm_code[square]],
+            "kind": ["public_space"],
+        }
+    )
 
 
 def _stories(
