@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
 from sqlmodel import Session
 
 from bridgehead import audit
@@ -65,54 +65,82 @@ def capacities(session: Session, rules: Rules) -> dict[str, int | None]:
     }
 
 
+def _ranked(rules: Rules, day: date) -> Any:
+    """Every due visit with its place in its officer's day (the brief's order, by the database's
+    window function) and its officer's capacity (NULL: not capped)."""
+    tier = case((Risk.level == "red", 0), (FollowUp.why == "new_signal", 1), else_=2)
+    colour = case(*((Risk.level == c, r) for c, r in COLOUR_RANK.items()), else_=9)
+    defaults = {role.value: n for role, n in rules.capacity.daily_visits.items()}
+    role_cap = case(*((Officer.role == role, n) for role, n in defaults.items()), else_=None)
+    place = func.row_number().over(
+        partition_by=FollowUp.officer_code, order_by=[tier, FollowUp.due_on, colour, FollowUp.id]
+    )
+    return (
+        select(
+            FollowUp.id.label("id"),
+            FollowUp.officer_code.label("officer_code"),
+            FollowUp.planned_on.label("planned_on"),
+            Community.station_code.label("station_code"),
+            place.label("place"),
+            func.coalesce(Officer.daily_capacity, role_cap).label("cap"),
+        )
+        .join(Risk, Risk.id == FollowUp.risk_id)
+        .join(Community, Community.community_code == Risk.community_code)
+        .outerjoin(Officer, Officer.officer_code == FollowUp.officer_code)
+        .where(FollowUp.status == "pending", FollowUp.due_on <= day)
+        .subquery()
+    )
+
+
 def plan_day(session: Session, rules: Rules, day: date) -> DayPlan:
-    """Put each officer's due follow-ups on the day's list up to capacity; notify chiefs of the rest."""
-    owed = pd.DataFrame(
-        session.execute(
-            select(FollowUp.id, FollowUp.officer_code, FollowUp.due_on, FollowUp.why, FollowUp.planned_on,
-                   Risk.level, Community.station_code)
-            .join(Risk, Risk.id == FollowUp.risk_id)
-            .join(Community, Community.community_code == Risk.community_code)
-            .where(FollowUp.status == "pending", FollowUp.due_on <= day)
-        ).all(),
-        columns=["follow_up_id", "officer_code", "due_on", "why", "planned_on", "level", "station_code"],
-    )  # fmt: skip
+    """Put each officer's due follow-ups on the day's list up to capacity; notify chiefs of the rest.
+
+    The order is the database's window function, read once; the first day on the list is one UPDATE
+    of the visits newly listed, and the overflow one count per officer.
+    """
+    owed = _ranked(rules, day)
+    rows = session.execute(
+        select(
+            owed.c.id, owed.c.officer_code, owed.c.station_code, owed.c.planned_on, owed.c.place, owed.c.cap
+        )
+    ).all()
     plan = DayPlan()
-    if owed.empty:
-        return plan
-    caps = capacities(session, rules)
-    owed = in_order(owed.fillna({"officer_code": ""}), day)
-    owed["cap"] = owed["officer_code"].map(lambda code: caps.get(code))
-    owed["place"] = owed.groupby("officer_code").cumcount()
-    fits = owed["cap"].isna() | (owed["place"] < owed["cap"].fillna(0))
-    listed, never = owed[fits], owed["planned_on"].isna()
-    first = owed[fits & never]
-    for part in chunks(first["follow_up_id"].astype(int).tolist()):
+    first: list[int] = []
+    per_officer: dict[tuple[str, str], list[int]] = {}  # (officer, station) -> [capacity, owed, overflow]
+    for fid, officer, station, planned_on, place, cap in rows:
+        fits = cap is None or place <= cap
+        plan.listed += fits
+        if fits and planned_on is None:
+            first.append(fid)
+        if cap is not None:
+            counts = per_officer.setdefault((officer, station), [cap, 0, 0])
+            counts[1] += 1
+            counts[2] += not fits and planned_on is None
+    for part in chunks(first):
         session.execute(update(FollowUp).where(FollowUp.id.in_(part)).values(planned_on=day))
-    plan.listed, plan.first_listed = len(listed), len(first)
-    overflow = owed[~fits & never]
-    plan.overflow = len(overflow)
-    plan.notices = _notify(session, owed, overflow, day)
+    plan.first_listed = len(first)
+    overloaded = [(o, s, cap, n, over) for (o, s), (cap, n, over) in per_officer.items() if over]
+    plan.overflow = sum(over for *_, over in overloaded)
+    plan.notices = _notify(session, overloaded, day)
     return plan
 
 
-def _notify(session: Session, owed: pd.DataFrame, overflow: pd.DataFrame, day: date) -> int:
+def _notify(session: Session, per_officer: list[Any], day: date) -> int:
     """One capacity notice per overloaded officer and day, to the chief of the officer's station."""
-    if overflow.empty:
+    if not per_officer:
         return 0
     chiefs = station_chiefs(session)
-    due = owed.groupby("officer_code").size()
     notices = [
         {
             "station_code": station,
             "officer_code": officer,
             "recipient_officer_code": chiefs.get(station),
             "issued_on": day,
-            "owed": int(due[officer]),
-            "capacity": int(group["cap"].iloc[0]),
-            "overflow": len(group),
+            "owed": int(owed),
+            "capacity": int(cap),
+            "overflow": int(over),
         }
-        for (officer, station), group in overflow.groupby(["officer_code", "station_code"])
+        for officer, station, cap, owed, over in per_officer
     ]
     taken = set(
         session.execute(select(CapacityNotice.officer_code).where(CapacityNotice.issued_on == day)).scalars()

@@ -27,7 +27,7 @@ from bridgehead.db import chunks, frame_in
 from bridgehead.rules import Rules
 from models.clock import day_start, local_date
 from models.common import DISPUTE_CATEGORIES, Colour
-from models.follow_up import FollowUp
+from models.follow_up import FollowUp, SweepDay
 from models.jurisdiction import Community, Officer, OfficerRole
 from models.risk import CALM_CONCERN, Risk, RiskLevelChange, RiskStatus
 from models.signal import Signal
@@ -241,28 +241,48 @@ def apply_outcomes(ends: Ends, done: pd.DataFrame, risks: dict[int, Risk]) -> No
             )
 
 
+def _may_have_become_dormant(ends: Ends, cutoff: datetime) -> list[int] | None:
+    """The only risks that can turn dormant today: their last news is just 60 days old, or a follow-up
+    was recorded today. None (look at all) on a register's first swept day, for what went quiet before."""
+    session, day = ends.session, local_date(ends.as_of)
+    if session.execute(select(SweepDay.day).where(SweepDay.day < day).limit(1)).first() is None:
+        return None
+    aged = select(Signal.risk_id).where(
+        Signal.occurred_at >= cutoff - timedelta(days=1),
+        Signal.occurred_at < cutoff,
+        Signal.risk_id.is_not(None),
+        _news(),
+    )
+    seen = select(FollowUp.risk_id).where(FollowUp.recorded_on == day)
+    return sorted(set(session.execute(aged).scalars()) | set(session.execute(seen).scalars()))
+
+
+def _news() -> Any:
+    """A signal that is news for a risk: anything but a visit finding things calm."""
+    return ~and_(Signal.channel == "visit", func.coalesce(Signal.concern, "").in_(CALM_CONCERN))
+
+
 def resolve_dormant(ends: Ends) -> None:
     """Yellow and blue risks quiet for the dormant period whose last follow-up was calm: resolved."""
     rules, session = ends.rules.ends, ends.session
     # in calendar days: a signal on day D leaves the risk dormant on day D + 60, judged at its start
     cutoff = ends.as_of - timedelta(days=rules.dormant_days - 1)
-    news = exists().where(
-        Signal.risk_id == Risk.id,
-        Signal.occurred_at >= cutoff,
-        ~and_(Signal.channel == "visit", func.coalesce(Signal.concern, "").in_(CALM_CONCERN)),
+    news = exists().where(Signal.risk_id == Risk.id, Signal.occurred_at >= cutoff, _news())
+    quiet_now = select(Risk.id).where(
+        Risk.status == RiskStatus.open.value,
+        Risk.level.in_([c.value for c in rules.dormant_levels]),
+        Risk.first_signal_at < cutoff,
+        ~news,
     )
-    quiet = (
-        session.execute(
-            select(Risk.id).where(
-                Risk.status == RiskStatus.open.value,
-                Risk.level.in_([c.value for c in rules.dormant_levels]),
-                Risk.first_signal_at < cutoff,
-                ~news,
-            )
-        )
-        .scalars()
-        .all()
-    )
+    candidates = _may_have_become_dormant(ends, cutoff)
+    if candidates is None:
+        quiet = list(session.execute(quiet_now).scalars())
+    else:
+        quiet = [
+            r
+            for part in chunks(candidates)
+            for r in session.execute(quiet_now.where(Risk.id.in_(part))).scalars()
+        ]
     last = (
         frame_in(
             session,

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from bridgehead.db import session_scope
 from bridgehead.rules import get_rules
 from models.common import utcnow
-from models.follow_up import FollowUp
+from models.follow_up import FollowUp, SweepDay
 from models.incident import IncidentOutcome
 from tasks.disposal import close_incident
 from tasks.ends import calm_end, decide, settle_by_chief
@@ -195,6 +195,8 @@ def test_a_quiet_yellow_risk_is_dormant_at_day_60_and_not_at_day_59(
 ) -> None:
     rid = open_risk(tmp_path, "yellow")  # its one call, the last signal: the day before BASE
     sweep(BASE)
+    with session_scope() as s:  # a register swept before: only the risks that can turn dormant are read
+        s.add(SweepDay(day=BASE, actor="person:test", summary={}))
     add_visit(tmp_path, "V1", at(BASE, 15), rid, concern="low")  # the last follow-up: calm
     signal_day = BASE - days(1)
     sweep_until(BASE, signal_day + days(59))
