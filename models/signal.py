@@ -7,7 +7,7 @@ channel-specific columns are nullable. Phone numbers are stored encrypted, never
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, model_validator
 from sqlmodel import AutoString, Field, SQLModel, UniqueConstraint
@@ -149,3 +149,13 @@ class TipIn(SignalBase):
     received_at: UtcTime
     contact: OptionalText = None
     wants_reward: OptionalTextBool = None
+
+
+def is_news() -> Any:
+    """SQL: a signal that is news for its risk — anything but a visit finding things calm (no or low
+    concern), which is evidence for the evidence rule and the ends of a risk, not a new signal."""
+    from sqlalchemy import or_
+
+    from models.risk import CALM_CONCERN
+
+    return or_(Signal.channel != "visit", Signal.concern.is_(None), Signal.concern.not_in(CALM_CONCERN))

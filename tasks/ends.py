@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlmodel import Session
 
 from bridgehead import audit
@@ -30,7 +30,7 @@ from models.common import DISPUTE_CATEGORIES, Colour
 from models.follow_up import FollowUp, SweepDay
 from models.jurisdiction import Community, Officer, OfficerRole
 from models.risk import CALM_CONCERN, Risk, RiskLevelChange, RiskStatus
-from models.signal import Signal
+from models.signal import Signal, is_news
 
 
 @dataclass
@@ -251,15 +251,10 @@ def _may_have_become_dormant(ends: Ends, cutoff: datetime) -> list[int] | None:
         Signal.occurred_at >= cutoff - timedelta(days=1),
         Signal.occurred_at < cutoff,
         Signal.risk_id.is_not(None),
-        _news(),
+        is_news(),
     )
     seen = select(FollowUp.risk_id).where(FollowUp.recorded_on == day)
     return sorted(set(session.execute(aged).scalars()) | set(session.execute(seen).scalars()))
-
-
-def _news() -> Any:
-    """A signal that is news for a risk: anything but a visit finding things calm."""
-    return ~and_(Signal.channel == "visit", func.coalesce(Signal.concern, "").in_(CALM_CONCERN))
 
 
 def resolve_dormant(ends: Ends) -> None:
@@ -267,7 +262,7 @@ def resolve_dormant(ends: Ends) -> None:
     rules, session = ends.rules.ends, ends.session
     # in calendar days: a signal on day D leaves the risk dormant on day D + 60, judged at its start
     cutoff = ends.as_of - timedelta(days=rules.dormant_days - 1)
-    news = exists().where(Signal.risk_id == Risk.id, Signal.occurred_at >= cutoff, _news())
+    news = exists().where(Signal.risk_id == Risk.id, Signal.occurred_at >= cutoff, is_news())
     quiet_now = select(Risk.id).where(
         Risk.status == RiskStatus.open.value,
         Risk.level.in_([c.value for c in rules.dormant_levels]),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from bridgehead import audit
@@ -19,8 +19,8 @@ from bridgehead.db import chunks
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
-from models.risk import CALM_CONCERN, Risk, RiskLevelChange
-from models.signal import Signal
+from models.risk import Risk, RiskLevelChange
+from models.signal import Signal, is_news
 from tasks.grading import SIGNAL_COLUMNS, colour_of, grade
 from tasks.hotspots import VOLUME_CODES, classify, mark_places
 
@@ -32,13 +32,8 @@ class GradeSummary:
     new_red: list[int] | None = None
 
 
-# A follow-up visit that finds things calm is evidence for the evidence rule, not a new risk signal:
+# A follow-up visit that finds things calm is evidence for the evidence rule, not a risk signal:
 # counting it would let the visits that lower a colour raise it again ("3 signals within 30 days").
-_not_calm_visit = or_(
-    Signal.channel != "visit", Signal.concern.is_(None), Signal.concern.not_in(CALM_CONCERN)
-)
-
-
 def _signals_since_floor(session: Session, risk_ids: list[int]) -> pd.DataFrame:
     rows = []
     for part in chunks(risk_ids):
@@ -53,7 +48,7 @@ def _signals_since_floor(session: Session, risk_ids: list[int]) -> pd.DataFrame:
                 Signal.score,
             )
             .join(Risk, Risk.id == Signal.risk_id)
-            .where(Signal.risk_id.in_(part), Signal.occurred_at >= Risk.level_since, _not_calm_visit)
+            .where(Signal.risk_id.in_(part), Signal.occurred_at >= Risk.level_since, is_news())
         ).all()
     frame = pd.DataFrame(
         rows, columns=["risk_id", "occurred_at", "channel", "category", "summary", "party_keys", "score"]

@@ -19,8 +19,8 @@ from sqlmodel import Session
 
 from models.common import DISPUTE_CATEGORIES
 from models.jurisdiction import Community, Officer, OfficerRole, Place
-from models.risk import CALM_CONCERN, Risk, RiskLevelChange
-from models.signal import Signal
+from models.risk import Risk, RiskLevelChange
+from models.signal import Signal, is_news
 from tasks.review_figures import WINDOWS, in_scope, scope_stations
 from tasks.review_period import Period, Scope, Window
 from tasks.review_stats import change_pct, significant
@@ -47,11 +47,6 @@ def _resolving() -> Any:
         and_(RiskLevelChange.cause == "evidence", reasons.like('%"evidence.resolved"%')),
         and_(RiskLevelChange.cause == "end", or_(*(reasons.like(f'%"{r}"%') for r in RESOLVING_ENDS))),
     )
-
-
-def _wakes() -> Any:
-    """A signal that reopens a resolved risk it is linked to: anything but a calm visit."""
-    return or_(Signal.channel != "visit", Signal.concern.is_(None), Signal.concern.not_in(CALM_CONCERN))
 
 
 def _epoch(session: Session, column: Any) -> Any:
@@ -102,7 +97,7 @@ def live_at_end(session: Session, window: Window, scope: Scope) -> int:
         Signal.risk_id == resolution.risk_id,
         Signal.occurred_at > resolution.at,
         Signal.occurred_at < end,
-        _wakes(),
+        is_news(),
     )
     resolved_then = exists().where(
         resolution.risk_id == Risk.id, _resolving(), resolution.at < end, ~reopened
@@ -133,7 +128,7 @@ def risks_back(session: Session, period: Period, scope: Scope) -> dict[str, int]
     back = (
         select(RiskLevelChange.risk_id, func.min(Signal.occurred_at).label("at"))
         .join(Signal, Signal.risk_id == RiskLevelChange.risk_id)
-        .where(_resolving(), Signal.occurred_at > RiskLevelChange.at, _wakes())
+        .where(_resolving(), Signal.occurred_at > RiskLevelChange.at, is_news())
         .group_by(RiskLevelChange.id, RiskLevelChange.risk_id)
         .subquery()
     )

@@ -40,6 +40,15 @@ def _at(days_before: int) -> str:
     return at(BASE - days(days_before), 9).isoformat()
 
 
+def list_place(jurisdiction: Path, address: str, kind: str) -> None:
+    """The test jurisdiction reloaded with one place in 盛世广场社区's places.csv."""
+    write_csv(
+        jurisdiction / "places.csv", ("address", "community_code", "kind"), [(address, "61030301001", kind)]
+    )
+    with session_scope() as s:
+        load_jurisdiction(s, jurisdiction, actor="person:test")
+
+
 def risk_at(engine: Engine, address: str) -> Risk:
     with Session(engine) as s:
         at_address = select(Signal.risk_id).where(Signal.address == address)
@@ -79,13 +88,7 @@ def test_a_crossing_is_a_hotspot_and_volume_does_not_make_it_red(
 
 
 def test_a_place_in_places_csv_is_a_hotspot(engine: Engine, jurisdiction: Path, tmp_path: Path) -> None:
-    write_csv(
-        jurisdiction / "places.csv",
-        ("address", "community_code", "kind"),
-        [("幸福路 1 号", "61030301001", "shop")],
-    )
-    with session_scope() as s:
-        load_jurisdiction(s, jurisdiction, actor="person:test")
+    list_place(jurisdiction, "幸福路 1 号", "shop")
     calls_at(tmp_path, "幸福路1号", 5)  # written without the spaces: the same normalised address
     risk = risk_at(engine, "幸福路1号")
     assert (risk.place_kind, risk.level) == ("shop", "blue")
@@ -96,13 +99,7 @@ def test_a_red_household_found_to_be_a_place_comes_down_once_with_its_reason(
 ) -> None:
     calls_at(tmp_path, "幸福路1号", 5)
     assert risk_at(engine, "幸福路1号").level == "red"
-    write_csv(
-        jurisdiction / "places.csv",
-        ("address", "community_code", "kind"),
-        [("幸福路1号", "61030301001", "hospital")],
-    )
-    with session_scope() as s:
-        load_jurisdiction(s, jurisdiction, actor="person:test")
+    list_place(jurisdiction, "幸福路1号", "hospital")
     calls_at(tmp_path, "幸福路1号", 1, prefix="D")
     risk = risk_at(engine, "幸福路1号")
     assert (risk.place_kind, risk.level) == ("hospital", "blue")
