@@ -15,7 +15,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from bridgehead import audit
-from bridgehead.db import chunks
+from bridgehead.db import chunks, frame_in
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
@@ -74,6 +74,16 @@ def grade_pending(session: Session, rules: Rules) -> GradeSummary:
         return summary
     became = classify(session, [r.id for r in pending if r.place_kind is None])
     changes = mark_places(session, became)
+    seen = {r.id for r in pending}
+    if beyond := sorted(set(became) - seen):  # the address's other risks become places with it
+        pending += frame_in(
+            session,
+            select(Risk.id, Risk.level, Risk.rules_version, Risk.place_kind),
+            Risk.id,
+            beyond,
+            ["id", "level", "rules_version", "place_kind"],
+        ).itertuples(index=False)
+        summary.graded = len(pending)
     places = {r.id for r in pending if r.place_kind is not None} | set(became)
     graded = grade(_signals_since_floor(session, [r.id for r in pending]), rules)
     now, actor = utcnow(), audit.current_actor()

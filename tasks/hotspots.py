@@ -9,7 +9,13 @@ own risk when they have one (linking), so repeated trouble between the same peop
 
 "Unrelated" parties: people never named together, directly or through others, on the address's
 signals of those 30 days — one call naming a family of four is one group, two feuding families who
-appear in each other's calls are one group, four callers each about themselves are four.
+appear in each other's calls are one group, four callers each about themselves are four. A 110 call
+that names nobody, outside the dispute categories, is a party of its own: nothing ties it to the
+address's other calls. That is how a CAD export reads (Sacramento's names no person at all): four
+unnamed shoplifting, trespass or shots-fired calls at one address in 30 days are a place's trouble,
+while a dispute call is about the household's own people whether or not it names them.
+
+The test is the address's, not one risk's: every household risk at a hotspot's address is a place risk.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from sqlmodel import Session
 
 from bridgehead import audit
 from bridgehead.db import chunks, frame_in
+from models.common import DISPUTE_CATEGORIES
 from models.follow_up import FollowUp
 from models.jurisdiction import Community, Place
 from models.risk import LIVE_STATUSES, Risk
@@ -58,59 +65,114 @@ def unrelated(groups: list[set[str]]) -> int:
     return len({root(k) for named in groups for k in named})
 
 
-def many_parties(signals: pd.DataFrame) -> set[int]:
-    """Risks whose signals of some 30 days name PARTIES_AT_A_PLACE or more unrelated people.
+def parties_of(signals: pd.DataFrame) -> list[set[str]]:
+    """The people each signal names; an unnamed call outside the disputes is a caller of its own; the rest
+    name nobody. `signals` columns: id, channel, category, party_keys ('a;b')."""
+    disputes = {c.value for c in DISPUTE_CATEGORIES}
+    return [
+        set(keys.split(";")) if isinstance(keys, str) and keys
+        else {f"#call{sid}"} if channel == "call" and category not in disputes
+        else set()
+        for sid, channel, category, keys in zip(
+            signals["id"], signals["channel"], signals["category"], signals["party_keys"], strict=True
+        )
+    ]  # fmt: skip
 
-    `signals` columns: risk_id, occurred_at, party_keys ('a;b').
+
+def many_parties(signals: pd.DataFrame) -> set[tuple[str, str]]:
+    """Addresses whose signals of some 30 days name PARTIES_AT_A_PLACE or more unrelated parties.
+
+    `signals` columns: community_code, address_norm, occurred_at, id, channel, category, party_keys.
     """
-    found: set[int] = set()
-    named = signals[signals["party_keys"].fillna("") != ""]
-    for rid, group in named.sort_values("occurred_at").groupby("risk_id"):
-        times = list(group["occurred_at"])
-        keys = [set(k.split(";")) for k in group["party_keys"]]
+    found: set[tuple[str, str]] = set()
+    frame = signals.assign(parties=parties_of(signals))
+    frame = frame.loc[frame["parties"].map(bool).astype(bool)]
+    for address, group in frame.sort_values("occurred_at").groupby(["community_code", "address_norm"]):
+        if len(set().union(*group["parties"])) < PARTIES_AT_A_PLACE:
+            continue  # too few people in all: no window can have enough
+        times, named = list(group["occurred_at"]), list(group["parties"])
         start = 0
         for end in range(len(times)):
             while times[end] - times[start] > PARTIES_WINDOW:
                 start += 1
-            if unrelated(keys[start : end + 1]) >= PARTIES_AT_A_PLACE:
-                found.add(int(rid))
+            if end - start + 1 >= 2 and unrelated(named[start : end + 1]) >= PARTIES_AT_A_PLACE:
+                found.add((str(address[0]), str(address[1])))
                 break
     return found
 
 
+def _at(frame: pd.DataFrame, addresses: set[tuple[str, str]]) -> pd.DataFrame:
+    """The rows of `frame` at these (community_code, address_norm) addresses."""
+    keys = zip(frame["community_code"], frame["address_norm"], strict=True)
+    return frame.loc[[k in addresses for k in keys]] if len(frame) else frame
+
+
 def classify(session: Session, risk_ids: list[int]) -> dict[int, str]:
-    """Which of these (household) risks are places, and why: places.csv's kind, crossing, many_parties."""
-    risks = frame_in(
+    """Which household risks at these risks' addresses are places, and why: places.csv's kind, crossing,
+    many_parties. The answer may name risks beyond `risk_ids`: a place is an address, so every live
+    household risk there becomes a place risk with it."""
+    pending = frame_in(
         session,
-        select(Risk.id, Risk.community_code, Risk.address_norm).where(Risk.place_kind.is_(None)),
+        select(Risk.id, Risk.community_code, Risk.address_norm).where(
+            Risk.place_kind.is_(None), Risk.address_norm.is_not(None)
+        ),
         Risk.id,
         risk_ids,
         ["risk_id", "community_code", "address_norm"],
     )
-    if risks.empty:
+    if pending.empty:
         return {}
-    keys = [f"{c}|{a}" for c, a in zip(risks["community_code"], risks["address_norm"], strict=True)]
-    places = frame_in(
-        session, select(Place.place_key, Place.kind), Place.place_key, sorted(set(keys)), ["k", "v"]
-    )
-    listed = dict(zip(places["k"], places["v"], strict=True))
-    kinds = {int(r): listed[k] for r, k in zip(risks["risk_id"], keys, strict=True) if k in listed}
-    signals = frame_in(  # the signals at the risk's own address (a pair's risk has a home)
+    wanted = set(zip(pending["community_code"], pending["address_norm"], strict=True))
+    others = frame_in(
         session,
-        select(Signal.risk_id, Signal.occurred_at, Signal.address, Signal.party_keys)
-        .join(Risk, Risk.id == Signal.risk_id)
-        .where(Signal.address_norm == Risk.address_norm),
-        Signal.risk_id,
-        [int(r) for r in risks["risk_id"] if int(r) not in kinds],
-        ["risk_id", "occurred_at", "address", "party_keys"],
+        select(Risk.id, Risk.community_code, Risk.address_norm).where(
+            Risk.place_kind.is_(None), Risk.status.in_(LIVE_STATUSES)
+        ),
+        Risk.address_norm,
+        sorted({a for _, a in wanted}),
+        ["risk_id", "community_code", "address_norm"],
     )
-    crossings = {
-        int(r) for r, a in zip(signals["risk_id"], signals["address"], strict=True) if is_crossing(a)
+    risks = pd.concat([pending, others]).drop_duplicates("risk_id")
+    risks = _at(risks, wanted)
+    addresses = list(zip(risks["community_code"], risks["address_norm"], strict=True))
+    keys = sorted({f"{c}|{a}" for c, a in addresses})
+    places = frame_in(session, select(Place.place_key, Place.kind), Place.place_key, keys, ["k", "v"])
+    kind_of: dict[tuple[str, str], str] = {
+        tuple(k.split("|", 1)): v
+        for k, v in zip(places["k"], places["v"], strict=True)  # type: ignore[misc]
     }
-    kinds |= {r: "crossing" for r in crossings}
-    rest = signals[~signals["risk_id"].isin(list(kinds))]
-    kinds |= {r: "many_parties" for r in many_parties(rest)}
-    return kinds
+    signals = frame_in(
+        session,
+        select(
+            Signal.community_code,
+            Signal.address_norm,
+            Signal.occurred_at,
+            Signal.id,
+            Signal.channel,
+            Signal.category,
+            Signal.party_keys,
+            Signal.address,
+        ),
+        Signal.address_norm,
+        sorted({a for c, a in wanted if (c, a) not in kind_of}),
+        [
+            "community_code",
+            "address_norm",
+            "occurred_at",
+            "id",
+            "channel",
+            "category",
+            "party_keys",
+            "address",
+        ],
+    )
+    signals = _at(signals, wanted)
+    for c, a, raw in zip(signals["community_code"], signals["address_norm"], signals["address"], strict=True):
+        if (c, a) not in kind_of and is_crossing(raw):
+            kind_of[(c, a)] = "crossing"
+    rest = _at(signals, wanted - set(kind_of))
+    kind_of |= {address: "many_parties" for address in many_parties(rest)}
+    return {int(r): kind_of[k] for r, k in zip(risks["risk_id"], addresses, strict=True) if k in kind_of}
 
 
 def mark_places(session: Session, kinds: dict[int, str]) -> list[audit.Change]:

@@ -73,9 +73,31 @@ def test_what_an_intersection_looks_like(address: str, crossing: bool) -> None:
 def test_a_household_at_a_busy_address_is_red_by_volume(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
-    calls_at(tmp_path, "幸福路1号", 5)
+    calls_at(tmp_path, "幸福路1号", 5, party_keys="H1")  # the same man, again and again
     risk = risk_at(engine, "幸福路1号")
     assert (risk.place_kind, risk.level) == (None, "red")  # the brief's household rule, for contrast
+
+
+def test_four_unnamed_calls_are_four_callers_but_unnamed_disputes_are_the_household(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    calls_at(tmp_path, "幸福路6号", 4, prefix="U")  # a CAD export's calls: nobody named, public order
+    assert (risk_at(engine, "幸福路6号").place_kind) == "many_parties"
+    calls_at(tmp_path, "幸福路7号", 5, prefix="N", category="family_neighbor", summary="邻居吵架")
+    risk = risk_at(engine, "幸福路7号")
+    assert (risk.place_kind, risk.level) == (None, "red")  # one household's quarrel, called in five times
+
+
+def test_a_place_is_an_address_so_its_other_risks_become_places_too(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    add_calls(tmp_path, {"call_id": "V1", "received_at": _at(40), "address": "幸福路8号",
+                         "category": "violence", "summary": "有人打架"})  # fmt: skip
+    assert risk_at(engine, "幸福路8号").place_kind is None
+    calls_at(tmp_path, "幸福路8号", 4, prefix="T")  # later, four callers about thefts there
+    with Session(engine) as s:
+        kinds = set(s.execute(select(Risk.category, Risk.place_kind)).all())
+    assert kinds == {("violence", "many_parties"), ("public_order", "many_parties")}
 
 
 def test_a_crossing_is_a_hotspot_and_volume_does_not_make_it_red(
@@ -97,10 +119,10 @@ def test_a_place_in_places_csv_is_a_hotspot(engine: Engine, jurisdiction: Path, 
 def test_a_red_household_found_to_be_a_place_comes_down_once_with_its_reason(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
-    calls_at(tmp_path, "幸福路1号", 5)
+    calls_at(tmp_path, "幸福路1号", 5, party_keys="H1")
     assert risk_at(engine, "幸福路1号").level == "red"
     list_place(jurisdiction, "幸福路1号", "hospital")
-    calls_at(tmp_path, "幸福路1号", 1, prefix="D")
+    calls_at(tmp_path, "幸福路1号", 1, prefix="D", party_keys="H1")
     risk = risk_at(engine, "幸福路1号")
     assert (risk.place_kind, risk.level) == ("hospital", "blue")
     (change,) = level_history(engine, risk.id, cause="place")
@@ -119,10 +141,11 @@ def test_four_unrelated_parties_within_30_days_make_a_place_and_one_family_does_
     import pandas as pd
 
     with Session(engine) as s:
-        rows = s.execute(select(Signal.risk_id, Signal.occurred_at, Signal.party_keys)).all()
-    frame = pd.DataFrame(rows, columns=["risk_id", "occurred_at", "party_keys"])
-    found = many_parties(frame)
-    assert found == {risk_at(engine, "幸福路2号").id}
+        columns = [Signal.community_code, Signal.address_norm, Signal.occurred_at, Signal.id, Signal.channel,
+                   Signal.category, Signal.party_keys]  # fmt: skip
+        frame = pd.DataFrame(s.execute(select(*columns)).all(), columns=[c.key for c in columns])
+    assert many_parties(frame) == {("61030301001", "幸福路2号")}
+    assert many_parties(frame.assign(party_keys="Q0")) == set()  # one person four times is a household
 
 
 def test_a_weapon_at_a_hotspot_is_still_red(engine: Engine, jurisdiction: Path, tmp_path: Path) -> None:

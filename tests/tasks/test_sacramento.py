@@ -62,10 +62,10 @@ def test_sacramento_repeat_household_addresses_grade_orange_and_red(engine: Engi
         if most >= 5:
             checked[5] += 1
             assert levels == {"red"}, calls_here
-    assert checked[3] >= 20 and checked[5] >= 5  # the file really has such addresses
+    assert checked[3] >= 15 and checked[5] >= 4  # the file really has such households (the rest are places)
 
 
-def test_sacramento_crossings_are_hotspots_and_every_red_about_people_stays_red(
+def test_sacramento_places_are_hotspots_and_every_red_about_people_stays_red(
     engine: Engine, tmp_path: Path
 ) -> None:
     profile = load_profile("sacramento")
@@ -85,3 +85,6 @@ def test_sacramento_crossings_are_hotspots_and_every_red_about_people_stays_red(
     assert len(crossings) > 1000  # "PERRY AVE / 47TH ST": 30% of the month's calls are at crossings
     volume_red = reasons.map(lambda rs: any(r.startswith(("red.signals_", "orange.signals_")) for r in rs))
     assert not (volume_red & risks["place"].notna()).any()  # no place is red or orange by volume
+    households = risks[risks["place"].isna()]
+    assert (households["level"] == "red").mean() <= 0.05  # a red list a station can visit every day
+    assert (risks["place"] == "many_parties").sum() > 500  # shops, the jail, city hall: unnamed callers
