@@ -7,6 +7,7 @@ are retried, with exponential backoff and jitter.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -57,3 +58,15 @@ def db_task(fn: Callable[..., R], *, name: str | None = None, retries: int = 4) 
         retry_jitter_factor=0.5,
         retry_condition_fn=retry_if_transient,
     )
+
+
+def run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    """The flow or task run's logger (its lines show in the Prefect UI), or a plain one outside a run:
+    the same stage code runs in a flow and, for a replay, without one."""
+    from prefect import get_run_logger
+    from prefect.exceptions import MissingContextError
+
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger("bridgehead")

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import csv
 import shutil
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 from sqlalchemy import select
@@ -22,9 +23,12 @@ from sqlalchemy import select
 from bridgehead.db import session_scope
 from bridgehead.exports import safe_values
 from bridgehead.locks import exclusive
+from bridgehead.orchestration import run_logger
 from bridgehead.settings import get_settings
-from flows.follow_up import follow_up_sweep
-from flows.intake import intake
+from flows.follow_up import PLAIN as SWEEP_PLAIN
+from flows.follow_up import follow_up_sweep, sweep_days
+from flows.intake import PLAIN as INTAKE_PLAIN
+from flows.intake import TASKS, publish, take_in
 from models.common import LOCAL_TZ
 from models.intake import QuarantinedRow
 from tasks.follow_up import not_future, today
@@ -67,32 +71,44 @@ def _quarantine_report(kept: Path, original: Path) -> Path:
     return report
 
 
-def take_inbox(inbox: Path, day: date) -> list[dict[str, Any]]:
-    """Each channel's pending files through intake, one flow run per channel; then move them aside.
+def take_inbox(inbox: Path, day: date, stages: dict[str, Callable[..., Any]] = TASKS) -> list[dict[str, Any]]:
+    """Every channel's pending files through one intake (cases first), then moved aside.
 
     One taker at a time (the 10-minute inbox intake and the morning sweep may meet): the files
     are moved by whoever holds the lock, and the other finds the inbox empty.
     """
     with exclusive(INBOX_LOCK):
-        return _take(inbox, day)
+        return _take(inbox, day, stages)
 
 
 INBOX_LOCK = "inbox"
 
 
-def _take(inbox: Path, day: date) -> list[dict[str, Any]]:
-    taken = []
-    for channel, files in pending_files(inbox).items():
-        report = intake(channel, [str(f) for f in files])
-        failed = report.quarantined > 0
-        for f in files:
+def _take(inbox: Path, day: date, stages: dict[str, Callable[..., Any]]) -> list[dict[str, Any]]:
+    batch = pending_files(inbox)
+    if not batch:
+        return []
+    taken = take_in(batch, stages)
+    if stages is TASKS:
+        publish("intake-inbox", taken, f"Last intake of the inbox ({', '.join(batch)})")
+    per_file = {load.path: load for load in taken.loads}
+    out = []
+    for channel, files in batch.items():
+        loads = [per_file[str(f)] for f in files]
+        for f, load in zip(files, loads, strict=True):
+            failed = load.quarantined > 0
             dest = _move(f, inbox / channel / ("failed" if failed else f"processed/{day.isoformat()}"))
             if failed:
                 _quarantine_report(dest, f)
-        taken.append(
-            {"channel": channel, "files": len(files), "rows": report.rows, "quarantined": report.quarantined}
+        out.append(
+            {
+                "channel": channel,
+                "files": len(files),
+                "rows": sum(x.rows for x in loads),
+                "quarantined": sum(x.quarantined for x in loads),
+            }
         )
-    return taken
+    return out
 
 
 def _run_name() -> str:
@@ -109,7 +125,7 @@ def inbox_intake() -> list[dict[str, Any]]:
     """Every ten minutes: the inbox's pending files through intake, so risks and incidents open within
     minutes of a file arriving rather than at the next morning's sweep."""
     taken = take_inbox(get_settings().inbox_dir, today())
-    get_run_logger().info(
+    run_logger().info(
         "inbox: %s",
         ", ".join(
             f"{t['channel']} {t['files']} file(s), {t['rows']} rows, {t['quarantined']} quarantined"
@@ -120,18 +136,19 @@ def inbox_intake() -> list[dict[str, Any]]:
     return taken
 
 
-@flow(name="daily-sweep", flow_run_name=_run_name, log_prints=False)
-def daily_sweep(day: date | None = None) -> dict[str, Any]:
-    """Take in the inbox, then sweep every day since the last finished one up to `day` (default today)."""
-    logger = get_run_logger()
-    day = not_future(day or today())
-    taken = take_inbox(get_settings().inbox_dir, day)
+def morning(day: date, plain: bool = False) -> dict[str, Any]:
+    """Take in the inbox, then sweep every day since the last finished one up to `day`.
+
+    `plain`: the same stages without task runs (a replayed morning of the simulator), else as tasks
+    of the calling flow run."""
+    logger = run_logger()
+    day = not_future(day)
+    taken = take_inbox(get_settings().inbox_dir, day, INTAKE_PLAIN if plain else TASKS)
     with session_scope() as session:
         last = last_finished(session)
     # catch up every day missed since the last finished sweep; a day already swept is returned unchanged
     start = last + timedelta(days=1) if last is not None and last < day else day
-    days = follow_up_sweep(start, day)
-    summary = days[-1]
+    days = sweep_days(start, day, SWEEP_PLAIN) if plain else follow_up_sweep(start, day)
     logger.info(
         "inbox: %s; swept %s to %s (%d day(s))",
         ", ".join(f"{t['channel']} {t['files']} file(s)" for t in taken) or "empty",
@@ -139,14 +156,27 @@ def daily_sweep(day: date | None = None) -> dict[str, Any]:
         day,
         len(days),
     )
-    stations = summary["stations"]
+    return {"day": day.isoformat(), "start": start.isoformat(), "inbox": taken, "days": days}
+
+
+@flow(name="daily-sweep", flow_run_name=_run_name, log_prints=False)
+def daily_sweep(day: date | None = None) -> dict[str, Any]:
+    """Take in the inbox, then sweep every day since the last finished one up to `day` (default today)."""
+    result = morning(day or today())
+    summary = result["days"][-1]
     create_table_artifact(
         key="daily-sweep-stations",
-        table=stations or [{"station": "(none)"}],
-        description=f"Follow-up by station on {day}",
+        table=summary["stations"] or [{"station": "(none)"}],
+        description=f"Follow-up by station on {result['day']}",
     )
-    create_markdown_artifact(key="daily-sweep", markdown=_markdown(day, start, taken, summary["totals"]))
-    return {"day": day.isoformat(), "inbox": taken, "days": days}
+    markdown = _markdown(
+        date.fromisoformat(result["day"]),
+        date.fromisoformat(result["start"]),
+        result["inbox"],
+        summary["totals"],
+    )
+    create_markdown_artifact(key="daily-sweep", markdown=markdown)
+    return {k: result[k] for k in ("day", "inbox", "days")}
 
 
 TOTALS = ("due_today", "late", "notices", "accountability", "colour_changes", "visits_recorded", "assigned")

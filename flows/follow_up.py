@@ -8,15 +8,16 @@ exactly one effect.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import flow
 from prefect.runtime import flow_run
 
 from bridgehead.db import session_scope
 from bridgehead.locks import exclusive
-from bridgehead.orchestration import db_task
+from bridgehead.orchestration import db_task, run_logger
 from bridgehead.rules import get_rules
 from tasks.follow_up import VisitSummary, not_future, record_visits, schedule
 from tasks.supervision import SupervisionSummary, supervise
@@ -28,7 +29,7 @@ LOCK = "follow-up-sweep"
 def _visits(day: date) -> VisitSummary:
     with session_scope() as session:
         done = record_visits(session, get_rules(), day)
-    get_run_logger().info(
+    run_logger().info(
         "%s: %d follow-ups done by a visit (%d calm); %d colours lowered, %d risks resolved",
         day,
         done.completed,
@@ -42,14 +43,14 @@ def _visits(day: date) -> VisitSummary:
 def _assign(day: date) -> int:
     with session_scope() as session:
         assigned = schedule(session, get_rules(), day)
-    get_run_logger().info("%s: %d follow-ups assigned or brought forward", day, assigned)
+    run_logger().info("%s: %d follow-ups assigned or brought forward", day, assigned)
     return assigned
 
 
 def _supervise(day: date) -> SupervisionSummary:
     with session_scope() as session:
         climbed = supervise(session, get_rules(), day)
-    get_run_logger().info(
+    run_logger().info(
         "%s: %d notices to officers, %d to station chiefs, %d accountability entries",
         day,
         climbed.officer_notices,
@@ -63,7 +64,7 @@ def _finish(day: date) -> dict[str, Any]:
     with session_scope() as session:
         summary = finish(session, day)
     worst = sorted(summary["stations"], key=lambda r: -r["late"])[:3]
-    get_run_logger().info(
+    run_logger().info(
         "%s: %d stations; most late: %s",
         day,
         len(summary["stations"]),
@@ -72,43 +73,39 @@ def _finish(day: date) -> dict[str, Any]:
     return summary
 
 
-visits_task = db_task(_visits, name="record-visits")
-assign_task = db_task(_assign, name="assign-follow-ups")
-supervise_task = db_task(_supervise, name="supervise")
-finish_task = db_task(_finish, name="finish-day")
+PLAIN: dict[str, Callable[..., Any]] = {
+    "record-visits": _visits,
+    "assign-follow-ups": _assign,
+    "supervise": _supervise,
+    "finish-day": _finish,
+}
+TASKS: dict[str, Callable[..., Any]] = {name: db_task(fn, name=name) for name, fn in PLAIN.items()}
 
 
-def sweep_one_day(day: date) -> dict[str, Any]:
+def sweep_one_day(day: date, stages: dict[str, Callable[..., Any]] = TASKS) -> dict[str, Any]:
     """The day's four stages, or the recorded summary when the day was already swept."""
     with session_scope() as session:
         done = finished(session, day)
         if done is not None:
             return {**done.summary, "already_swept": True}
-    visits_task(day)
-    assign_task(day)
-    supervise_task(day)
-    return finish_task(day)
+    stages["record-visits"](day)
+    stages["assign-follow-ups"](day)
+    stages["supervise"](day)
+    return stages["finish-day"](day)  # type: ignore[no-any-return]
 
 
-def _run_name() -> str:
-    params = flow_run.parameters
-    first, last = params.get("day"), params.get("until")
-    return f"follow-up-sweep-{first}" + (f"-to-{last}" if last and last != first else "")
+def sweep_days(day: date, last: date, stages: dict[str, Callable[..., Any]] = TASKS) -> list[dict[str, Any]]:
+    """Every day from `day` to `last` in order, one sweep at a time (they queue on one lock).
 
-
-@flow(name="follow-up-sweep", flow_run_name=_run_name, log_prints=False)
-def follow_up_sweep(day: date, until: date | None = None) -> list[dict[str, Any]]:
-    """Sweep `day`, or every day from `day` to `until` in order (catch-up and replay)."""
-    logger = get_run_logger()
-    last = until or day
+    With `PLAIN` stages the same work runs without task runs: a replay of a year, not a morning."""
     if last < day:
         raise ValueError(f"until ({last}) is before day ({day})")
     not_future(last)
-    results = []
+    logger, results = run_logger(), []
     with exclusive(LOCK):
         current = day
         while current <= last:
-            result = sweep_one_day(current)
+            result = sweep_one_day(current, stages)
             t = result["totals"]
             logger.info(
                 "%s%s: %d visits recorded (%d calm), %d assigned, %d due today, %d late, %d notices, "
@@ -127,3 +124,15 @@ def follow_up_sweep(day: date, until: date | None = None) -> list[dict[str, Any]
             results.append(result)
             current += timedelta(days=1)
     return results
+
+
+def _run_name() -> str:
+    params = flow_run.parameters
+    first, last = params.get("day"), params.get("until")
+    return f"follow-up-sweep-{first}" + (f"-to-{last}" if last and last != first else "")
+
+
+@flow(name="follow-up-sweep", flow_run_name=_run_name, log_prints=False)
+def follow_up_sweep(day: date, until: date | None = None) -> list[dict[str, Any]]:
+    """Sweep `day`, or every day from `day` to `until` in order (catch-up and replay)."""
+    return sweep_days(day, until or day)

@@ -4,18 +4,25 @@ Six set-based stages, the same six task runs for a file of ten rows or of a mill
 validate, load, link, grade, open incidents, report. Link, grade and opening incidents work from
 database state, so a run that died half-way is completed by the next one and a rerun adds nothing.
 Each live incident is announced as an event, which starts its quick response.
+
+A batch may hold several channels (the inbox: cases first, then calls, visits, analysis, tips): each
+file is validated and loaded in that order, then the register is linked, graded and reported once.
+`take_in` runs the stages as Prefect tasks inside a flow run, or as plain functions where no run is
+wanted (`PLAIN`: the simulator's replay of a year, which would otherwise pay a flow run per day).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from prefect import flow, get_run_logger
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from bridgehead.db import session_scope
-from bridgehead.orchestration import db_task
+from bridgehead.orchestration import db_task, run_logger
 from bridgehead.rules import get_rules
 from flows.quick_response import announce
 from tasks.grading_stage import GradeSummary, grade_pending
@@ -24,12 +31,15 @@ from tasks.intake import LoadResult, ValidatedFile, load_file, validate_file
 from tasks.linking_stage import LinkSummary, link_pending
 from tasks.report import IntakeReport, intake_markdown, intake_report, station_line
 
+Batch = dict[str, list[Path]]  # channel -> files, taken in this order
 
-def _validate(channel: str, paths: list[Path]) -> list[ValidatedFile]:
+
+def _validate(batch: Batch) -> list[ValidatedFile]:
     out = []
-    for path in paths:
-        with session_scope() as session:
-            out.append(validate_file(session, channel, Path(path)))
+    for channel, paths in batch.items():
+        for path in paths:
+            with session_scope() as session:
+                out.append(validate_file(session, channel, Path(path)))
     return out
 
 
@@ -61,42 +71,55 @@ def _report(loads: list[LoadResult], link: LinkSummary, grading: GradeSummary) -
         return intake_report(session, loads, link, grading)
 
 
-validate = db_task(_validate, name="validate")
-load = db_task(_load, name="load")
-link = db_task(_link, name="link")
-grade = db_task(_grade, name="grade")
-respond = db_task(_open_incidents, name="open-incidents")
-report = db_task(_report, name="report")
+PLAIN: dict[str, Callable[..., Any]] = {
+    "validate": _validate,
+    "load": _load,
+    "link": _link,
+    "grade": _grade,
+    "open-incidents": _open_incidents,
+    "report": _report,
+}
+TASKS: dict[str, Callable[..., Any]] = {name: db_task(fn, name=name) for name, fn in PLAIN.items()}
 
 
-@flow(name="intake", flow_run_name="intake-{channel}", log_prints=False)
-def intake(channel: Literal["call", "visit", "analysis", "tip", "case"], files: list[str]) -> IntakeReport:
-    """Take in files of one channel (call, visit, analysis, tip, case) and update the risk register."""
-    logger = get_run_logger()
-    validated = validate(channel, [Path(f) for f in files])
-    loads = load(validated)
-    linked = link()
-    graded = grade()
-    incidents = respond()
-    announce(incidents.live)
-    result = report(loads, linked, graded)
-    create_markdown_artifact(
-        key=f"intake-{channel}",
-        markdown=intake_markdown(result),
-        description=f"Last intake of {channel} files",
-    )
+@dataclass
+class Taken:
+    """One intake's results: the report, and what linking, grading and the incidents stage did."""
+
+    report: IntakeReport
+    loads: list[LoadResult]
+    linked: LinkSummary
+    graded: GradeSummary
+    incidents: OpenedIncidents
+
+
+def take_in(batch: Batch, stages: dict[str, Callable[..., Any]] = TASKS) -> Taken:
+    """The six stages over a batch of files; each live incident opened is announced as an event."""
+    loads = stages["load"](stages["validate"](batch))
+    linked = stages["link"]()
+    graded = stages["grade"]()
+    incidents = stages["open-incidents"]()
+    if stages is TASKS:
+        announce(incidents.live)
+    taken = Taken(stages["report"](loads, linked, graded), loads, linked, graded, incidents)
+    _log(", ".join(batch), taken)
+    return taken
+
+
+def _log(what: str, taken: Taken) -> None:
+    logger, result, incidents = run_logger(), taken.report, taken.incidents
     logger.info(
         "%s: %d rows, %d loaded, %d duplicates, %d quarantined; %d new risks, %d reopened, %d graded",
-        channel,
+        what,
         result.rows,
         result.loaded,
         result.duplicates,
         result.quarantined,
-        linked.new_risks,
-        linked.reopened,
-        graded.graded,
+        taken.linked.new_risks,
+        taken.linked.reopened,
+        taken.graded.graded,
     )
-    logger.info("%s by station: %s", channel, station_line(result.by_station))
+    logger.info("%s by station: %s", what, station_line(result.by_station))
     if incidents.live or incidents.history:
         logger.info(
             "incidents: %d opened for a quick response (%s), %d urgent calls kept as closed history",
@@ -104,4 +127,15 @@ def intake(channel: Literal["call", "visit", "analysis", "tip", "case"], files: 
             ", ".join(i["incident_code"] for i in incidents.live[:10]) or "none",
             incidents.history,
         )
-    return result
+
+
+def publish(key: str, taken: Taken, description: str) -> None:
+    create_markdown_artifact(key=key, markdown=intake_markdown(taken.report), description=description)
+
+
+@flow(name="intake", flow_run_name="intake-{channel}", log_prints=False)
+def intake(channel: Literal["call", "visit", "analysis", "tip", "case"], files: list[str]) -> IntakeReport:
+    """Take in files of one channel (call, visit, analysis, tip, case) and update the risk register."""
+    taken = take_in({channel: [Path(f) for f in files]})
+    publish(f"intake-{channel}", taken, f"Last intake of {channel} files")
+    return taken.report

@@ -11,6 +11,7 @@ Same ``(seed, scale, end)`` gives byte-identical files.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -32,7 +33,19 @@ from .threads import build_threads
 from .timeline import Windows
 from .writer import COLUMNS, write_csv, write_manifest
 
-__all__ = ["COLUMNS", "GENERATOR_VERSION", "generate"]
+__all__ = ["COLUMNS", "GENERATOR_VERSION", "Dataset", "build", "generate"]
+
+
+@dataclass
+class Dataset:
+    """The generated city in memory: each file's frame, each row's dispute thread (-1: none) and story
+    tag, and the manifest. `generate` writes it; the simulator (`world`) replays it day by day."""
+
+    ctx: Context
+    frames: dict[str, pd.DataFrame]
+    threads: dict[str, np.ndarray]
+    tags: dict[str, np.ndarray]
+    manifest: dict[str, Any]
 
 
 def generate(out: Path, seed: int = 7, scale: float = 1.0, end: date | None = None) -> dict:
@@ -42,12 +55,21 @@ def generate(out: Path, seed: int = 7, scale: float = 1.0, end: date | None = No
     current year is [end - 365 days, end) and the previous year the 365 days before it.
     ``scale`` multiplies the event volumes, never the jurisdiction.
     """
+    data = build(seed, scale, end)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in data.frames.items():
+        write_csv(frame, out / name, "unit_status.csv" if name.startswith("unit_status") else None)
+    write_manifest(data.manifest, out / "manifest.json")
+    return data.manifest
+
+
+def build(seed: int = 7, scale: float = 1.0, end: date | None = None) -> Dataset:
+    """The synthetic dataset in memory (see `generate`)."""
     if scale <= 0:
         raise ValueError("scale must be positive")
     if end is None:
         end = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     windows = Windows(end)
 
     j = build_jurisdiction()
@@ -78,12 +100,9 @@ def generate(out: Path, seed: int = 7, scale: float = 1.0, end: date | None = No
         "cases.csv": cases,
         "unit_status.csv": build_unit_status(stream(seed, "units"), j, calls),
     }
-    rows = {name: write_csv(frame, out / name) for name, frame in frames.items()}
     story_facts = _stories(ctx, stories, calls, call_tags, visits, visit_tags, tips)
-    search = build_lost_child_search(story_facts["lost_child"])
-    rows["unit_status_lost_child.csv"] = write_csv(
-        search, out / "unit_status_lost_child.csv", "unit_status.csv"
-    )
+    frames["unit_status_lost_child.csv"] = build_lost_child_search(story_facts["lost_child"])
+    rows = {name: len(frame) for name, frame in frames.items()}
 
     yearly = {
         "calls": _per_year(windows, calls["received_at"]),
@@ -130,8 +149,14 @@ def generate(out: Path, seed: int = 7, scale: float = 1.0, end: date | None = No
         ),
         "stories": story_facts,
     }
-    write_manifest(manifest, out / "manifest.json")
-    return manifest
+    return Dataset(
+        ctx,
+        frames,
+        {"calls.csv": call_threads, "visits.csv": visit_threads, "analysis.csv": analysis_threads,
+         "tips.csv": tip_threads, "cases.csv": case_threads},
+        {"calls.csv": call_tags, "visits.csv": visit_tags},
+        manifest,
+    )  # fmt: skip
 
 
 def _per_year(windows: Windows, stamps: pd.Series) -> dict[str, int]:
