@@ -34,6 +34,7 @@ class RedRules(_Strict):
     keywords: dict[str, list[str]]
     categories: list[Category]
     violence_repeat_days: int
+    violence_repeat_apart_hours: float = Field(default=2, ge=0)
     signals: Burst
 
 

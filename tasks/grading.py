@@ -24,7 +24,16 @@ _PEOPLE = re.compile(
     re.I,
 )
 
-SIGNAL_COLUMNS = ["risk_id", "occurred_at", "channel", "category", "summary", "party_count", "score"]
+SIGNAL_COLUMNS = [
+    "risk_id",
+    "occurred_at",
+    "channel",
+    "category",
+    "summary",
+    "party_count",
+    "score",
+    "counted",
+]
 
 
 def colour_of(reason: str) -> Colour:
@@ -74,29 +83,46 @@ def _in_window(s: pd.DataFrame, days: int, mask: pd.Series | None = None) -> np.
     return end - start
 
 
+def counted(s: pd.DataFrame) -> pd.Series:
+    """The signals the counting rules count: reports of what happened, not the follow-up visits the
+    register asked for (a visit naming its risk) unless they found danger. Otherwise an officer
+    visiting an orange risk every three days and finding it not yet settled would make it red by
+    "5 signals within 30 days": the visits the cadence asks for would raise the cadence."""
+    if "counted" not in s.columns:
+        return pd.Series(True, index=s.index)
+    return s["counted"].fillna(True).astype(bool)
+
+
 def burst(s: pd.DataFrame, rule: Burst) -> np.ndarray:
-    """Rows that start a run of `count` signals within `days` on the same risk."""
-    return _in_window(s, rule.days) >= rule.count
+    """Rows that start a run of `count` counted signals within `days` on the same risk."""
+    mask = counted(s)
+    return (_in_window(s, rule.days, mask) >= rule.count) & mask.to_numpy()
 
 
 def channels_within(s: pd.DataFrame, rule: Burst) -> np.ndarray:
-    """Rows that start a window of `days` holding signals from `count` or more channels."""
+    """Rows that start a window of `days` holding counted signals from `count` or more channels."""
+    mask = counted(s)
     seen = np.zeros(len(s), dtype=int)
     for channel in s["channel"].unique():
-        seen += _in_window(s, rule.days, s["channel"] == channel) > 0
-    return seen >= rule.count
+        seen += _in_window(s, rule.days, (s["channel"] == channel) & mask) > 0
+    return (seen >= rule.count) & mask.to_numpy()
 
 
-def near_another(s: pd.DataFrame, days: int) -> np.ndarray:
-    """Rows with another signal of the same risk within `days` before or after."""
-    same_risk = s["risk_id"].to_numpy()
-    t = s["_t"].to_numpy()
-    gap_ok = np.zeros(len(s), dtype=bool)
-    if len(s) > 1:
-        close = (np.diff(t) <= days * DAY_S) & (same_risk[1:] == same_risk[:-1])
-        gap_ok[1:] |= close
-        gap_ok[:-1] |= close
-    return gap_ok
+def near_another(s: pd.DataFrame, days: int, apart_hours: float = 0) -> np.ndarray:
+    """Rows with another counted signal of the same risk within `days` before or after, and at least
+    `apart_hours` away: calls minutes apart (or on one day, where a source keeps dates only) about one
+    fight are one event called in several times, not violence repeated."""
+    mask = counted(s)
+    keys = s["_k"].to_numpy()
+    pool = keys[mask.to_numpy()]
+    near, far = int(apart_hours * 3600), days * DAY_S
+    later = np.searchsorted(pool, keys + far, side="right") - np.searchsorted(pool, keys + near, side="left")
+    earlier = np.searchsorted(pool, keys - near, side="right") - np.searchsorted(
+        pool, keys - far, side="left"
+    )
+    if near == 0:  # the row itself sits in both windows
+        later, earlier = later - mask.to_numpy(), earlier - mask.to_numpy()
+    return mask.to_numpy() & ((later > 0) | (earlier > 0))
 
 
 def signal_reasons(s: pd.DataFrame, rules: Rules) -> pd.DataFrame:
@@ -110,7 +136,9 @@ def signal_reasons(s: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     for cat in g.red.categories:
         flags[f"red.{cat.value}"] = (category == cat.value).to_numpy()
     violence = category.isin([c.value for c in g.orange.categories])
-    flags["red.violence_repeat"] = violence.to_numpy() & near_another(s, g.red.violence_repeat_days)
+    flags["red.violence_repeat"] = violence.to_numpy() & near_another(
+        s, g.red.violence_repeat_days, g.red.violence_repeat_apart_hours
+    )
     flags[f"red.signals_{g.red.signals.count}_in_{g.red.signals.days}d"] = burst(s, g.red.signals)
     flags["orange.violence"] = violence.to_numpy()
     flags[f"orange.signals_{g.orange.signals.count}_in_{g.orange.signals.days}d"] = burst(s, g.orange.signals)

@@ -34,6 +34,8 @@ class GradeSummary:
 
 # A follow-up visit that finds things calm is evidence for the evidence rule, not a risk signal:
 # counting it would let the visits that lower a colour raise it again ("3 signals within 30 days").
+# One that finds the trouble ongoing is graded for what it says (a weapon, violence), not counted
+# (`grading.counted`); one that finds danger (high concern, escalated) is news like a call.
 def _signals_since_floor(session: Session, risk_ids: list[int]) -> pd.DataFrame:
     rows = []
     for part in chunks(risk_ids):
@@ -46,15 +48,33 @@ def _signals_since_floor(session: Session, risk_ids: list[int]) -> pd.DataFrame:
                 Signal.summary,
                 Signal.party_keys,
                 Signal.score,
+                Signal.named_risk_id,
+                Signal.concern,
+                Signal.outcome,
             )
             .join(Risk, Risk.id == Signal.risk_id)
             .where(Signal.risk_id.in_(part), Signal.occurred_at >= Risk.level_since, is_news())
         ).all()
     frame = pd.DataFrame(
-        rows, columns=["risk_id", "occurred_at", "channel", "category", "summary", "party_keys", "score"]
+        rows,
+        columns=[
+            "risk_id",
+            "occurred_at",
+            "channel",
+            "category",
+            "summary",
+            "party_keys",
+            "score",
+            "named",
+            "concern",
+            "outcome",
+        ],
     )
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
     frame["party_count"] = [len(k.split(";")) if isinstance(k, str) and k else 0 for k in frame["party_keys"]]
+    follow_up = (frame["channel"] == "visit") & frame["named"].notna()
+    alarm = (frame["concern"] == "high") | (frame["outcome"] == "escalated")  # the officer found danger
+    frame["counted"] = ~follow_up | alarm
     return frame[SIGNAL_COLUMNS]
 
 

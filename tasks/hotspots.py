@@ -10,10 +10,11 @@ own risk when they have one (linking), so repeated trouble between the same peop
 "Unrelated" parties: people never named together, directly or through others, on the address's
 signals of those 30 days — one call naming a family of four is one group, two feuding families who
 appear in each other's calls are one group, four callers each about themselves are four. A 110 call
-that names nobody, outside the dispute categories, is a party of its own: nothing ties it to the
-address's other calls. That is how a CAD export reads (Sacramento's names no person at all): four
-unnamed shoplifting, trespass or shots-fired calls at one address in 30 days are a place's trouble,
-while a dispute call is about the household's own people whether or not it names them.
+that names nobody, outside the dispute categories and violence, is a party of its own: nothing ties
+it to the address's other calls. That is how a CAD export reads (Sacramento's names no person at
+all): four unnamed shoplifting, trespass or suspicious-person calls at one address in 30 days are a
+place's trouble, while a dispute or a fight is about the household's own people whether or not the
+call names them (a household's repeated violence must never be lowered as "a place").
 
 The test is the address's, not one risk's: every household risk at a hotspot's address is a place risk.
 """
@@ -66,12 +67,12 @@ def unrelated(groups: list[set[str]]) -> int:
 
 
 def parties_of(signals: pd.DataFrame) -> list[set[str]]:
-    """The people each signal names; an unnamed call outside the disputes is a caller of its own; the rest
-    name nobody. `signals` columns: id, channel, category, party_keys ('a;b')."""
-    disputes = {c.value for c in DISPUTE_CATEGORIES}
+    """The people each signal names; an unnamed call outside the disputes and violence is a caller of its
+    own; the rest name nobody. `signals` columns: id, channel, category, party_keys ('a;b')."""
+    about_people = {c.value for c in DISPUTE_CATEGORIES} | {"violence"}
     return [
         set(keys.split(";")) if isinstance(keys, str) and keys
-        else {f"#call{sid}"} if channel == "call" and category not in disputes
+        else {f"#call{sid}"} if channel == "call" and category not in about_people
         else set()
         for sid, channel, category, keys in zip(
             signals["id"], signals["channel"], signals["category"], signals["party_keys"], strict=True

@@ -572,3 +572,16 @@ def test_a_backlog_planned_in_parts_is_planned_and_audited_once(
         planned = s.execute(select(func.count()).select_from(FollowUp)).scalar_one()
         assigned = s.execute(select(func.count()).where(AuditLog.action == "assign")).scalar_one()
     assert planned == assigned == 5
+
+
+def test_follow_up_visits_that_find_trouble_do_not_raise_the_cadence(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    """Five visits in a fortnight to a yellow dispute, each finding it not yet settled: still yellow (the
+    officer's own visits are not reports of new trouble); one call more and it is a repeat: orange."""
+    rid = open_risk(tmp_path, "yellow")
+    for i in range(5):
+        add_visit(tmp_path, f"V{i}", at(BASE + days(2 * i)), rid, concern="medium")
+    assert risk(engine, rid).level == "yellow"
+    add_calls(tmp_path, call("C2", at(BASE + days(9)), "yellow"), call("C3", at(BASE + days(10)), "yellow"))
+    assert risk(engine, rid).level == "orange"  # three calls in 30 days

@@ -35,6 +35,7 @@ def sig(
     parties: int = 0,
     score: float | None = None,
     seconds: int = 0,
+    follow_up: bool = False,
 ) -> dict[str, Any]:
     """One signal, `day` days (plus `seconds`) after T0. Category `other` alone matches no rule."""
     return {
@@ -45,6 +46,7 @@ def sig(
         "summary": summary,
         "party_count": parties,
         "score": score,
+        "counted": not follow_up,
     }
 
 
@@ -113,6 +115,19 @@ def test_red_for_violence_with_another_signal_on_the_risk_within_30_days() -> No
         assert "red.violence_repeat" in reasons(*signals)
     # the other signal may come first, too
     assert "red.violence_repeat" in reasons(sig(0, category="other"), sig(20, category="violence"))
+
+
+def test_one_fight_called_in_twice_is_not_violence_repeated() -> None:
+    """Two callers about one assault minutes apart (or on one day, where a source keeps dates only)."""
+    assert "red.violence_repeat" not in reasons(
+        sig(0, category="violence"), sig(0, seconds=600, category="violence")
+    )
+    assert "red.violence_repeat" not in reasons(sig(0, category="violence"), sig(0, category="violence"))
+    assert "red.violence_repeat" in reasons(
+        sig(0, category="violence"), sig(0, seconds=7200, category="violence")
+    )
+    three = (sig(0, category="violence"), sig(0, seconds=5400, category="other"), sig(0, seconds=10800))
+    assert "red.violence_repeat" in reasons(*three)  # 3 hours from the first, though 1.5 from the next
 
 
 def test_violence_with_the_other_signal_31_days_away_is_only_orange() -> None:
@@ -502,3 +517,20 @@ def test_adding_a_signal_never_lowers_a_colour_and_the_level_is_the_first_reason
             assert lvl == (codes[0].split(".")[0] if codes else None)
             ranks = [Colour(code.split(".")[0]).rank for code in codes]
             assert ranks == sorted(ranks, reverse=True)
+
+
+def test_follow_up_visits_finding_trouble_are_not_counted_as_new_signals() -> None:
+    """The visits the cadence asks for (a visit naming its risk) must not raise the cadence: an orange
+    risk visited every three days and not yet settled stays orange, a yellow one stays yellow."""
+    visits = [sig(d, channel="visit", category="family_neighbor", follow_up=True) for d in (2, 5, 8, 11, 14)]
+    assert level(sig(0, category="family_neighbor"), *visits) == "yellow"  # not 2 channels, not 5 in 30 days
+    violence = [sig(0, category="violence"), sig(3, channel="visit", category="violence", follow_up=True)]
+    assert level(*violence) == "orange"  # not red.violence_repeat: the second "signal" is the officer's
+    assert level(*[sig(d, channel="visit", category="family_neighbor") for d in (0, 2, 5)]) == "orange"
+
+
+def test_a_follow_up_visit_is_still_graded_for_what_it_reports() -> None:
+    found = sig(
+        3, channel="visit", category="family_neighbor", summary="发现刘某持刀威胁邻居", follow_up=True
+    )
+    assert level(sig(0, category="family_neighbor"), found) == "red"

@@ -393,7 +393,7 @@ def test_a_resolved_risk_with_a_new_signal_after_twelve_months_stays_resolved(
     assert (new.status, new.level) == ("open", "yellow")
 
 
-def test_a_visit_naming_a_risk_attaches_to_it_and_two_channels_make_it_orange(
+def test_a_visit_naming_a_risk_attaches_to_it_and_only_danger_found_makes_two_channels(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
     ingest(calls_file(tmp_path, "a.csv", call("C1", "2026-03-01 10:00")))
@@ -401,10 +401,14 @@ def test_a_visit_naming_a_risk_attaches_to_it_and_two_channels_make_it_orange(
     visits = [visit("V1", "2026-03-03 09:00", risk_id=risk.id, concern="medium")]
     ingest(write_csv(tmp_path / "v.csv", VISITS, visits), "visit")
     (after,) = risks(engine)
-    assert after.level == "orange"
-    assert "orange.channels_2_in_90d" in after.reasons
+    assert after.level == "yellow"  # the follow-up found it not yet settled: no new report, no new channel
     with Session(engine) as s:
         assert s.execute(select(Signal.risk_id).where(Signal.source_id == "V1")).scalar_one() == risk.id
+    danger = [visit("V2", "2026-03-04 09:00", risk_id=risk.id, concern="high")]
+    ingest(write_csv(tmp_path / "v2.csv", VISITS, danger), "visit")
+    (after,) = risks(engine)
+    assert after.level == "orange"
+    assert "orange.channels_2_in_90d" in after.reasons
 
 
 def test_a_calm_follow_up_visit_attaches_but_is_no_signal_for_the_colour(
