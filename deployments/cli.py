@@ -32,6 +32,7 @@ from deployments.local_server import flow_server
 from deployments.register_cli import quarantine_app, risks_app
 from deployments.review_cli import review
 from deployments.rewards_cli import rewards_app
+from deployments.simulate_cli import simulate
 from deployments.tips_cli import tips_app
 
 app = typer.Typer(
@@ -55,6 +56,7 @@ automations_app = typer.Typer(help="Prefect automations that tell operations whe
 app.add_typer(automations_app, name="automations")
 app.command("sweep")(sweep)
 app.command("review")(review)
+app.command("simulate")(simulate)
 
 EXIT_QUARANTINED = 3
 

@@ -255,6 +255,7 @@ NO_DATABASE = {
     "init",
     "generate",
     "demo",
+    "simulate",
     "serve",
     "automations apply",
     "jurisdiction from-profile",

@@ -20,11 +20,12 @@ from sqlalchemy import case, func, select, update
 from sqlmodel import Session
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert
+from bridgehead.db import chunks, dialect_insert, frame_in
 from bridgehead.rules import Rules
 from models.follow_up import CapacityNotice, FollowUp
 from models.jurisdiction import Community, Officer
 from models.risk import Risk
+from models.signal import Signal
 from tasks.jurisdiction import station_chiefs
 
 COLOUR_RANK = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
@@ -80,6 +81,11 @@ def _ranked(rules: Rules, day: date) -> Any:
             FollowUp.id.label("id"),
             FollowUp.officer_code.label("officer_code"),
             FollowUp.planned_on.label("planned_on"),
+            FollowUp.risk_id.label("risk_id"),
+            FollowUp.why.label("why"),
+            Risk.level.label("level"),
+            Risk.category.label("category"),
+            Risk.community_code.label("community_code"),
             Community.station_code.label("station_code"),
             place.label("place"),
             func.coalesce(Officer.daily_capacity, role_cap).label("cap"),
@@ -166,4 +172,59 @@ def _audited(notice: dict[str, Any]) -> audit.Change:
         {k: notice[k] for k in ("recipient_officer_code", "owed", "capacity", "overflow")},
         f"{notice['owed']} visits owed, {notice['capacity']} a day: {notice['overflow']} did not fit "
         "and go to the station chief",
+    )
+
+
+def day_lists(session: Session, rules: Rules, day: date) -> pd.DataFrame:
+    """Every officer's list for the day, in order, up to capacity, with where to go: the address and
+    people of the risk's latest signal. Columns: officer_code, place, follow_up_id, risk_id, why,
+    level, community_code, category, address, party_keys. Read after the day's sweep planned it."""
+    owed = _ranked(rules, day)
+    rows = session.execute(
+        select(
+            owed.c.officer_code,
+            owed.c.place,
+            owed.c.id,
+            owed.c.risk_id,
+            owed.c.why,
+            owed.c.level,
+            owed.c.community_code,
+            owed.c.category,
+        )
+        .where(owed.c.officer_code.is_not(None), (owed.c.cap.is_(None)) | (owed.c.place <= owed.c.cap))
+        .order_by(owed.c.officer_code, owed.c.place)
+    ).all()
+    lists = pd.DataFrame(
+        rows,
+        columns=[
+            "officer_code",
+            "place",
+            "follow_up_id",
+            "risk_id",
+            "why",
+            "level",
+            "community_code",
+            "category",
+        ],
+    )
+    latest = risk_signals(session, lists["risk_id"].tolist()).drop_duplicates("risk_id", keep="last")
+    return lists.merge(latest[["risk_id", "address", "party_keys"]], on="risk_id", how="left")
+
+
+def risk_signals(session: Session, risk_ids: list[int]) -> pd.DataFrame:
+    """The signals of these risks in time order: risk_id, channel, source_id, occurred_at, address,
+    party_keys."""
+    return frame_in(
+        session,
+        select(
+            Signal.risk_id,
+            Signal.channel,
+            Signal.source_id,
+            Signal.occurred_at,
+            Signal.address,
+            Signal.party_keys,
+        ).order_by(Signal.risk_id, Signal.occurred_at, Signal.id),
+        Signal.risk_id,
+        sorted(set(risk_ids)),
+        ["risk_id", "channel", "source_id", "occurred_at", "address", "party_keys"],
     )

@@ -147,8 +147,8 @@ class Ends:
         self._record(risk, at, rule, before, note, evidence)
 
     def recheck(self, risk: Risk, at: datetime) -> None:
-        """A resolved dispute risk gets one re-check visit (复查) half a year on."""
-        if risk.category in DISPUTE_CATEGORIES:
+        """A resolved dispute risk gets one re-check visit (复查) half a year on (a place is patrolled)."""
+        if risk.category in DISPUTE_CATEGORIES and risk.place_kind is None:
             due = local_date(at) + timedelta(days=self.rules.ends.recheck_after_days)
             self.plan_visit(risk, "recheck", due, at)
 
@@ -241,6 +241,35 @@ def apply_outcomes(ends: Ends, done: pd.DataFrame, risks: dict[int, Risk]) -> No
             )
 
 
+def opening_outcomes(ends: Ends) -> None:
+    """A visit that found a new risk and settled or referred it on the spot (the melon field: "mediated
+    on the spot and settled") ends it as a follow-up visit would: settled with its return visit, or
+    referred with its check. Only while the risk is still open and has never ended, so a rerun of the
+    day, or a later reopening, never applies it twice."""
+    session = ends.session
+    ended = exists().where(RiskLevelChange.risk_id == Risk.id, RiskLevelChange.cause == "end")
+    rows = session.execute(
+        select(Risk, Signal.id, Signal.occurred_at, Signal.concern, Signal.outcome)
+        .join(Signal, Signal.risk_id == Risk.id)
+        .where(
+            Signal.channel == "visit",
+            Signal.named_risk_id.is_(None),  # a visit naming its risk came for it: it opened nothing
+            Signal.outcome.in_(["settled", "referred"]),
+            Signal.occurred_at == Risk.first_signal_at,
+            Signal.occurred_at < ends.as_of,
+            Risk.status == RiskStatus.open.value,
+            ~ended,
+        )
+    ).all()
+    if not rows:
+        return
+    done = pd.DataFrame(
+        [(r.id, sid, at, concern, outcome, "opening", False) for r, sid, at, concern, outcome in rows],
+        columns=["risk_id", "signal_id", "at", "concern", "outcome", "why", "interrupted"],
+    ).drop_duplicates("risk_id")
+    apply_outcomes(ends, done, {r.id: r for r, *_ in rows})
+
+
 def _may_have_become_dormant(ends: Ends, cutoff: datetime) -> list[int] | None:
     """The only risks that can turn dormant today: their last news is just 60 days old, or a follow-up
     was recorded today. None (look at all) on a register's first swept day, for what went quiet before."""
@@ -257,8 +286,39 @@ def _may_have_become_dormant(ends: Ends, cutoff: datetime) -> list[int] | None:
     return sorted(set(session.execute(aged).scalars()) | set(session.execute(seen).scalars()))
 
 
+def _among(session: Session, stmt: Any, candidates: list[int] | None) -> list[int]:
+    """The risk ids `stmt` selects, among `candidates` (None: all)."""
+    if candidates is None:
+        return list(session.execute(stmt).scalars())
+    return [
+        r for part in chunks(candidates) for r in session.execute(stmt.where(Risk.id.in_(part))).scalars()
+    ]
+
+
+def _places_quiet(cutoff: datetime, news: Any) -> Any:
+    return select(Risk.id).where(
+        Risk.status.in_([RiskStatus.open.value, RiskStatus.settled.value, RiskStatus.referred.value]),
+        Risk.place_kind.is_not(None),
+        Risk.first_signal_at < cutoff,
+        ~news,
+    )
+
+
+def _quiet_places(ends: Ends, ids: list[int]) -> None:
+    """A place (hotspot) no call has named for the dormant period leaves the patrol ranking: resolved.
+
+    A place is patrolled, not visited, so no follow-up can be its evidence: the quiet is."""
+    days = ends.rules.ends.dormant_days
+    for part in chunks(ids):
+        for risk in ends.session.execute(select(Risk).where(Risk.id.in_(part))).scalars():
+            evidence = {"quiet_since": risk.last_signal_at.isoformat()}
+            note = f"a place with no signal for {days} days: off the patrol ranking"
+            ends.resolve(risk, ends.as_of, evidence, "ends.place_quiet", note)
+
+
 def resolve_dormant(ends: Ends) -> None:
-    """Yellow and blue risks quiet for the dormant period whose last follow-up was calm: resolved."""
+    """Yellow and blue risks quiet for the dormant period whose last follow-up was calm: resolved; and
+    places (hotspots) of any colour quiet as long."""
     rules, session = ends.rules.ends, ends.session
     # in calendar days: a signal on day D leaves the risk dormant on day D + 60, judged at its start
     cutoff = ends.as_of - timedelta(days=rules.dormant_days - 1)
@@ -267,17 +327,12 @@ def resolve_dormant(ends: Ends) -> None:
         Risk.status == RiskStatus.open.value,
         Risk.level.in_([c.value for c in rules.dormant_levels]),
         Risk.first_signal_at < cutoff,
+        Risk.place_kind.is_(None),
         ~news,
     )
     candidates = _may_have_become_dormant(ends, cutoff)
-    if candidates is None:
-        quiet = list(session.execute(quiet_now).scalars())
-    else:
-        quiet = [
-            r
-            for part in chunks(candidates)
-            for r in session.execute(quiet_now.where(Risk.id.in_(part))).scalars()
-        ]
+    quiet = _among(session, quiet_now, candidates)
+    _quiet_places(ends, _among(session, _places_quiet(cutoff, news), candidates))
     last = (
         frame_in(
             session,
@@ -342,3 +397,30 @@ def settle_by_chief(
     )
     audit.append(session, ends.write(), actor=f"person:{by.strip()}")
     return risk
+
+
+def awaiting_sign_off(session: Session) -> pd.DataFrame:
+    """Red risks whose latest visit settled them, waiting for their station chief (risk_id,
+    station_code, chief): the chief's morning list of sign-offs."""
+    red = (
+        select(Risk.id)
+        .where(Risk.level == Colour.red, Risk.status.in_([RiskStatus.open, RiskStatus.referred]))
+        .scalar_subquery()
+    )
+    visits = pd.DataFrame(
+        session.execute(
+            select(Signal.risk_id, Signal.outcome, Community.station_code)
+            .join(Community, Community.community_code == Signal.community_code)
+            .where(Signal.channel == "visit", Signal.risk_id.in_(red))
+            .order_by(Signal.risk_id, Signal.occurred_at, Signal.id)
+        ).all(),
+        columns=["risk_id", "outcome", "station_code"],
+    )
+    latest = visits.drop_duplicates("risk_id", keep="last")
+    latest = latest[latest["outcome"] == "settled"]
+    chiefs = dict(
+        session.execute(
+            select(Officer.station_code, Officer.officer_code).where(Officer.role == OfficerRole.chief)
+        ).all()
+    )
+    return latest.assign(chief=latest["station_code"].map(chiefs))[["risk_id", "station_code", "chief"]]

@@ -31,7 +31,7 @@ from models.follow_up import FollowUp
 from models.risk import CALM_CONCERN, Risk, RiskLevelChange, RiskStatus
 from models.signal import Signal
 from tasks.capacity import plan_day
-from tasks.ends import Ends, EndSummary, apply_outcomes, resolve_dormant
+from tasks.ends import Ends, EndSummary, apply_outcomes, opening_outcomes, resolve_dormant
 
 LOWER = {Colour.red: Colour.orange, Colour.orange: Colour.yellow, Colour.yellow: Colour.blue}
 
@@ -87,6 +87,7 @@ def record_visits(session: Session, rules: Rules, day: date) -> VisitSummary:
     as_of, summary = day_start(day), VisitSummary()
     ends = Ends(session, rules, as_of)
     changes = _complete(session, rules, as_of, day, summary, ends)
+    opening_outcomes(ends)
     resolve_dormant(ends)
     changes += ends.write()
     summary.ends = ends.summary

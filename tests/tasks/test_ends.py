@@ -342,3 +342,58 @@ def test_no_sequence_of_signals_and_visits_lowers_a_colour_without_calm_evidence
     for change in level_history(engine, rid):
         if change.from_level is not None:
             assert order.index(change.to_level) >= order.index(change.from_level), change
+
+
+def test_a_place_quiet_for_60_days_leaves_the_patrol_ranking_whatever_its_colour(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    """A hotspot is patrolled, not visited: no follow-up can be its evidence, so its quiet is."""
+    crossing = {"address": "建设路 & 幸福路", "category": "public_order", "summary": "有人持刀威胁路人"}
+    add_calls(tmp_path, {"call_id": "P1", "received_at": at(BASE - days(1)).isoformat(), **crossing})
+    rid = pending_place(engine)
+    assert (risk(engine, rid).place_kind, risk(engine, rid).level) == ("crossing", "red")
+    sweep(BASE)
+    with session_scope() as s:
+        s.add(SweepDay(day=BASE, actor="person:test", summary={}))
+    sweep_until(BASE, BASE - days(1) + days(59))
+    assert risk(engine, rid).status == "open"
+    visits, _, _ = sweep(BASE - days(1) + days(60))
+    assert visits.ends.resolved == {"ends.place_quiet": [rid]}
+    assert follow_ups(engine, rid) == []  # no household visit, no re-check
+
+
+def pending_place(engine: Engine) -> int:
+    from sqlalchemy import select
+
+    from models.risk import Risk
+
+    with Session(engine) as s:
+        return int(s.execute(select(Risk.id).where(Risk.place_kind.is_not(None))).scalar_one())
+
+
+def test_a_visit_that_finds_a_dispute_and_settles_it_on_the_spot_settles_its_new_risk(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    """The melon field: the officer came across the quarrel and mediated it there; no follow-up was owed."""
+    from tests.factories import ingest, write_rows
+
+    row = {"visit_id": "M1", "visited_at": at(BASE - days(1), 10).isoformat(), "officer_code": "O000001",
+           "address": "南营村瓜地", "category": "land_property", "summary": "当场调解，双方和解",
+           "concern": "low", "outcome": "已化解"}  # fmt: skip
+    ingest(write_rows(tmp_path / "melon" / "visits.csv", row), "visit")
+    rid = _risk_of(engine, "M1")
+    sweep(BASE)
+    assert risk(engine, rid).status == "settled"
+    (back,) = [f for f in follow_ups(engine, rid) if f.status == "pending"]
+    assert (back.why, back.due_on) == ("return_visit", BASE - days(1) + days(7))
+    sweep(BASE + days(1))  # the next morning changes nothing: it is applied once
+    assert [c.reasons[0] for c in level_history(engine, rid, cause="end")] == ["ends.settled"]
+
+
+def _risk_of(engine: Engine, source_id: str) -> int:
+    from sqlalchemy import select
+
+    from models.signal import Signal
+
+    with Session(engine) as s:
+        return int(s.execute(select(Signal.risk_id).where(Signal.source_id == source_id)).scalar_one())

@@ -1,0 +1,266 @@
+"""`bridgehead simulate`: the generated city's people played against the real product, day by day.
+
+The product goes live on the first simulated day: everything before is history, taken in as the files
+are (the intake flow). Then each day, as a station network lives it:
+1. **06:00, the daily sweep** takes in yesterday's inbox and plans the day (`flows.daily_sweep.morning`);
+2. **the chiefs** sign off the red risks a visit settled yesterday (`bridgehead risks settle`);
+3. **the officers** read their lists (`bridgehead followups due`) and make the visits, which the
+   world answers (`bridgehead.synthetic.world`);
+4. **the world** sends the day's calls, cases, analysis hits and tips; with the visits, they land in
+   the inbox for the next morning.
+The last morning is a real `daily-sweep` flow run. A replayed year runs the sweep's stages in-process
+(the same code, no flow run per day: 365 mornings of Prefect's fixed cost would be most of the time);
+`--live` plays it through `bridgehead serve` instead.
+
+Same seed, scale and days: byte-identical inbox files and figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from bridgehead.synthetic import Dataset, build
+from bridgehead.synthetic.world import CHANNELS, World, load_params
+from bridgehead.synthetic.writer import COLUMNS, write_csv, write_manifest
+from models.clock import LOCAL_TZ
+
+JURISDICTION_FILES = ("stations.csv", "communities.csv", "officers.csv", "units.csv", "places.csv")
+
+
+@dataclass
+class Setup:
+    """Where a simulation keeps its files, and the days it covers: [start, end), swept to `end`."""
+
+    folder: Path
+    seed: int
+    scale: float
+    start: date
+    end: date
+    follow_up: bool = True
+    capacity: int | None = None
+
+    @property
+    def data(self) -> Path:
+        return self.folder / "data"
+
+    @property
+    def inbox(self) -> Path:
+        return self.folder / "inbox"
+
+    @property
+    def database(self) -> Path:
+        return self.folder / "bridgehead.db"
+
+
+def configure(setup: Setup) -> None:
+    """Point this process at the simulation's database, inbox and (for a staffing what-if) rules."""
+    from deployments import cli
+
+    os.environ["BRIDGEHEAD_VAR_DIR"] = str(setup.folder)
+    os.environ["BRIDGEHEAD_INBOX_DIR"] = str(setup.inbox)
+    if setup.capacity is not None:
+        os.environ["BRIDGEHEAD_RULES_FILE"] = str(_capacity_rules(setup))
+    cli.use_database(f"sqlite:///{setup.database.as_posix()}")
+
+
+def _capacity_rules(setup: Setup) -> Path:
+    """The product's rules with every capped role's daily visits set to `capacity` (a what-if)."""
+    from bridgehead.settings import get_settings
+
+    rules = yaml.safe_load(get_settings().rules_file.read_text(encoding="utf-8"))
+    rules["version"] = f"{rules['version']}+capacity-{setup.capacity}"
+    rules["capacity"]["daily_visits"] = dict.fromkeys(rules["capacity"]["daily_visits"], setup.capacity)
+    path = setup.folder / "rules.yaml"
+    path.write_text(yaml.safe_dump(rules, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def prepare(setup: Setup) -> tuple[Dataset, World]:
+    """The city generated, its jurisdiction and history written and taken in; the world from `start`."""
+    from bridgehead import audit
+    from bridgehead.db import session_scope
+    from deployments import cli
+    from tasks.jurisdiction import load_jurisdiction
+
+    data = build(setup.seed, setup.scale, setup.end)
+    setup.data.mkdir(parents=True, exist_ok=True)
+    for stale in setup.folder.glob("bridgehead.db*"):
+        stale.unlink()
+    for name in JURISDICTION_FILES:
+        write_csv(data.frames[name], setup.data / name)
+    history = history_files(data, setup)
+    write_manifest(data.manifest, setup.data / "manifest.json")
+    configure(setup)
+    cli.init()
+    with session_scope() as session:
+        load_jurisdiction(session, setup.data, actor=audit.current_actor("simulate"))
+    for channel, path in history.items():
+        cli.run_intake(channel, [path])
+    snapshot(setup.database, setup.folder / GO_LIVE)
+    return data, World(data, load_params(), setup.start, setup.follow_up)
+
+
+GO_LIVE = "go-live.db"  # the register as it stood on the first simulated morning
+
+
+def snapshot(database: Path, copy: Path) -> None:
+    """A consistent copy of a SQLite database (its backup API, WAL and all)."""
+    import sqlite3
+
+    copy.unlink(missing_ok=True)
+    with sqlite3.connect(database) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+
+
+def history_files(data: Dataset, setup: Setup) -> dict[str, Path]:
+    """Each channel's rows before the first simulated day: what the register knew at go-live."""
+    cut = setup.start.isoformat()
+    out = {}
+    for channel, (name, when, _key) in CHANNELS.items():
+        frame = data.frames[name]
+        path = setup.data / "history" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(frame[frame[when].str.slice(0, 10) < cut], path)
+        out[channel] = path
+    return out
+
+
+def run(setup: Setup, world: World, progress: Any = None) -> list[dict[str, Any]]:
+    """Every day from `start` to the day before `end`, then `end`'s morning as a daily-sweep flow run."""
+    from flows.daily_sweep import daily_sweep, morning
+
+    mornings = []
+    day = setup.start
+    while day < setup.end:
+        mornings.append(morning(day, plain=True))
+        live_day(setup, world, day)
+        if progress is not None:
+            progress(day, mornings[-1])
+        day += timedelta(days=1)
+    mornings.append(daily_sweep(setup.end))
+    write_manifest(world.manifest(), setup.folder / "simulation.json")
+    return mornings
+
+
+def live_day(setup: Setup, world: World, day: date) -> None:
+    """After the morning's sweep: the chiefs' sign-offs, the officers' visits, the world's events."""
+    visits = None
+    if setup.follow_up:
+        sign_off(day)
+        visits = world.officer_visits(day, lists_for(world, day))
+    events = world.day_events(day)
+    if visits is not None:
+        events["visit"] = pd.concat([events["visit"], visits], ignore_index=True)
+    write_inbox(setup.inbox, day, events)
+
+
+def sign_off(day: date) -> int:
+    """Each station chief settles the red risks a visit settled (the chief's sign-off, audited)."""
+    from bridgehead.db import session_scope
+    from bridgehead.rules import get_rules
+    from tasks.ends import awaiting_sign_off, settle_by_chief
+
+    at = datetime.combine(day, time(8, 30), LOCAL_TZ)
+    with session_scope() as session:
+        waiting = awaiting_sign_off(session)
+    for risk_id, chief in zip(waiting["risk_id"], waiting["chief"], strict=True):
+        if isinstance(chief, str):
+            with session_scope() as session:
+                settle_by_chief(session, get_rules(), int(risk_id), chief, "走访已化解，所长签字确认", at)
+    return len(waiting)
+
+
+def lists_for(world: World, day: date) -> pd.DataFrame:
+    """The day's lists as the officers read them, with the dispute the world knows is behind each risk."""
+    from bridgehead.db import session_scope
+    from bridgehead.rules import get_rules
+    from tasks.capacity import day_lists, risk_signals
+
+    with session_scope() as session:
+        lists = day_lists(session, get_rules(), day)
+        signals = risk_signals(session, lists["risk_id"].tolist())
+    return lists.merge(world.behind(signals), on="risk_id", how="left").fillna({"thread": -1, "story": ""})
+
+
+def write_inbox(inbox: Path, day: date, events: dict[str, pd.DataFrame]) -> None:
+    for channel, frame in events.items():
+        if frame.empty:
+            continue
+        name = CHANNELS[channel][0]
+        folder = inbox / channel
+        folder.mkdir(parents=True, exist_ok=True)
+        write_csv(frame[list(COLUMNS[name])], folder / f"{day.isoformat()}.csv", name)
+
+
+def digest(folder: Path) -> str:
+    """SHA-256 over every file the simulation fed the product, in name order: same seed, same digest."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted((folder / "inbox").rglob("*.csv")) + sorted((folder / "data").rglob("*.csv")):
+        if not path.name.endswith(".quarantine.csv"):
+            h.update(path.relative_to(folder).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def summary_line(mornings: list[dict[str, Any]]) -> dict[str, Any]:
+    """The last swept day's totals, for a line of progress."""
+    return dict(mornings[-1]["days"][-1]["totals"]) if mornings and mornings[-1]["days"] else {}
+
+
+def load_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def counterfactual(setup: Setup, data: Dataset) -> Setup:
+    """The same city from the same go-live with nobody working the lists (`--no-follow-up`).
+
+    Nobody reads the product's lists, so the world does not need it day by day: each day's events are
+    written to the inbox as in the real run, then taken in together (one intake, no sweep: nobody
+    would act on it). The register starts as a copy of the real run's at go-live."""
+    import shutil
+    from dataclasses import replace
+
+    from flows.intake import PLAIN, take_in
+
+    other = replace(setup, folder=setup.folder / "no-follow-up", follow_up=False)
+    if other.folder.exists():
+        shutil.rmtree(other.folder)
+    other.folder.mkdir(parents=True)
+    shutil.copy(setup.folder / GO_LIVE, other.database)
+    shutil.copy(setup.folder / "secret.key", other.folder / "secret.key")
+    configure(other)
+    world = World(data, load_params(), other.start, follow_up=False)
+    day = other.start
+    while day < other.end:
+        write_inbox(other.inbox, day, world.day_events(day))
+        day += timedelta(days=1)
+    batch = {c: sorted((other.inbox / c).glob("*.csv")) for c in CHANNELS if (other.inbox / c).is_dir()}
+    take_in(batch, PLAIN)
+    write_manifest(world.manifest(), other.folder / "simulation.json")
+    return other
+
+
+def compare(with_cycle: Setup, without: Setup) -> list[Any]:
+    """The two registers' figures over the simulated days, with the Poisson verdict on each difference."""
+    from bridgehead.db import session_scope
+    from tasks.review_counterfactual import differences, window_figures
+    from tasks.review_period import parse_period, parse_scope
+
+    period = f"{(with_cycle.end - with_cycle.start).days}d:{with_cycle.end - timedelta(days=1)}"
+    figures = []
+    for setup in (with_cycle, without):
+        configure(setup)
+        with session_scope() as session:
+            figures.append(window_figures(session, parse_period(period), parse_scope(session, "city")))
+    configure(with_cycle)
+    return differences(*figures)

@@ -1,0 +1,187 @@
+"""`bridgehead simulate`: the generated city's people against the product, and what follow-up changes."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from deployments.cli_checks import day as parse_day
+from deployments.cli_checks import finite, output_folder
+from deployments.console import emit, say
+
+DAY = "YYYY-MM-DD"
+REPLAY_DAYS = 120  # the default simulated span: four months up to yesterday
+
+
+def simulate(
+    first: Annotated[
+        date | None,
+        typer.Option(
+            "--from",
+            help=f"Go-live: the first simulated day ({DAY}; default 120 days before --to).",
+            parser=parse_day,
+            metavar=DAY,
+        ),
+    ] = None,
+    last: Annotated[
+        date | None,
+        typer.Option(
+            "--to",
+            help=f"The last simulated day ({DAY}; default yesterday); its morning after is swept too.",
+            parser=parse_day,
+            metavar=DAY,
+        ),
+    ] = None,
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Where the city, inbox and database go.", parser=output_folder)
+    ] = Path("var/simulate"),
+    seed: Annotated[int, typer.Option(help="Same seed, same city, same figures.", min=0, max=2**32 - 1)] = 7,
+    scale: Annotated[
+        float, typer.Option(help="Volume of the four channels (1: the seed's city).", parser=finite(0.001, 5))
+    ] = 0.2,
+    no_follow_up: Annotated[
+        bool, typer.Option("--no-follow-up", help="Nobody works the lists: the world alone.")
+    ] = False,
+    counterfactual: Annotated[
+        bool, typer.Option(help="Also run the same city with --no-follow-up and compare the two.")
+    ] = False,
+    capacity: Annotated[
+        int | None, typer.Option(help="A staffing what-if: every officer's visits a day.", min=1, max=50)
+    ] = None,
+) -> None:
+    """Play the generated city day by day against the product: the world's calls, cases, analysis hits
+    and tips through the inbox, the daily sweep each morning, officers working their lists."""
+    from deployments.local_server import flow_server
+    from deployments.simulate import Setup
+    from tasks.follow_up import today
+
+    last = last or today() - timedelta(days=1)
+    first = first or last - timedelta(days=REPLAY_DAYS - 1)
+    if last >= today():
+        raise typer.BadParameter(
+            f"{last} has not ended yet (today is {today()}): simulate past days", param_hint="--to"
+        )
+    if first > last:
+        raise typer.BadParameter(f"{first} is after --to {last}", param_hint="--from")
+    if (last - first).days >= 365:
+        raise typer.BadParameter(
+            "at most 365 days: the city is generated for the year before --to", param_hint="--from"
+        )
+    setup = Setup(folder, seed, scale, first, last + timedelta(days=1), not no_follow_up, capacity)
+    with flow_server():
+        run_simulation(setup, counterfactual)
+
+
+def run_simulation(setup: Any, counterfactual: bool = False) -> dict[str, Any]:
+    """Prepare, play, and report: progress by week, the health line, the comparison if asked."""
+    from bridgehead.db import session_scope
+    from bridgehead.rules import get_rules
+    from deployments import simulate as sim
+    from tasks.health import health
+
+    say(
+        f"A synthetic Baoji (seed {setup.seed}, scale {setup.scale:g}); "
+        f"the product goes live on {setup.start}"
+    )
+    data, world = sim.prepare(setup)
+    if not setup.follow_up:
+        other = sim.counterfactual(setup, data)
+        say(f"Nobody worked the lists from {setup.start}: the world's year is in {other.database}")
+        return {}
+    say(
+        f"{len(world.negligent)} of the officers do about half their list (named in simulation.json, "
+        "never told to the product)"
+    )
+    mornings = sim.run(setup, world, progress=_weekly)
+    with session_scope() as session:
+        found = health(session, get_rules(), setup.end - timedelta(days=1))
+    out: dict[str, Any] = {
+        "health": found.as_dict(),
+        "accountability": accountability(setup, world.negligent),
+    }
+    say(found.line())
+    a = out["accountability"]
+    say(
+        f"Accountability: {a['entries']} entries, {a['on_negligent_pct']:.0f}% on the negligent officers; "
+        f"{a['negligent_with_one']} of {a['negligent']} of them have one"
+    )
+    if counterfactual:
+        say("The same city with nobody working the lists (--no-follow-up) ...")
+        rows = sim.compare(setup, sim.counterfactual(setup, data))
+        out["counterfactual"] = [r.__dict__ for r in rows]
+        print_comparison(rows)
+    (setup.folder / "health.json").write_text(
+        json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    say(f"Inbox digest (same seed, same bytes): {sim.digest(setup.folder)}; {len(mornings)} mornings swept")
+    return out
+
+
+def _weekly(day: date, morning: dict[str, Any]) -> None:
+    if day.weekday() != 0 or not morning["days"]:
+        return
+    t = morning["days"][-1]["totals"]
+    say(
+        f"{day}: {t['due_today']} visits due, {t['late']} late, {t['visits_recorded']} recorded "
+        f"({t['calm']} calm), {t['notices']} notices, {t['accountability']} accountability"
+    )
+
+
+def accountability(setup: Any, negligent: list[str]) -> dict[str, Any]:
+    """Whether accountability found the officers who skip their lists, without being told who they are."""
+    from sqlalchemy import select
+
+    from bridgehead.db import session_scope
+    from models.follow_up import AccountabilityEntry
+
+    with session_scope() as session:
+        officers = [
+            o
+            for (o,) in session.execute(
+                select(AccountabilityEntry.officer_code).where(
+                    AccountabilityEntry.recorded_on >= setup.start,
+                    AccountabilityEntry.recorded_on < setup.end,
+                )
+            )
+        ]
+    named = set(negligent)
+    on = sum(o in named for o in officers)
+    return {
+        "entries": len(officers),
+        "on_negligent": on,
+        "on_negligent_pct": 100 * on / len(officers) if officers else 0.0,
+        "negligent": len(named),
+        "negligent_with_one": len(named & set(officers)),
+    }
+
+
+LABELS = {
+    "conversions": "conversions (民转刑)",
+    "conversions_homicide": "of them homicides (刑转命)",
+    "violence_calls_at_disputes": "violence calls at dispute addresses",
+    "repeat_calls": "repeat calls (another within 30 days)",
+}
+
+
+def print_comparison(rows: list[Any]) -> None:
+    from tasks.review_stats import shown_pct
+
+    emit(
+        [
+            {
+                "figure": LABELS[r.figure],
+                "with the cycle": r.with_cycle,
+                "without follow-up": r.without,
+                "change": shown_pct(r.change_pct),
+                "p": f"{r.p_value:.2g}",
+                "verdict": "real" if r.significant else "chance",
+            }
+            for r in rows
+        ],
+        "table",
+        "With the cycle against nobody working the lists (Poisson test, equal windows)",
+    )
