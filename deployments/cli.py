@@ -391,16 +391,18 @@ def demo(
     scale: Annotated[
         float,
         typer.Option(
-            help="Volume of the four channels: 1 is the seed's city (about 5 minutes).",
+            help="Volume of the four channels: 1 is the seed's city (the replay then takes about an hour).",
             parser=finite(0.001, MAX_SCALE),
         ),
-    ] = 0.2,
+    ] = 0.05,
     replay_days: Annotated[
         int,
         typer.Option(
-            help="Days replayed through the daily sweep, ending on the data's last day.", min=1, max=365
+            help="Days the city lives through the product, ending yesterday (365: the whole year).",
+            min=1,
+            max=365,
         ),
-    ] = 365,
+    ] = 120,
 ) -> None:
     """Run the cycle on a synthetic Baoji: generate, take in, respond, follow up, review, verify."""
     from bridgehead.settings import get_settings

@@ -7,69 +7,120 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from bridgehead.synthetic.writer import write_csv
 from deployments import cli
-from deployments.console import console, coverage_verdict, emit, local, print_coverage, print_load, say
+from deployments.console import console, coverage_verdict, emit, local, print_coverage, say
+from deployments.simulate_cli import print_comparison
+from deployments.simulate_cli import weekly as _weekly
 from models.risk import Risk
 
-CHANNELS = ("call", "visit", "analysis", "tip", "case")
-REPLAY_DAYS = 365  # the generated year, day by day (about four minutes); `--replay-days 56` is quicker
+if TYPE_CHECKING:
+    from deployments.simulate import Setup
+    from tasks.review_counterfactual import Difference
+
+REPLAY_DAYS = 120  # the cycle's last four months, day by day (`--replay-days 365`: the whole year)
+SUMMER_SLACK = 30  # days the go-live may move back so the summer's stories happen under the product
+
+
+def go_live(end: date, replay_days: int) -> date:
+    """The first simulated day: `replay_days` before the data's end, or a little earlier if that lets the
+    summer's stories (the lost child on 7 August, the melon field on the 10th) happen under the product;
+    further back than a month they stay history, so the demo's length does not grow with the date."""
+    from bridgehead.synthetic.timeline import last_before
+
+    start = end - timedelta(days=min(replay_days, 365))
+    summer = last_before(end, 8, 7) - timedelta(days=3)
+    return summer if start > summer >= start - timedelta(days=SUMMER_SLACK) else start
 
 
 def run_demo(folder: Path, seed: int = 7, scale: float = 1.0, replay_days: int = REPLAY_DAYS) -> None:
-    from bridgehead import audit
     from bridgehead.db import get_engine, session_scope
-    from models.contracts import INPUT_CONTRACTS
-    from tasks.jurisdiction import coverage, load_jurisdiction
+    from deployments import simulate as sim
+    from tasks.follow_up import today
+    from tasks.jurisdiction import coverage
 
-    data, db_file = folder / "data", folder / "bridgehead.db"
-    console.rule("1. A synthetic Baoji (宝鸡)")
-    cli.generate(out=data, seed=seed, scale=scale, end=None)
-    console.rule("2. A fresh database")
-    for stale in folder.glob("bridgehead.db*"):
-        stale.unlink()
-    os.environ["BRIDGEHEAD_VAR_DIR"] = str(folder)
-    cli.use_database(f"sqlite:///{db_file.as_posix()}")
-    cli.init()
+    end = today()
+    setup = sim.Setup(folder, seed, scale, go_live(end, replay_days), end)
+    saved = {k: os.environ.get(k) for k in sim.ENVIRONMENT}
     try:
-        console.rule("3. The jurisdiction (辖区底数), every record audited")
-        with session_scope() as session:
-            print_load(load_jurisdiction(session, data, actor=audit.current_actor("demo")))
-        console.rule("4. Coverage (谁来防)")
+        console.rule(
+            f"1. A synthetic Baoji (宝鸡), and the register when Bridgehead goes live on {setup.start}"
+        )
+        _, world = sim.prepare(setup)
+        say(f"The generated city is in {setup.data}; the register took in what came before {setup.start}")
+        without = sim.Background(setup)  # step 9's run, on the other core meanwhile
+        console.rule("2. Coverage (谁来防)")
         with session_scope() as session:
             print_coverage(coverage(session))
-        console.rule("5. Intake (线索汇聚): a year of the four channels and the case register")
-        for channel in CHANNELS:
-            cli.run_intake(channel, [data / INPUT_CONTRACTS[channel].default_file])
-        console.rule("6. The neighbour feud (邻里积怨) in 宝桥新村, as the register sees it")
-        show_story_risk(data)
-        console.rule("7. Quick response (快反处置): the units' year, then the lost child on 盛世广场")
-        replay_lost_child(data)
-        console.rule(f"8. Follow-up (跟进督促): {replay_days} days replayed through the daily sweep")
-        replay_follow_up(data, replay_days)
-        console.rule("9. Review (复盘问效): the last full week, then the year to date")
-        review_city(data)
-        console.rule("10. Rewards (奖励激励): a tip verified, the month approved from the command line")
-        month_rewards(data)
-        console.rule("11. The audit trail")
+        days = (setup.end - setup.start).days
+        console.rule(
+            f"3. The cycle, day by day: {days} days from {setup.start} through the inbox and the daily sweep"
+        )
+        say(
+            "Each morning the sweep takes in yesterday's inbox and plans each officer's day; the chiefs "
+            "sign off red risks a visit settled; the officers work their lists "
+            f"({len(world.negligent)} of them only about half, never told to the product); the city's "
+            "calls, cases, analysis hits and tips arrive."
+        )
+        sim.run(setup, world, progress=_weekly)
+        say(sim.accountability(setup, world.negligent).line())
+        say(f"bridgehead sweep --date {setup.end}   (the morning's daily sweep: a flow run in the UI)")
+        console.rule("4. Quick response (快反处置): the units' year, then the lost child on 盛世广场")
+        feed = setup.data / "unit_status.csv"
+        write_csv(world.unit_status(), feed)
+        replay_lost_child(setup.data, feed)
+        console.rule("5. The stories as the register tells them: the neighbour feud, the melon field")
+        show_story_risk(setup.data)
+        show_feud_story(setup.data, setup.start)
+        show_melon_field(setup.data)
+        console.rule("6. Review (复盘问效): the last full week, then the year to date")
+        review_city(setup.data)
+        console.rule("7. Rewards (奖励激励): a tip verified, the month approved from the command line")
+        month_rewards(setup.data)
+        console.rule("8. The audit trail")
         cli.audit_verify()
-        url = f"sqlite:///{db_file.as_posix()}"
+        console.rule("9. Does follow-up prevent? The same city with nobody working the lists")
+        rows = sim.compare(setup, without.result())
+        print_comparison(rows)
+        url = f"sqlite:///{setup.database.as_posix()}"
         say(f"Explore: .venv/bin/bridgehead --database-url {url} risks list --level red")
         console.rule("Summary")
         with session_scope() as session:
             summarise(session)
+            say(health_line(session, setup, rows))
+            say(coverage_verdict(coverage(session)))
     finally:
         get_engine().dispose()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def health_line(session: Session, setup: Setup, rows: list[Difference]) -> str:
+    """The cycle's health in one line, with the conversions against the counterfactual."""
+    from bridgehead.rules import get_rules
+    from tasks.health import health
+
+    found = health(session, get_rules(), setup.end - timedelta(days=1))
+    conv = next(r for r in rows if r.figure == "conversions")
+    verdict = "a real difference" if conv.significant else "within chance"
+    return (
+        f"{found.line()}; conversions {conv.with_cycle} against {conv.without} without follow-up ({verdict})"
+    )
 
 
 def summarise(session: Session) -> None:
     """The register in three lines, and the coverage verdict last."""
     from models import QuarantinedRow, Risk, Signal
-    from tasks.jurisdiction import coverage
 
     signals = dict(session.execute(select(Signal.channel, func.count()).group_by(Signal.channel)).all())
     open_risks = dict(
@@ -84,10 +135,9 @@ def summarise(session: Session) -> None:
         + ", ".join(f"{c} {open_risks.get(c, 0):,}" for c in ("red", "orange", "yellow", "blue"))
     )
     say(f"Quarantined rows: {quarantined:,}")
-    say(coverage_verdict(coverage(session)))
 
 
-def replay_lost_child(data: Path) -> None:
+def replay_lost_child(data: Path, feed: Path) -> None:
     """Take in the year's unit status feed, then replay the planted night minute by minute.
 
     The call was taken in with the others and opened an incident; here the quick-response flow
@@ -101,7 +151,7 @@ def replay_lost_child(data: Path) -> None:
     story = json.loads((data / "manifest.json").read_text(encoding="utf-8"))["stories"]["lost_child"]
     call = datetime.fromisoformat(story["received_at"])
     at = lambda seconds: (call + timedelta(seconds=seconds)).isoformat()  # noqa: E731
-    incidents.incidents_update([data / "unit_status.csv"])
+    incidents.incidents_update([feed])
     say(
         f"{story['received_at']}: 110 call {story['call_id']}, a three-year-old missing on {story['address']}"
     )
@@ -117,40 +167,6 @@ def replay_lost_child(data: Path) -> None:
     )
     incidents.incidents_watch(as_of=at(30 * 60))
     incidents.incidents_show(story["incident_code"])
-
-
-def replay_follow_up(data: Path, replay_days: int = REPLAY_DAYS) -> None:
-    """Sweep day by day up to the data's last day, then print the feud's follow-up timeline.
-
-    The whole generated year by default (a swept day takes well under a second here), the last day as
-    the morning's daily sweep. The first swept day assigns a visit to every open risk nobody has
-    visited (due that day), so the first weeks show the backlog being chased; the feud is chased with
-    notices while orange and its officer visits only every few weeks, until six calm visits in the
-    last seven weeks take it to yellow, blue and resolved by the evidence rule.
-    """
-    from datetime import date, timedelta
-
-    from flows.daily_sweep import daily_sweep
-    from flows.follow_up import follow_up_sweep
-
-    manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8"))
-    last = date.fromisoformat(manifest["end"]) - timedelta(days=1)
-    first = last - timedelta(days=replay_days - 1)
-    days = []
-    if first < last:
-        say(f"bridgehead sweep --from {first} --to {last - timedelta(days=1)}")
-        days = follow_up_sweep(first, last - timedelta(days=1))
-    say(f"bridgehead sweep --date {last}   (the morning's daily sweep: inbox, then the day)")
-    days += daily_sweep(last)["days"]
-    rows = [
-        {"day": d["day"], **d["totals"]}
-        for i, d in enumerate(days)
-        if i == 0 or i == len(days) - 1 or date.fromisoformat(d["day"]).weekday() == 0
-    ]
-    emit(rows, "table", f"The sweep, {first} to {last} (first day, Mondays, last day)")
-    worst = sorted(days[-1]["stations"], key=lambda r: -r["late"])[:5]
-    emit(worst, "table", f"Stations with the most late follow-ups on {last}")
-    show_feud_timeline(data, first)
 
 
 def review_city(data: Path) -> None:
@@ -231,56 +247,75 @@ def month_rewards(data: Path) -> None:
     tips_status(code)
 
 
-def show_feud_timeline(data: Path, since: object) -> None:
-    """The feud's follow-ups, visits, notices and colour changes, in order."""
+def _story_risk(data: Path, channel: str, source_id: str) -> int:
     from bridgehead.db import session_scope
-    from models import FollowUp, RiskLevelChange, Signal, SupervisionNotice
+    from models import Signal
 
-    manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8"))
-    first_call = manifest["stories"]["neighbour_feud"]["call_ids"][0]
-    rows: list[tuple[str, str]] = []
     with session_scope() as session:
-        risk_id = session.execute(
-            select(Signal.risk_id).where(Signal.channel == "call", Signal.source_id == first_call)
-        ).scalar_one()
-        for f in session.execute(
-            select(FollowUp)
-            .where(FollowUp.risk_id == risk_id, FollowUp.due_on >= since)
-            .order_by(FollowUp.id)
-        ).scalars():
-            if f.status == "done":
-                calm = "calm" if f.calm else "not calm"
-                rows.append((local(f.done_at), f"visit ({calm}) for the follow-up due {f.due_on}"))
-            else:
-                rows.append((str(f.due_on), f"follow-up due ({f.why}): {f.status}"))
-        for n in session.execute(
-            select(SupervisionNotice)
-            .join(FollowUp, FollowUp.id == SupervisionNotice.follow_up_id)
-            .where(FollowUp.risk_id == risk_id, SupervisionNotice.issued_on >= since)
-        ).scalars():
-            rows.append(
-                (
-                    str(n.issued_on),
-                    f"notice to the {n.level} {n.recipient_officer_code}: {n.days_late} day(s) late",
-                )
+        return int(
+            session.execute(
+                select(Signal.risk_id).where(Signal.channel == channel, Signal.source_id == source_id)
+            ).scalar_one()
+        )
+
+
+def show_feud_story(data: Path, since: date) -> None:
+    """The feud under the product: followed up on its cadence, not settled until the autumn's calm
+    visits, when the evidence rule takes it down step by step."""
+    from bridgehead.db import session_scope
+    from models import FollowUp, RiskLevelChange, SupervisionNotice
+
+    story = json.loads((data / "manifest.json").read_text(encoding="utf-8"))["stories"]["neighbour_feud"]
+    risk_id = _story_risk(data, "call", story["call_ids"][0])
+    with session_scope() as session:
+        done = session.execute(
+            select(FollowUp.done_at, FollowUp.due_on, FollowUp.calm).where(
+                FollowUp.risk_id == risk_id, FollowUp.status == "done", FollowUp.due_on >= since
             )
-        changes = list(
+        ).all()
+        notices = session.execute(
+            select(func.count())
+            .select_from(SupervisionNotice)
+            .join(FollowUp, FollowUp.id == SupervisionNotice.follow_up_id)
+            .where(FollowUp.risk_id == risk_id)
+        ).scalar_one()
+        changes = (
             session.execute(
                 select(RiskLevelChange).where(RiskLevelChange.risk_id == risk_id).order_by(RiskLevelChange.id)
-            ).scalars()
+            )
+            .scalars()
+            .all()
         )
         status = session.execute(select(Risk.status).where(Risk.id == risk_id)).scalar_one()
-    graded = [c for c in changes if c.cause != "evidence"]
-    for c in changes:
-        if c.cause == "evidence":
-            to = "resolved" if "evidence.resolved" in c.reasons else c.to_level
-            rows.append(
-                (local(c.at), f"{c.from_level} -> {to} (evidence rule: two calm follow-ups in a row)")
-            )
-    start = graded[-1].to_level if graded else "?"
-    say(f"The 刘/曹 feud (risk {risk_id}) was graded {start} at intake; the sweep since {since}:")
-    rows.sort(key=lambda r: (r[0], "->" in r[1]))  # a visit before the change it caused
-    emit([{"when": d, "what": w} for d, w in rows], "table", f"risk {risk_id}: now {status}")
+    on_time = sum(local(at)[:10] <= str(due) for at, due, _ in done)
+    say(
+        f"The 刘/曹 feud (risk {risk_id}) since go-live: {len(done)} follow-up visits by its officer "
+        f"({on_time} on time, {sum(bool(c) for *_, c in done)} calm), {notices} supervision notices; "
+        f"now {status}"
+    )
+    rows = [
+        {"when": local(c.at), "change": f"{c.from_level or '—'} -> {c.to_level}", "cause": c.cause,
+         "why": ", ".join(c.reasons[:3])}
+        for c in changes
+    ]  # fmt: skip
+    emit(rows, "table", f"risk {risk_id}: every change of colour and every end, with its reasons")
+
+
+def show_melon_field(data: Path) -> None:
+    """The melon field: mediated on the spot, the return visit a week later, resolved."""
+    from bridgehead.db import session_scope
+    from models import RiskLevelChange
+
+    story = json.loads((data / "manifest.json").read_text(encoding="utf-8"))["stories"]["melon_field"]
+    risk_id = _story_risk(data, "visit", story["visit_id"])
+    with session_scope() as session:
+        ends = session.execute(
+            select(RiskLevelChange.at, RiskLevelChange.reasons)
+            .where(RiskLevelChange.risk_id == risk_id, RiskLevelChange.cause == "end")
+            .order_by(RiskLevelChange.id)
+        ).all()
+    steps = "; ".join(f"{local(at)[:10]} {reasons[0]}" for at, reasons in ends) or "none yet"
+    say(f"The melon field (risk {risk_id}, {story['date']} at {story['address']}): {steps}")
 
 
 def show_story_risk(data: Path) -> None:

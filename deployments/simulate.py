@@ -26,13 +26,19 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from sqlalchemy import select
 
 from bridgehead.synthetic import Dataset, build
 from bridgehead.synthetic.world import CHANNELS, World, load_params
 from bridgehead.synthetic.writer import COLUMNS, write_csv, write_manifest
 from models.clock import LOCAL_TZ
 
-JURISDICTION_FILES = ("stations.csv", "communities.csv", "officers.csv", "units.csv", "places.csv")
+ENVIRONMENT = (
+    "BRIDGEHEAD_VAR_DIR",
+    "BRIDGEHEAD_INBOX_DIR",
+    "BRIDGEHEAD_RULES_FILE",
+    "BRIDGEHEAD_DATABASE_URL",
+)
 
 
 @dataclass
@@ -94,8 +100,8 @@ def prepare(setup: Setup) -> tuple[Dataset, World]:
     setup.data.mkdir(parents=True, exist_ok=True)
     for stale in setup.folder.glob("bridgehead.db*"):
         stale.unlink()
-    for name in JURISDICTION_FILES:
-        write_csv(data.frames[name], setup.data / name)
+    for name, frame in data.frames.items():  # the whole generated city, in the brief's formats
+        write_csv(frame, setup.data / name, "unit_status.csv" if name.startswith("unit_status") else None)
     history = history_files(data, setup)
     write_manifest(data.manifest, setup.data / "manifest.json")
     configure(setup)
@@ -163,19 +169,23 @@ def live_day(setup: Setup, world: World, day: date) -> None:
 
 
 def sign_off(day: date) -> int:
-    """Each station chief settles the red risks a visit settled (the chief's sign-off, audited)."""
+    """Each station chief settles the red risks a visit settled (the chief's sign-off, audited), the
+    morning's sign-offs in one transaction."""
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
-    from tasks.ends import awaiting_sign_off, settle_by_chief
+    from tasks.ends import awaiting_sign_off, settle_by_chiefs
 
     at = datetime.combine(day, time(8, 30), LOCAL_TZ)
+    rules = get_rules()
     with session_scope() as session:
         waiting = awaiting_sign_off(session)
-    for risk_id, chief in zip(waiting["risk_id"], waiting["chief"], strict=True):
-        if isinstance(chief, str):
-            with session_scope() as session:
-                settle_by_chief(session, get_rules(), int(risk_id), chief, "走访已化解，所长签字确认", at)
-    return len(waiting)
+        signed = [
+            (int(r), c)
+            for r, c in zip(waiting["risk_id"], waiting["chief"], strict=True)
+            if isinstance(c, str)
+        ]
+        settle_by_chiefs(session, rules, signed, "走访已化解，所长签字确认", at)
+    return len(signed)
 
 
 def lists_for(world: World, day: date) -> pd.DataFrame:
@@ -248,6 +258,92 @@ def counterfactual(setup: Setup, data: Dataset) -> Setup:
     take_in(batch, PLAIN)
     write_manifest(world.manifest(), other.folder / "simulation.json")
     return other
+
+
+@dataclass
+class Accountability:
+    """Whether accountability found the officers who skip their lists, without being told who they are."""
+
+    entries: int
+    on_negligent: int
+    negligent: int
+    negligent_with_one: int
+
+    @property
+    def on_negligent_pct(self) -> float | None:
+        return 100 * self.on_negligent / self.entries if self.entries else None
+
+    def line(self) -> str:
+        share = (
+            f"{self.on_negligent_pct:.0f}% on the negligent officers"
+            if self.on_negligent_pct is not None
+            else "none to judge"
+        )
+        return (
+            f"Accountability: {self.entries} entries since go-live, {share}; "
+            f"{self.negligent_with_one} of the {self.negligent} negligent officers have one"
+        )
+
+
+def accountability(setup: Setup, negligent: list[str]) -> Accountability:
+    """The accountability entries of the simulated days, against the officers the world made negligent."""
+    from bridgehead.db import session_scope
+    from models.follow_up import AccountabilityEntry
+
+    with session_scope() as session:
+        officers = list(
+            session.execute(
+                select(AccountabilityEntry.officer_code).where(
+                    AccountabilityEntry.recorded_on >= setup.start,
+                    AccountabilityEntry.recorded_on < setup.end,
+                )
+            ).scalars()
+        )
+    named = set(negligent)
+    return Accountability(
+        len(officers), sum(o in named for o in officers), len(named), len(named & set(officers))
+    )
+
+
+def _counterfactual_job(setup: Setup) -> None:
+    """The child process's whole life: its own city (same seed, same bytes), the world alone."""
+    import contextlib
+    import sys
+
+    log = setup.folder / "no-follow-up.log"
+    with (
+        log.open("w", encoding="utf-8") as out,
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(out),
+    ):
+        sys.stdout = sys.stderr = out
+        counterfactual(setup, build(setup.seed, setup.scale, setup.end))
+
+
+class Background:
+    """The counterfactual run in a process of its own, on the other core, while the cycle's days run.
+
+    It starts from `go-live.db` and touches nothing of the cycle's run; `result()` waits for it."""
+
+    def __init__(self, setup: Setup) -> None:
+        import multiprocessing
+
+        self.setup = setup
+        self.process = multiprocessing.get_context("spawn").Process(
+            target=_counterfactual_job, args=(setup,), name="no-follow-up", daemon=True
+        )
+        self.process.start()
+
+    def result(self) -> Setup:
+        from dataclasses import replace
+
+        self.process.join()
+        if self.process.exitcode != 0:
+            raise RuntimeError(
+                f"the run with nobody working the lists failed (exit {self.process.exitcode}): "
+                f"see {self.setup.folder / 'no-follow-up.log'}"
+            )
+        return replace(self.setup, folder=self.setup.folder / "no-follow-up", follow_up=False)
 
 
 def compare(with_cycle: Setup, without: Setup) -> list[Any]:

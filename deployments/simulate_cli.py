@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -42,7 +43,7 @@ def simulate(
     seed: Annotated[int, typer.Option(help="Same seed, same city, same figures.", min=0, max=2**32 - 1)] = 7,
     scale: Annotated[
         float, typer.Option(help="Volume of the four channels (1: the seed's city).", parser=finite(0.001, 5))
-    ] = 0.2,
+    ] = 0.05,
     no_follow_up: Annotated[
         bool, typer.Option("--no-follow-up", help="Nobody works the lists: the world alone.")
     ] = False,
@@ -96,19 +97,16 @@ def run_simulation(setup: Any, counterfactual: bool = False) -> dict[str, Any]:
         f"{len(world.negligent)} of the officers do about half their list (named in simulation.json, "
         "never told to the product)"
     )
-    mornings = sim.run(setup, world, progress=_weekly)
+    mornings = sim.run(setup, world, progress=weekly)
     with session_scope() as session:
         found = health(session, get_rules(), setup.end - timedelta(days=1))
     out: dict[str, Any] = {
         "health": found.as_dict(),
-        "accountability": accountability(setup, world.negligent),
     }
+    found_out = sim.accountability(setup, world.negligent)
+    out["accountability"] = asdict(found_out)
     say(found.line())
-    a = out["accountability"]
-    say(
-        f"Accountability: {a['entries']} entries, {a['on_negligent_pct']:.0f}% on the negligent officers; "
-        f"{a['negligent_with_one']} of {a['negligent']} of them have one"
-    )
+    say(found_out.line())
     if counterfactual:
         say("The same city with nobody working the lists (--no-follow-up) ...")
         rows = sim.compare(setup, sim.counterfactual(setup, data))
@@ -121,7 +119,7 @@ def run_simulation(setup: Any, counterfactual: bool = False) -> dict[str, Any]:
     return out
 
 
-def _weekly(day: date, morning: dict[str, Any]) -> None:
+def weekly(day: date, morning: dict[str, Any]) -> None:
     if day.weekday() != 0 or not morning["days"]:
         return
     t = morning["days"][-1]["totals"]
@@ -129,34 +127,6 @@ def _weekly(day: date, morning: dict[str, Any]) -> None:
         f"{day}: {t['due_today']} visits due, {t['late']} late, {t['visits_recorded']} recorded "
         f"({t['calm']} calm), {t['notices']} notices, {t['accountability']} accountability"
     )
-
-
-def accountability(setup: Any, negligent: list[str]) -> dict[str, Any]:
-    """Whether accountability found the officers who skip their lists, without being told who they are."""
-    from sqlalchemy import select
-
-    from bridgehead.db import session_scope
-    from models.follow_up import AccountabilityEntry
-
-    with session_scope() as session:
-        officers = [
-            o
-            for (o,) in session.execute(
-                select(AccountabilityEntry.officer_code).where(
-                    AccountabilityEntry.recorded_on >= setup.start,
-                    AccountabilityEntry.recorded_on < setup.end,
-                )
-            )
-        ]
-    named = set(negligent)
-    on = sum(o in named for o in officers)
-    return {
-        "entries": len(officers),
-        "on_negligent": on,
-        "on_negligent_pct": 100 * on / len(officers) if officers else 0.0,
-        "negligent": len(named),
-        "negligent_with_one": len(named & set(officers)),
-    }
 
 
 LABELS = {

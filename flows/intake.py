@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
+from prefect.utilities.annotations import quote
 
 from bridgehead.db import session_scope
 from bridgehead.orchestration import db_task, run_logger
@@ -95,7 +96,9 @@ class Taken:
 
 def take_in(batch: Batch, stages: dict[str, Callable[..., Any]] = TASKS) -> Taken:
     """The six stages over a batch of files; each live incident opened is announced as an event."""
-    loads = stages["load"](stages["validate"](batch))
+    files = stages["validate"](batch)
+    # A task's parameters are walked by Prefect item by item; the validated rows are not its business.
+    loads = stages["load"](quote(files) if stages is TASKS else files)
     linked = stages["link"]()
     graded = stages["grade"]()
     incidents = stages["open-incidents"]()

@@ -332,7 +332,7 @@ def resolve_dormant(ends: Ends) -> None:
     )
     candidates = _may_have_become_dormant(ends, cutoff)
     quiet = _among(session, quiet_now, candidates)
-    _quiet_places(ends, _among(session, _places_quiet(cutoff, news), candidates))
+    _quiet_places(ends, list(session.execute(_places_quiet(cutoff, news)).scalars()))  # places are few
     last = (
         frame_in(
             session,
@@ -358,6 +358,29 @@ def settle_by_chief(
     session: Session, rules: Rules, risk_id: int, by: str, reason: str, now: datetime
 ) -> Risk:
     """A red risk settled on the station chief's sign-off, with the visit that settled it as evidence."""
+    return settle_by_chiefs(session, rules, [(risk_id, by)], reason, now)[0]
+
+
+def settle_by_chiefs(
+    session: Session, rules: Rules, sign_offs: list[tuple[int, str]], reason: str, now: datetime
+) -> list[Risk]:
+    """Red risks settled on their station chiefs' sign-offs, each audited as its chief's act; a morning's
+    list in one pass. Any refusal refuses the whole list (nothing is half signed)."""
+    ends, risks, acts = Ends(session, rules, now), [], []
+    for risk_id, by in sign_offs:
+        risk, chief, visit = _sign_off_checked(session, risk_id, by)
+        first = len(ends.changes)
+        ends.settle(risk, now, {"visit": visit, "chief": chief, "reason": reason}, rule="ends.chief_sign_off")
+        risks.append(risk)
+        acts.append((by.strip(), first, len(ends.changes)))
+    changes = ends.write()
+    for by, first, last in acts:
+        audit.append(session, changes[first:last], actor=f"person:{by}")
+    return risks
+
+
+def _sign_off_checked(session: Session, risk_id: int, by: str) -> tuple[Risk, str, int]:
+    """The risk, the chief's code and the settling visit, or the one-line reason it cannot be signed."""
     risk = session.get(Risk, risk_id)
     if risk is None:
         raise LookupError(f"there is no risk {risk_id}")
@@ -391,12 +414,7 @@ def settle_by_chief(
             f"risk {risk_id} has no visit that settled it: "
             "record the visit with outcome settled (已化解) first"
         )
-    ends = Ends(session, rules, now)
-    ends.settle(
-        risk, now, {"visit": visit.id, "chief": named[0], "reason": reason}, rule="ends.chief_sign_off"
-    )
-    audit.append(session, ends.write(), actor=f"person:{by.strip()}")
-    return risk
+    return risk, named[0], int(visit.id)
 
 
 def awaiting_sign_off(session: Session) -> pd.DataFrame:

@@ -110,7 +110,14 @@ def _complete(
                 Signal.outcome,
             )
             .join(Signal, and_(Signal.risk_id == FollowUp.risk_id, Signal.occurred_at > FollowUp.basis_at))
-            .where(FollowUp.status == "pending", Signal.channel == "visit", Signal.occurred_at < as_of)
+            # basis before as_of is implied, and said: it lets the planner start from the few follow-ups
+            # that can be complete (a re-check's basis is months ahead), not from every visit on record
+            .where(
+                FollowUp.status == "pending",
+                FollowUp.basis_at < as_of,
+                Signal.channel == "visit",
+                Signal.occurred_at < as_of,
+            )
         ),
         ["follow_up_id", "risk_id", "why", "signal_id", "at", "concern", "outcome"],
     )

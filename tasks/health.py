@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from bridgehead.rules import Rules
 from models.jurisdiction import Officer
-from models.risk import LIVE_STATUSES, Risk
+from models.risk import LIVE_STATUSES, Risk, RiskStatus
 from tasks.review import build_review
 from tasks.review_period import parse_period, parse_scope
 from tasks.rewards import month, officer_points
@@ -27,10 +27,10 @@ class Health:
     on_time_pct: float | None  # follow-ups due in the last 8 weeks, done by their due date
     settlement_rate_pct: float | None  # 化解率 of the disputes whose 30 days ran out in those weeks
     open_household_per_officer: float | None  # live household risks per community officer or assistant
-    red_share_pct: float | None  # of live risks
+    red_share_pct: float | None  # of open risks (settled ones wait only for their return visit)
     conversions: int  # 民转刑 in the last 8 weeks
     month: str
-    officers_above_zero_pct: float | None  # of community officers and assistants, that month's points > 0
+    officers_above_zero_pct: float | None  # of the month's leaderboard (officers with points either way)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,7 +45,7 @@ class Health:
             f"(last {WEEKS} weeks), "
             f"化解率 {pct(self.settlement_rate_pct)}, open household risks per community officer {per}, "
             f"red {pct(self.red_share_pct)} of open risks, {self.conversions} conversions (民转刑) in "
-            f"{WEEKS} weeks; {self.month}: {pct(self.officers_above_zero_pct)} of officers above zero points"
+            f"{WEEKS} weeks; {self.month}'s leaderboard: {pct(self.officers_above_zero_pct)} above zero"
         )
 
 
@@ -56,13 +56,13 @@ def health(session: Session, rules: Rules, last_day: date) -> Health:
     )
     figures = review["figures"]
     live = session.execute(
-        select(Risk.level, Risk.place_kind.is_(None), func.count())
+        select(Risk.level, Risk.place_kind.is_(None), Risk.status, func.count())
         .where(Risk.status.in_(LIVE_STATUSES))
-        .group_by(Risk.level, Risk.place_kind.is_(None))
+        .group_by(Risk.level, Risk.place_kind.is_(None), Risk.status)
     ).all()
-    total = sum(n for *_, n in live)
-    households = sum(n for _, household, n in live if household)
-    red = sum(n for level, _, n in live if level == "red")
+    households = sum(n for _, household, _status, n in live if household)
+    total = sum(n for *_, status, n in live if status == RiskStatus.open)
+    red = sum(n for level, _, status, n in live if level == "red" and status == RiskStatus.open)
     carriers = {
         code
         for (code,) in session.execute(
@@ -72,8 +72,8 @@ def health(session: Session, rules: Rules, last_day: date) -> Health:
     first_of_month = last_day.replace(day=1)
     full = first_of_month - timedelta(days=1) if last_day != _month_end(last_day) else last_day
     period = f"{full:%Y-%m}"
-    points = {e.officer_code: e.points for e in officer_points(session, rules, month(period))}
-    above = sum(points.get(code, 0) > 0 for code in carriers)
+    board = officer_points(session, rules, month(period))
+    above = sum(e.points > 0 for e in board)
     return Health(
         last_day=str(last_day),
         on_time_pct=figures["follow_up_on_time_pct"]["current"],
@@ -82,7 +82,7 @@ def health(session: Session, rules: Rules, last_day: date) -> Health:
         red_share_pct=100 * red / total if total else None,
         conversions=int(figures["conversions"]["current"]),
         month=period,
-        officers_above_zero_pct=100 * above / len(carriers) if carriers else None,
+        officers_above_zero_pct=100 * above / len(board) if board else None,
     )
 
 

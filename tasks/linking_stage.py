@@ -127,7 +127,8 @@ def link_pending(session: Session, rules: Rules) -> LinkSummary:
     for part in chunks(unlinked):
         session.execute(update(Signal).where(Signal.id.in_(part)).values(linked_at=now))
     _save_keys(session, plan, resolve)
-    changes = _touch_risks(session, risk_of, plan, ids)
+    news = {int(i) for i, wakes in zip(frame["id"], frame["wakes"], strict=True) if wakes}
+    changes = _touch_risks(session, risk_of, plan, ids, news)
     audit.append(session, changes)
     summary.linked, summary.unlinked = len(risk_of), len(unlinked)
     summary.new_risks, summary.reopened = len(plan.new_risks), len(plan.reopened)
@@ -244,16 +245,20 @@ def _refresh_signal_times(session: Session, risk_ids: list[int]) -> None:
 
 
 def _touch_risks(
-    session: Session, risk_of: dict[int, int], plan: LinkPlan, ids: dict[int, int]
+    session: Session, risk_of: dict[int, int], plan: LinkPlan, ids: dict[int, int], news: set[int]
 ) -> list[audit.Change]:
-    """Move each touched risk's last signal time on, reopen the resolved, mark all for grading."""
+    """Move each touched risk's last signal time on, reopen the resolved, mark for grading those with
+    news (a calm visit is the evidence rule's, not grading's: a risk it alone touched keeps its grade)."""
     counts = pd.Series(list(risk_of.values())).value_counts()
+    regrade = {rid for sid, rid in risk_of.items() if sid in news} | set(ids.values())
     ref_of = {i: ref for ref, i in ids.items()}
     reopened = {ids.get(ref, ref): t for ref, t in plan.reopened.items()}
     woken = {ids.get(ref, ref): t for ref, t in plan.woken.items()}
     updates, changes = [], []
     for rid, count in counts.items():
         row: dict[str, Any] = {"id": int(rid), "graded_at": None}
+        if rid not in regrade:
+            row.pop("graded_at")
         if rid in ref_of:
             new = plan.new_risks[ref_of[rid]]
             after = {
@@ -293,7 +298,8 @@ def _touch_risks(
                 audit.Change("link", "risk", str(rid), None, {"signals_added": int(count)}, "new signal")
             )
         updates.append(row)
-    session.execute(update(Risk), updates)
+    for keys in {tuple(sorted(u)) for u in updates}:  # one executemany per shape of row
+        session.execute(update(Risk), [u for u in updates if tuple(sorted(u)) == keys])
     for part in chunks(sorted([*woken, *reopened])):  # back on the cadence: the schedule plans anew
         session.execute(
             update(FollowUp)

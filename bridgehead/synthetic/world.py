@@ -179,6 +179,8 @@ class World:
         )
         self._donor = spare[rng.integers(0, spare.size, len(cases))] if spare.size else np.zeros(0, np.int64)
         self._moved: set[int] = set()
+        self._emitted_calls: set[str] = set()
+        self._owed: list[int] = []  # neglected disputes whose criminal case waits for a day with one
         story = data.manifest["stories"]["neighbour_feud"]
         self.feud_calm_from = self._index(date.fromisoformat(min(story["calm_visit_dates"])))
         self.negligent = self._negligent()
@@ -208,7 +210,7 @@ class World:
         story = found[found["story"] != ""].groupby("risk_id")["story"].first()
         out = pd.DataFrame({"risk_id": sorted(set(signals["risk_id"]))})
         out["thread"] = out["risk_id"].map(thread).fillna(-1).astype(np.int64)
-        out["story"] = out["risk_id"].map(story).fillna("")
+        out["story"] = out["risk_id"].map(story).astype(object).where(out["risk_id"].isin(story.index), "")
         return out
 
     def _live(self, threads: np.ndarray, d: int) -> np.ndarray:
@@ -244,7 +246,19 @@ class World:
             keep = ~settled | relapse
             self.tally.suppressed_signals += int((~keep).sum())
             self.tally.relapses += int(relapse.sum())
-        return self.data.frames[name].iloc[rows[keep]].reset_index(drop=True)
+        frame = self.data.frames[name].iloc[rows[keep]].reset_index(drop=True)
+        if channel == "call":
+            self._emitted_calls.update(frame["call_id"])
+        return frame
+
+    def unit_status(self) -> pd.DataFrame:
+        """The units' status feed for the urgent calls that happened: before go-live, and since then
+        those the world did not spare (a settled dispute's later calls never came)."""
+        calls = self.data.frames["calls.csv"]
+        before = calls.loc[self._day["call"] < self._index(self.start), "call_id"]
+        happened = {f"INC-{c}" for c in before} | {f"INC-{c}" for c in self._emitted_calls}
+        feed = self.data.frames["unit_status.csv"]
+        return feed[feed["incident_id"].isin(happened)].reset_index(drop=True)
 
     def _neglect(self, d: int) -> np.ndarray:
         """Days each dispute has gone unvisited beyond the grace days (0 where not live)."""
@@ -311,11 +325,15 @@ class World:
         offence = cases["offence"].to_numpy()
         free = [i for i, (row, t) in enumerate(zip(rows, threads, strict=True))
                 if t < 0 and offence[i] != "telecom_fraud" and row not in self._moved]  # fmt: skip
-        for t, i in zip(neglected, free, strict=False):
+        self._owed += [int(t) for t in neglected]  # a day with too few cases passes the rest on
+        taken = 0
+        for t, i in zip(self._owed, free, strict=False):
             cases.loc[i, where] = [self.data.ctx.j.comm_code[th.comm[t]], th.address[t], th.parties[t]]
             self._moved.add(int(rows[i]))
             self._thread_of[("case", str(cases.at[i, "case_id"]))] = int(t)
             self.tally.cases_from_neglect += 1
+            taken += 1
+        self._owed = self._owed[taken:]
         return cases
 
     # --- the officers ---------------------------------------------------------------------------

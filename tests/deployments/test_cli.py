@@ -105,8 +105,13 @@ def test_demo_runs_the_cycle_on_a_small_city(prefect_server: None, tmp_path: Pat
     for channel in ("call", "visit", "analysis", "tip", "case"):
         assert f"{channel}: " in out and "0 quarantined" in out
     feud = next(line for line in out.splitlines() if line.startswith("Risk "))
-    assert "family_neighbor in 61030205001" in feud and ("orange" in feud or "red" in feud)
+    assert "family_neighbor in 61030205001" in feud
+    # under the product the feud is followed up on its cadence and ends by the evidence rule
+    story = next(line for line in out.splitlines() if line.startswith("The 刘/曹 feud"))
+    assert story.endswith("now resolved"), story
     assert "Audit chain intact" in out
+    assert "Cycle health to " in out and "follow-ups on time" in out
+    assert "conversions (民转刑)" in out and "without follow-up" in out
     assert out.rstrip().splitlines()[-1].startswith("Covered: all 182 communities have a police office")
 
 
