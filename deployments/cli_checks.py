@@ -76,9 +76,10 @@ def existing_folder(value: Path | None) -> Path | None:
     return value
 
 
-def output_folder(value: str) -> Path:
-    """A folder to write into: an empty path or an existing file is refused (typer reads '' as '.')."""
-    if not value.strip():
+def output_folder(value: str | Path) -> Path:
+    """A folder to write into: an empty path or an existing file is refused (typer reads '' as '.').
+    The default comes in as a Path, what was typed as a string."""
+    if not str(value).strip():
         raise ValueError("an empty path: give a folder to write into, e.g. var/data")
     path = Path(value)
     if path.exists() and not path.is_dir():

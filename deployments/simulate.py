@@ -22,16 +22,19 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bridgehead.synthetic import Dataset, build
 from bridgehead.synthetic.world import CHANNELS, World, load_params
 from bridgehead.synthetic.writer import COLUMNS, write_csv, write_manifest
 from models.clock import LOCAL_TZ
+
+if TYPE_CHECKING:
+    from tasks.staffing_report import StaffingPoint
 
 ENVIRONMENT = (
     "BRIDGEHEAD_VAR_DIR",
@@ -344,6 +347,58 @@ class Background:
                 f"see {self.setup.folder / 'no-follow-up.log'}"
             )
         return replace(self.setup, folder=self.setup.folder / "no-follow-up", follow_up=False)
+
+
+def staffing(setup: Setup, data: Dataset, capacities: list[int], progress: Any = None) -> list[StaffingPoint]:
+    """The staffing what-if: the same city from the same go-live register (`prepare`d in `setup`), once
+    per capacity, each in `capacity-N/` beside it; a point of the curve from each."""
+    import shutil
+    from dataclasses import replace
+
+    from bridgehead.db import session_scope
+    from bridgehead.rules import get_rules
+    from models.follow_up import CapacityNotice
+    from tasks.health import health
+    from tasks.review_counterfactual import window_figures
+    from tasks.review_period import parse_period, parse_scope
+    from tasks.staffing_report import StaffingPoint
+
+    points, rules_file = [], os.environ.get("BRIDGEHEAD_RULES_FILE")
+    for capacity in capacities:
+        trial = replace(setup, folder=setup.folder / f"capacity-{capacity}", capacity=capacity)
+        if trial.folder.exists():
+            shutil.rmtree(trial.folder)
+        trial.folder.mkdir(parents=True)
+        shutil.copy(setup.folder / GO_LIVE, trial.database)
+        shutil.copy(setup.folder / "secret.key", trial.folder / "secret.key")
+        configure(trial)
+        world = World(data, load_params(), trial.start, trial.follow_up)
+        run(trial, world, progress=progress)
+        period = parse_period(f"{(trial.end - trial.start).days}d:{trial.end - timedelta(days=1)}")
+        with session_scope() as session:
+            found = health(session, get_rules(), trial.end - timedelta(days=1))
+            figures = window_figures(session, period, parse_scope(session, "city"))
+            notices = session.execute(
+                select(func.count()).where(
+                    CapacityNotice.issued_on >= trial.start, CapacityNotice.issued_on < trial.end
+                )
+            ).scalar_one()
+        points.append(
+            StaffingPoint(
+                capacity,
+                found.on_time_pct,
+                found.settlement_rate_pct,
+                figures["conversions"],
+                found.open_household_per_officer,
+                int(notices),
+            )
+        )
+    if rules_file is None:  # back to the rules this process came with
+        os.environ.pop("BRIDGEHEAD_RULES_FILE", None)
+    else:
+        os.environ["BRIDGEHEAD_RULES_FILE"] = rules_file
+    configure(setup)
+    return points
 
 
 def compare(with_cycle: Setup, without: Setup) -> list[Any]:

@@ -51,7 +51,11 @@ def simulate(
         bool, typer.Option(help="Also run the same city with --no-follow-up and compare the two.")
     ] = False,
     capacity: Annotated[
-        int | None, typer.Option(help="A staffing what-if: every officer's visits a day.", min=1, max=50)
+        str | None,
+        typer.Option(
+            help="A staffing what-if: every officer's visits a day (1-50); several (2,4,8) draw the curve.",
+            metavar="N[,N...]",
+        ),
     ] = None,
 ) -> None:
     """Play the generated city day by day against the product: the world's calls, cases, analysis hits
@@ -72,9 +76,57 @@ def simulate(
         raise typer.BadParameter(
             "at most 365 days: the city is generated for the year before --to", param_hint="--from"
         )
-    setup = Setup(folder, seed, scale, first, last + timedelta(days=1), not no_follow_up, capacity)
+    counts = capacities(capacity) if capacity is not None else []
+    several = len(counts) > 1
+    if several and (no_follow_up or counterfactual):
+        raise typer.BadParameter(
+            "a staffing curve runs the cycle at each capacity: drop --no-follow-up and --counterfactual",
+            param_hint="--capacity",
+        )
+    one = counts[0] if len(counts) == 1 else None
+    setup = Setup(folder, seed, scale, first, last + timedelta(days=1), not no_follow_up, one)
     with flow_server():
-        run_simulation(setup, counterfactual)
+        if several:
+            run_staffing(setup, counts)
+        else:
+            run_simulation(setup, counterfactual)
+
+
+def capacities(value: str) -> list[int]:
+    """`6` or `2,4,8`: visits a day, each 1 to 50, each once."""
+    try:
+        out = sorted({int(part) for part in str(value).split(",") if part.strip()})
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r}: give whole numbers, e.g. 6 or 2,4,8", param_hint="--capacity"
+        ) from None
+    if not out or not all(1 <= n <= 50 for n in out):
+        raise typer.BadParameter(f"{value!r}: each capacity is 1 to 50 visits a day", param_hint="--capacity")
+    return out
+
+
+def run_staffing(setup: Any, capacities: list[int]) -> list[Any]:
+    """The same go-live once per capacity; the curve as a table and a report with its chart."""
+    from bridgehead.settings import get_settings
+    from deployments import simulate as sim
+    from tasks.staffing_report import COLUMNS, shown, write_staffing_report
+
+    say(f"A synthetic Baoji (seed {setup.seed}, scale {setup.scale:g}); go-live {setup.start}")
+    data, _ = sim.prepare(setup)
+    points = []
+    for capacity in capacities:
+        say(f"Capacity {capacity} visits a day per officer ...")
+        points += sim.staffing(setup, data, [capacity])
+    emit(
+        [{label: getattr(p, key) for key, label in COLUMNS.items()} for p in points],
+        "table",
+        "Staffing what-if",
+    )
+    last = setup.end - timedelta(days=1)
+    slug = f"staffing-{setup.start}-{last}"
+    paths = write_staffing_report(points, get_settings().reports_dir, slug, f"{setup.start} to {last}")
+    say(f"Report (HTML with the chart, CSV, JSON): {paths['html'].resolve().as_uri()}")
+    return points
 
 
 def run_simulation(setup: Any, counterfactual: bool = False) -> dict[str, Any]:

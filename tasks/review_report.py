@@ -242,20 +242,20 @@ SECTIONS: list[tuple[str, list[str]]] = [
 
 def _chart(draw: Draw, review: dict[str, Any], t: dict[str, str], chart_id: str, label: str) -> str:
     """Draw and save under one style, as tick labels only take their font when the figure is saved."""
-    style = {"font.family": _font_family(), "font.size": 9, "svg.fonttype": "none", "svg.hashsalt": chart_id}
+    style = {"font.family": chart_fonts(), "font.size": 9, "svg.fonttype": "none", "svg.hashsalt": chart_id}
     with matplotlib.rc_context(style), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Glyph .* missing from")
-        return _svg(draw(review, t), chart_id, label)
+        return inline_svg(draw(review, t), chart_id, label)
 
 
 @cache
-def _font_family() -> list[str]:
+def chart_fonts() -> list[str]:
     """A CJK font to measure with when this machine has one (the browser draws the text anyway)."""
     have = {f.name for f in font_manager.fontManager.ttflist}
     return [name for name in CJK_FONTS if name in have] + ["DejaVu Sans"]
 
 
-def _svg(fig: Figure, chart_id: str, label: str) -> str:
+def inline_svg(fig: Figure, chart_id: str, label: str) -> str:
     """The figure as inline SVG: no XML prolog, namespaces or metadata, ids prefixed so charts never clash."""
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})

@@ -164,7 +164,8 @@ class World:
             self._day[channel] = days
             order = np.flatnonzero(days >= first)
             cut = np.unique(days[order], return_index=True)
-            self._rows[channel] = dict(zip(cut[0].tolist(), np.split(order, cut[1][1:]), strict=True))
+            parts = np.split(order, cut[1][1:]) if order.size else []  # a channel silent since go-live
+            self._rows[channel] = dict(zip(cut[0].tolist(), parts, strict=True))
             threads = data.threads[name]
             for sid, th in zip(frame[key].to_numpy()[threads >= 0], threads[threads >= 0], strict=True):
                 self._thread_of[(channel, str(sid))] = int(th)

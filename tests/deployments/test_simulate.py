@@ -65,3 +65,31 @@ def test_officers_work_their_lists_and_the_negligent_are_found(
     assert sim.digest(first.folder) == sim.digest(second.folder)  # same seed: byte-identical inputs
     a, b = (json.loads((s.folder / "health.json").read_text())["health"] for s in (first, second))
     assert a == b  # and the same figures
+
+
+def test_the_staffing_curve_puts_each_capacity_through_the_same_city(
+    prefect_server: None, isolated: None, tmp_path: Path
+) -> None:
+    from deployments.simulate_cli import run_staffing
+
+    short = sim.Setup(tmp_path / "s", seed=3, scale=0.01, start=today() - timedelta(days=11), end=today())
+    points = {p.capacity: p for p in run_staffing(short, [1, 8])}
+    one, eight = points[1], points[8]
+    # one visit a day leaves most of the go-live backlog to the chiefs' capacity notices and late
+    assert one.capacity_notices > 5 * eight.capacity_notices
+    assert one.on_time_pct is not None and eight.on_time_pct is not None
+    assert one.on_time_pct < eight.on_time_pct
+    rules = (short.folder / "capacity-1" / "rules.yaml").read_text(encoding="utf-8")
+    assert "+capacity-1" in rules  # the what-if's rules carry their own version
+    page = get_settings().reports_dir / f"staffing-{short.start}-{short.end - timedelta(days=1)}.html"
+    assert '<svg id="staffing"' in page.read_text(encoding="utf-8")
+
+
+def test_a_capacity_that_is_not_a_number_is_one_line() -> None:
+    from typer.testing import CliRunner
+
+    from deployments.cli import app
+
+    result = CliRunner().invoke(app, ["simulate", "--capacity", "4,lots"])
+    assert result.exit_code == 2 and "--capacity" in result.output and "whole numbers" in result.output
+    assert "Traceback" not in result.output
