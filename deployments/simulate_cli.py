@@ -117,11 +117,8 @@ def run_staffing(setup: Any, capacities: list[int]) -> list[Any]:
     for capacity in capacities:
         say(f"Capacity {capacity} visits a day per officer ...")
         points += sim.staffing(setup, data, [capacity])
-    emit(
-        [{label: getattr(p, key) for key, label in COLUMNS.items()} for p in points],
-        "table",
-        "Staffing what-if",
-    )
+    rows = [{label: shown(getattr(p, key)) for key, label in COLUMNS.items()} for p in points]
+    emit(rows, "table", "Staffing what-if (—: nothing to measure)")
     last = setup.end - timedelta(days=1)
     slug = f"staffing-{setup.start}-{last}"
     paths = write_staffing_report(points, get_settings().reports_dir, slug, f"{setup.start} to {last}")
