@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from deployments.cli_checks import input_file, instant
 from deployments.console import emit, not_blank, say
 from deployments.local_server import flow_server
-from deployments.register_cli import Format, FormatOption, LimitOption
+from deployments.register_cli import Format, FormatOption, LimitOption, rows_wanted
 from models.common import LOCAL_TZ, local_text
 
 incidents_app = typer.Typer(help="Quick response (快反处置): urgent calls, units, 1-3-5 targets.")
@@ -74,7 +74,7 @@ def incidents_list(
     status: Annotated[Shown, typer.Option(help="open, dispatched, closed, or all.")] = Shown.all,
     station: Annotated[str | None, typer.Option(help="Station code.")] = None,
     fmt: FormatOption = Format.table,
-    limit: LimitOption = 50,
+    limit: LimitOption = None,
 ) -> None:
     """Incidents, newest first, with their response times and targets met or missed."""
     from bridgehead.db import session_scope
@@ -88,11 +88,10 @@ def incidents_list(
         stmt = stmt.where(Incident.status == status.value)
     if station:
         stmt = stmt.where(Incident.station_code == station)
-    if limit:
-        stmt = stmt.limit(limit)
     now = utcnow()
     with session_scope() as session:
-        incidents = list(session.execute(stmt).scalars())
+        total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        incidents = list(session.execute(stmt.limit(rows_wanted(limit, fmt, 50))).scalars())
         times = response_times(session, [i.id for i in incidents if i.id is not None])
     rows: list[dict[str, Any]] = []
     for i in incidents:
@@ -113,7 +112,7 @@ def incidents_list(
                 "outcome": i.outcome,
             }
         )
-    emit(rows, fmt, f"Incidents ({len(rows)})")
+    emit(rows, fmt, f"Incidents ({len(rows):,} of {total:,})")
 
 
 @incidents_app.command("show")

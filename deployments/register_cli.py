@@ -27,7 +27,24 @@ class Format(StrEnum):
 
 
 FormatOption = Annotated[Format, typer.Option("--format", help="table for people; csv or json for programs.")]
-LimitOption = Annotated[int, typer.Option(help="At most this many rows (0: all).", min=0, max=MAX_LIMIT)]
+LimitOption = Annotated[
+    int | None,
+    typer.Option(
+        help="At most this many rows (0: all). Default: a screenful in a table, every row in csv or json.",
+        min=0,
+        max=MAX_LIMIT,
+    ),
+]
+
+
+def rows_wanted(limit: int | None, fmt: Format, screenful: int) -> int | None:
+    """How many rows to give: what was asked (0 is all); else a screenful in a table and all in an
+    export (an export that stops at a table's default is a silently lost file)."""
+    if limit is not None:
+        return limit or None
+    return screenful if fmt is Format.table else None
+
+
 RiskId = Annotated[int, typer.Argument(help="The risk's id.", min=1, max=MAX_ID)]
 
 
@@ -56,7 +73,7 @@ def risks_list(
         str | None, typer.Option(help="Category code or label, e.g. family_neighbor.", callback=category_code)
     ] = None,
     fmt: FormatOption = Format.table,
-    limit: LimitOption = 100,
+    limit: LimitOption = None,
 ) -> None:
     """Risks, most urgent first: colour, then most recent signal."""
     from bridgehead.db import session_scope
@@ -100,9 +117,9 @@ def risks_list(
             "last_signal": local(risk.last_signal_at),
             "why": ", ".join(r for r in risk.reasons if r.startswith(f"{risk.level}.")),
         }
-        for risk, station_code, name, n in (found[:limit] if limit else found)
+        for risk, station_code, name, n in found[: rows_wanted(limit, fmt, 100)]
     ]
-    emit(rows, fmt, f"Risks ({len(rows)} of {len(found)})")
+    emit(rows, fmt, f"Risks ({len(rows):,} of {len(found):,})")
 
 
 @risks_app.command("show")
@@ -243,7 +260,7 @@ def quarantine_list(
     ] = None,
     file: Annotated[str | None, typer.Option(help="Only rows of files whose path contains this.")] = None,
     fmt: FormatOption = Format.table,
-    limit: LimitOption = 200,
+    limit: LimitOption = None,
 ) -> None:
     """Quarantined rows: file, line and reason (contacts and phones never shown)."""
     from bridgehead.db import session_scope
@@ -254,9 +271,9 @@ def quarantine_list(
         stmt = stmt.where(QuarantinedRow.channel == channel)
     if file:
         stmt = stmt.where(QuarantinedRow.file.contains(file))
-    if limit:
-        stmt = stmt.limit(limit)
+    wanted = rows_wanted(limit, fmt, 200)
     with session_scope() as session:
+        total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
         rows = [
             {
                 "channel": q.channel,
@@ -265,6 +282,6 @@ def quarantine_list(
                 "reason": q.reason,
                 "at": local(q.quarantined_at),
             }
-            for q in session.execute(stmt).scalars()
+            for q in session.execute(stmt.limit(wanted)).scalars()
         ]
-    emit(rows, fmt, "Quarantined rows")
+    emit(rows, fmt, f"Quarantined rows ({len(rows):,} of {total:,})")

@@ -85,7 +85,7 @@ def test_list_filters_by_status_and_station(t0: datetime) -> None:
 def test_list_as_a_table(t0: datetime) -> None:
     result = invoke("list")
     assert result.exit_code == 0, result.output
-    assert "Incidents (3)" in result.output
+    assert "Incidents (3 of 3)" in result.output
     for code in ("INC-C1", "INC-C2", "INC-C3"):
         assert code in result.output
 
