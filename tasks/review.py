@@ -40,9 +40,13 @@ def figure(
     period: Period,
     kind: str = "count",
     parts: dict[str, dict[str, int]] | None = None,
+    recorded: dict[str, bool] | None = None,
 ) -> dict[str, Any]:
     """One figure: its three values, exact changes, and (for counts) the Poisson verdicts; a ratio also
-    its numerator and denominator per window, and why a value is unknown."""
+    its numerator and denominator per window, and why a value is unknown. A window with nothing on
+    record (`recorded`) has no value, no change and no verdict: unknown, not zero."""
+    blank = [w for w in rf.WINDOWS if recorded is not None and not recorded.get(w, True)]
+    measured, values = values, {w: None if w in blank else v for w, v in values.items()}
     current, previous, last_year = (values.get(w) for w in rf.WINDOWS)
     out: dict[str, Any] = {
         "label": label(key, lang),
@@ -64,7 +68,12 @@ def figure(
     out["significant"] = out["significant_vs_last_year"]  # 同比 is the headline comparison
     if parts is not None:
         out["parts"] = parts
-        out["unknown"] = {w: lifecycle.unknown_reason(key, lang) for w in rf.WINDOWS if values.get(w) is None}
+        out["unknown"] = {
+            w: lifecycle.unknown_reason(key, lang) for w in rf.WINDOWS if measured.get(w) is None
+        }
+    if blank:
+        # the figure's own reason, where it has one, says more than "nothing on record"
+        out["unknown"] = {**dict.fromkeys(blank, rf.NO_RECORD[lang != "zh"]), **out.get("unknown", {})}
     return out
 
 
@@ -153,8 +162,11 @@ def build_review(
     ends = lifecycle.lifecycle(session, period, scope)
     for key, found in ends.items():
         values[key] = found["values"]
+    recorded = rf.on_record(session, period)
     figures = {
-        key: figure(key, lang, values[key], period, KINDS.get(key, "count"), ends.get(key, {}).get("parts"))
+        key: figure(
+            key, lang, values[key], period, KINDS.get(key, "count"), ends.get(key, {}).get("parts"), recorded
+        )
         for key in ORDER
         if key in values
     }
@@ -173,7 +185,7 @@ def build_review(
         "generated_at": as_of.astimezone(LOCAL_TZ).isoformat(timespec="seconds"),
         "unfinished": period.current.end > as_of,  # its figures still grow: compare with care
         "figures": figures,
-        "rankings": rankings(scope, counts),
+        "rankings": rankings(scope, counts, recorded["last_year"]),
         "risk_communities": lists.risk_communities(rf.open_by_colour(session, scope), names),
         "hotspots": lifecycle.hotspots(session, period, scope, names),
         **lists.late(follow_ups["current"], as_of, names),
@@ -227,8 +239,11 @@ def slug(scope: Scope, period: Period) -> str:
     return f"review-{scope.slug}-{period.text}".lower().replace(":", "-")
 
 
-def rankings(scope: Scope, counts: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
-    """The level below the scope, ranked by the year-on-year change in criminal cases (largest rise first)."""
+def rankings(
+    scope: Scope, counts: dict[str, pd.DataFrame], last_year_on_record: bool = True
+) -> list[dict[str, Any]]:
+    """The level below the scope, ranked by the year-on-year change in criminal cases (largest rise first);
+    with nothing on record a year back, by this period's cases alone (no change, no verdict)."""
 
     def per_unit(key: str) -> pd.DataFrame:
         frame = counts[key]
@@ -238,7 +253,7 @@ def rankings(scope: Scope, counts: dict[str, pd.DataFrame]) -> list[dict[str, An
     rows = []
     for code, name in scope.units.items():
         now = int(cases["current"].get(code, 0))
-        before = int(cases["last_year"].get(code, 0))
+        before = int(cases["last_year"].get(code, 0)) if last_year_on_record else None
         flag, _ = significant(now, before)
         rows.append(
             {

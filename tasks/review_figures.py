@@ -39,6 +39,24 @@ def _between(column: Any, window: Window, dates: bool) -> Any:
     return and_(column >= window.start, column < window.end)
 
 
+def on_record(session: Session, period: Period) -> dict[str, bool]:
+    """Whether the register holds anything in each window — a signal, or a case filed. A zero in a window
+    with data is a zero; in a window before the data begins (a 20-day export's last year) it is unknown,
+    and nothing is compared with it."""
+    out = {}
+    for name, window in period.windows.items():
+        signal = select(Signal.id).where(_between(Signal.occurred_at, window, False)).limit(1)
+        filed = select(CriminalCase.id).where(_between(CriminalCase.filed_at, window, False)).limit(1)
+        out[name] = session.execute(signal).first() is not None or session.execute(filed).first() is not None
+    return out
+
+
+NO_RECORD = (
+    "该时段登记库中无任何数据（数据源起始于此后）：不作比较",
+    "nothing on record for this window (the data begins later): not compared",
+)
+
+
 def per_community(
     session: Session,
     period: Period,

@@ -27,6 +27,7 @@ from models.jurisdiction import Officer
 from models.risk import Risk, RiskLevelChange
 from models.signal import Signal
 from tasks.review import build_review
+from tasks.review_figures import NO_RECORD
 from tasks.review_period import parse_period, parse_scope
 from tasks.review_report import write_report
 from tests.factories import ingest, write_rows
@@ -201,11 +202,13 @@ def test_a_scope_without_disputes_due_has_an_unknown_rate_with_its_reason(story:
 def test_risks_back_after_resolution_by_the_signal_that_reopened_them(story: None, engine: Engine) -> None:
     city = review_of("city")["figures"]
     # D5 back on 10 May | P1 on 15 April | -; D8 was settled, not resolved; D1's calm visit wakes nothing
-    assert values(city["risks_back"]) == (1, 1, 0)
-    assert city["risks_back"]["kind"] == "count" and city["risks_back"]["significant"] is False
-    assert values(review_of("station:61030301")["figures"]["risks_back"]) == (1, 1, 0)
-    assert values(review_of("community:61030301002")["figures"]["risks_back"]) == (0, 1, 0)  # P1's
-    assert values(review_of("station:61032301")["figures"]["risks_back"]) == (0, 0, 0)
+    # the story holds nothing a year back: that window is unknown, and the 同比 verdict with it
+    assert values(city["risks_back"]) == (1, 1, None)
+    assert city["risks_back"]["kind"] == "count" and city["risks_back"]["significant"] is None
+    assert city["risks_back"]["significant_vs_previous"] is False
+    assert values(review_of("station:61030301")["figures"]["risks_back"]) == (1, 1, None)
+    assert values(review_of("community:61030301002")["figures"]["risks_back"]) == (0, 1, None)  # P1's
+    assert values(review_of("station:61032301")["figures"]["risks_back"]) == (0, 0, None)
     with Session(engine) as s:  # the audit trail records the same two, as linking ran
         reopened = s.execute(
             select(AuditLog.entity_id, AuditLog.before).where(
@@ -221,13 +224,13 @@ def test_open_risks_per_officer_at_the_windows_end(story: None, engine: Engine) 
     city = review_of("city")["figures"]["open_risks_per_officer"]
     # 31 May: P1, D4, D5, D6, D7, D8 and H1-H4 (10) | 30 April: P1, D1, D2, D3, D4, D8, H1-H3 (9) | none;
     # over 孙宪河, 李明, 张伟 and 刘芳
-    assert values(city) == (10 / 4, 9 / 4, 0.0)
+    assert values(city) == (10 / 4, 9 / 4, None)  # nothing on record a year back: unknown, not 0.0
     assert city["parts"]["current"] == {"numerator": 10, "denominator": 4}
-    assert city["kind"] == "ratio" and city["unknown"] == {}
+    assert city["kind"] == "ratio" and city["unknown"] == {"last_year": NO_RECORD[0]}
     station = review_of("station:61030301")["figures"]["open_risks_per_officer"]
-    assert values(station) == (9 / 2, 9 / 2, 0.0)  # all but H4, over 孙宪河 and 李明
+    assert values(station) == (9 / 2, 9 / 2, None)  # all but H4, over 孙宪河 and 李明
     village = review_of("station:61032301")["figures"]["open_risks_per_officer"]
-    assert values(village) == (1 / 2, 0.0, 0.0)  # H4, over 张伟 and 刘芳
+    assert values(village) == (1 / 2, 0.0, None)  # H4, over 张伟 and 刘芳; April had data: a real 0
     with session_scope() as s:  # 北营村's assistant moves to patrol: nobody left to carry its risks
         s.execute(update(Officer).where(Officer.officer_code == "O000006").values(role="patrol"))
     alone = review_of("community:61032301002", "en")["figures"]["open_risks_per_officer"]
@@ -240,10 +243,10 @@ def test_capacity_notices_beside_supervision_notices(story: None) -> None:
     city = review_of("city")
     keys = list(city["figures"])
     assert keys[keys.index("supervision_notices") + 1] == "capacity_notices"
-    assert values(city["figures"]["capacity_notices"]) == (3, 1, 0)
-    assert values(review_of("station:61030301")["figures"]["capacity_notices"]) == (2, 1, 0)
-    assert values(review_of("community:61030301002")["figures"]["capacity_notices"]) == (0, 1, 0)  # 李明's
-    assert values(review_of("community:61032301001")["figures"]["capacity_notices"]) == (1, 0, 0)  # 张伟's
+    assert values(city["figures"]["capacity_notices"]) == (3, 1, None)
+    assert values(review_of("station:61030301")["figures"]["capacity_notices"]) == (2, 1, None)
+    assert values(review_of("community:61030301002")["figures"]["capacity_notices"]) == (0, 1, None)  # 李明's
+    assert values(review_of("community:61032301001")["figures"]["capacity_notices"]) == (1, 0, None)  # 张伟's
     assert "本期力量不足通知3份：应访未能排入当日计划，所长应调配警力。" in city["findings"]
 
 
@@ -318,7 +321,8 @@ def test_the_report_and_the_table_show_parts_reasons_and_hotspots(
     assert (rate["current_numerator"], rate["current_denominator"], rate["current"]) == ("3", "6", "50.0")
     assert (rate["last_year_denominator"], rate["last_year"]) == ("0", "")
     assert rate["unknown"] == f"last_year: {reason}"
-    assert rows["calls"]["current_numerator"] == rows["calls"]["unknown"] == ""
+    assert rows["calls"]["current_numerator"] == ""
+    assert rows["calls"]["unknown"] == f"last_year: {NO_RECORD[0]}"  # the story holds nothing a year back
 
     print_review({**review, "files": {"html": str(paths["html"])}})
     out = capsys.readouterr().out

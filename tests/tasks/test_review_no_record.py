@@ -1,0 +1,77 @@
+"""A window before the data begins is unknown, not zero: a 20-day export compared with an empty last
+year once reported every count as a real rise."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from bridgehead.db import session_scope
+from models.common import LOCAL_TZ
+from models.contracts import FILE_COLUMNS
+from tasks.review import build_review
+from tasks.review_figures import NO_RECORD
+from tasks.review_period import parse_period, parse_scope
+from tests.factories import ingest, write_csv
+
+
+def _calls(tmp_path: Path, days: range) -> None:
+    rows = [
+        [f"C{d}{i}", f"2026-03-{d:02d} 2{i}:00", "61030301001", f"幸福路{d}{i}号", "public_order", "2",
+         "深夜喧哗", "", "", "", "", "", ""]
+        for d in days for i in range(3)
+    ]  # fmt: skip
+    ingest(write_csv(tmp_path / "calls.csv", FILE_COLUMNS["calls.csv"], rows), "call")
+
+
+def _review(lang: str = "en") -> dict:
+    with session_scope() as s:
+        return build_review(
+            s,
+            parse_scope(s, "city"),
+            parse_period("2026-03"),
+            lang,
+            as_of=datetime(2026, 4, 2, tzinfo=LOCAL_TZ),
+        )
+
+
+def test_an_export_with_no_last_year_claims_no_change_against_it(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    _calls(tmp_path, range(1, 21))  # twenty days of March 2026, nothing before
+    review = _review()
+    calls = review["figures"]["calls"]
+    assert calls["current"] == 60
+    assert (calls["previous"], calls["last_year"]) == (None, None)
+    assert calls["change_vs_last_year_pct"] is None and calls["significant"] is None
+    assert calls["unknown"] == dict.fromkeys(("previous", "last_year"), NO_RECORD[1])
+    assert not [f for f in review["findings"] if "real change" in f]
+    assert all(r["cases_last_year"] is None and r["significant"] is None for r in review["rankings"])
+
+
+def test_a_window_with_data_keeps_its_zeros(engine: Engine, jurisdiction: Path, tmp_path: Path) -> None:
+    _calls(tmp_path, range(1, 21))
+    old = [
+        [
+            "OLD1",
+            "2025-03-05 20:00",
+            "61030301002",
+            "幸福路1号",
+            "traffic",
+            "3",
+            "剐蹭",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ]
+    ]
+    ingest(write_csv(tmp_path / "old.csv", FILE_COLUMNS["calls.csv"], old), "call")
+    calls = _review()["figures"]["calls"]
+    assert calls["last_year"] == 1 and calls["significant"] is True  # 60 against 1: a real rise
+    cases = _review()["figures"]["cases_filed"]
+    assert cases["last_year"] == 0  # last March is on record: no case that month is a real zero
