@@ -68,6 +68,11 @@ class Setup:
     def database(self) -> Path:
         return self.folder / "bridgehead.db"
 
+    @property
+    def period(self) -> str:
+        """The simulated days as a review period (`120d:2026-12-01`)."""
+        return f"{(self.end - self.start).days}d:{self.end - timedelta(days=1)}"
+
 
 def configure(setup: Setup) -> None:
     """Point this process at the simulation's database, inbox and (for a staffing what-if) rules."""
@@ -127,6 +132,20 @@ def snapshot(database: Path, copy: Path) -> None:
     copy.unlink(missing_ok=True)
     with sqlite3.connect(database) as source, sqlite3.connect(copy) as target:
         source.backup(target)
+
+
+def from_go_live(setup: Setup, other: Setup) -> Setup:
+    """`other`'s folder made afresh with `setup`'s register at go-live and its key, this process on it:
+    another run of the same city from the same morning."""
+    import shutil
+
+    if other.folder.exists():
+        shutil.rmtree(other.folder)
+    other.folder.mkdir(parents=True)
+    shutil.copy(setup.folder / GO_LIVE, other.database)
+    shutil.copy(setup.folder / "secret.key", other.folder / "secret.key")
+    configure(other)
+    return other
 
 
 def history_files(data: Dataset, setup: Setup) -> dict[str, Path]:
@@ -240,18 +259,11 @@ def counterfactual(setup: Setup, data: Dataset) -> Setup:
     Nobody reads the product's lists, so the world does not need it day by day: each day's events are
     written to the inbox as in the real run, then taken in together (one intake, no sweep: nobody
     would act on it). The register starts as a copy of the real run's at go-live."""
-    import shutil
     from dataclasses import replace
 
     from flows.intake import PLAIN, take_in
 
-    other = replace(setup, folder=setup.folder / "no-follow-up", follow_up=False)
-    if other.folder.exists():
-        shutil.rmtree(other.folder)
-    other.folder.mkdir(parents=True)
-    shutil.copy(setup.folder / GO_LIVE, other.database)
-    shutil.copy(setup.folder / "secret.key", other.folder / "secret.key")
-    configure(other)
+    other = from_go_live(setup, replace(setup, folder=setup.folder / "no-follow-up", follow_up=False))
     world = World(data, load_params(), other.start, follow_up=False)
     day = other.start
     while day < other.end:
@@ -352,7 +364,6 @@ class Background:
 def staffing(setup: Setup, data: Dataset, capacities: list[int], progress: Any = None) -> list[StaffingPoint]:
     """The staffing what-if: the same city from the same go-live register (`prepare`d in `setup`), once
     per capacity, each in `capacity-N/` beside it; a point of the curve from each."""
-    import shutil
     from dataclasses import replace
 
     from bridgehead.db import session_scope
@@ -365,16 +376,12 @@ def staffing(setup: Setup, data: Dataset, capacities: list[int], progress: Any =
 
     points, rules_file = [], os.environ.get("BRIDGEHEAD_RULES_FILE")
     for capacity in capacities:
-        trial = replace(setup, folder=setup.folder / f"capacity-{capacity}", capacity=capacity)
-        if trial.folder.exists():
-            shutil.rmtree(trial.folder)
-        trial.folder.mkdir(parents=True)
-        shutil.copy(setup.folder / GO_LIVE, trial.database)
-        shutil.copy(setup.folder / "secret.key", trial.folder / "secret.key")
-        configure(trial)
+        trial = from_go_live(
+            setup, replace(setup, folder=setup.folder / f"capacity-{capacity}", capacity=capacity)
+        )
         world = World(data, load_params(), trial.start, trial.follow_up)
         run(trial, world, progress=progress)
-        period = parse_period(f"{(trial.end - trial.start).days}d:{trial.end - timedelta(days=1)}")
+        period = parse_period(trial.period)
         with session_scope() as session:
             found = health(session, get_rules(), trial.end - timedelta(days=1))
             figures = window_figures(session, period, parse_scope(session, "city"))
@@ -407,11 +414,12 @@ def compare(with_cycle: Setup, without: Setup) -> list[Any]:
     from tasks.review_counterfactual import differences, window_figures
     from tasks.review_period import parse_period, parse_scope
 
-    period = f"{(with_cycle.end - with_cycle.start).days}d:{with_cycle.end - timedelta(days=1)}"
     figures = []
     for setup in (with_cycle, without):
         configure(setup)
         with session_scope() as session:
-            figures.append(window_figures(session, parse_period(period), parse_scope(session, "city")))
+            figures.append(
+                window_figures(session, parse_period(with_cycle.period), parse_scope(session, "city"))
+            )
     configure(with_cycle)
     return differences(*figures)

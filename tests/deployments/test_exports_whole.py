@@ -11,35 +11,24 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from deployments.cli import app
-from models.contracts import FILE_COLUMNS
-from tests.factories import ingest, write_csv
+from tests.factories import ingest, write_rows
 
 runner = CliRunner()
 BAD = 260  # more than the table's screenful of 200
 
 
 def _quarantine_many(tmp_path: Path) -> None:
-    row = [
-        "",
-        "2026-03-01 20:00",
-        "61030301001",
-        "幸福路1号",
-        "family_neighbor",
-        "2",
-        "吵架",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-    ]
+    call = {
+        "received_at": "2026-03-01 20:00",
+        "category": "family_neighbor",
+        "priority": "2",
+        "summary": "吵架",
+    }
     # every other call has no id (quarantined); the others are at addresses of their own (a risk each)
     rows = [
-        [f"C{i}", row[1], row[2], f"幸福路{i}号", *row[4:]] if i % 2 else ["", *row[1:]]
-        for i in range(2 * BAD)
+        {**call, "call_id": f"C{i}", "address": f"幸福路{i}号"} if i % 2 else call for i in range(2 * BAD)
     ]
-    ingest(write_csv(tmp_path / "calls.csv", FILE_COLUMNS["calls.csv"], rows), "call")
+    ingest(write_rows(tmp_path / "calls.csv", *rows), "call")
 
 
 def test_csv_and_json_give_every_quarantined_row(jurisdiction: Path, tmp_path: Path) -> None:

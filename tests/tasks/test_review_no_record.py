@@ -10,20 +10,19 @@ from sqlalchemy import Engine
 
 from bridgehead.db import session_scope
 from models.common import LOCAL_TZ
-from models.contracts import FILE_COLUMNS
 from tasks.review import build_review
 from tasks.review_figures import NO_RECORD
 from tasks.review_period import parse_period, parse_scope
-from tests.factories import ingest, write_csv
+from tests.factories import ingest, write_rows
 
 
 def _calls(tmp_path: Path, days: range) -> None:
     rows = [
-        [f"C{d}{i}", f"2026-03-{d:02d} 2{i}:00", "61030301001", f"幸福路{d}{i}号", "public_order", "2",
-         "深夜喧哗", "", "", "", "", "", ""]
+        {"call_id": f"C{d}{i}", "received_at": f"2026-03-{d:02d} 2{i}:00", "address": f"幸福路{d}{i}号",
+         "category": "public_order", "priority": "2", "summary": "深夜喧哗"}
         for d in days for i in range(3)
     ]  # fmt: skip
-    ingest(write_csv(tmp_path / "calls.csv", FILE_COLUMNS["calls.csv"], rows), "call")
+    ingest(write_rows(tmp_path / "calls.csv", *rows), "call")
 
 
 def _review(lang: str = "en") -> dict:
@@ -53,24 +52,9 @@ def test_an_export_with_no_last_year_claims_no_change_against_it(
 
 def test_a_window_with_data_keeps_its_zeros(engine: Engine, jurisdiction: Path, tmp_path: Path) -> None:
     _calls(tmp_path, range(1, 21))
-    old = [
-        [
-            "OLD1",
-            "2025-03-05 20:00",
-            "61030301002",
-            "幸福路1号",
-            "traffic",
-            "3",
-            "剐蹭",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-        ]
-    ]
-    ingest(write_csv(tmp_path / "old.csv", FILE_COLUMNS["calls.csv"], old), "call")
+    old = {"call_id": "OLD1", "received_at": "2025-03-05 20:00", "community_code": "61030301002",
+           "category": "traffic", "priority": "3", "summary": "剐蹭"}  # fmt: skip
+    ingest(write_rows(tmp_path / "last-year" / "calls.csv", old), "call")
     calls = _review()["figures"]["calls"]
     assert calls["last_year"] == 1 and calls["significant"] is True  # 60 against 1: a real rise
     cases = _review()["figures"]["cases_filed"]
