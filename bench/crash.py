@@ -81,20 +81,41 @@ DIGEST = {
 }
 
 
-def digest(url: str) -> dict[str, str]:
-    """One hash per table over its rows by natural key, in a sorted (order-free) form."""
+def table_rows(url: str) -> dict[str, list[str]]:
+    """Each table's rows by natural key, as sorted (order-free) JSON lines."""
     engine = create_engine(normalise_url(url))
-    out = {}
     try:
         with engine.connect() as conn:
-            for table, sql in DIGEST.items():
-                rows = sorted(
+            return {
+                table: sorted(
                     json.dumps([str(v) for v in row], ensure_ascii=False) for row in conn.execute(text(sql))
                 )
-                out[table] = f"{len(rows)}:{hashlib.sha256(''.join(rows).encode()).hexdigest()[:16]}"
+                for table, sql in DIGEST.items()
+            }
     finally:
         engine.dispose()
-    return out
+
+
+def digest(rows: dict[str, list[str]]) -> dict[str, str]:
+    """One hash per table: its row count and a short hash of its sorted rows."""
+    return {t: f"{len(r)}:{hashlib.sha256(''.join(r).encode()).hexdigest()[:16]}" for t, r in rows.items()}
+
+
+def differences(expected: dict[str, list[str]], got: dict[str, list[str]], shown: int = 3) -> str:
+    """The rows one run has and the other lacks, a few a table, so a failure says what differs."""
+    lines = []
+    for table, want in expected.items():
+        have = got.get(table, [])
+        missing, extra = sorted(set(want) - set(have)), sorted(set(have) - set(want))
+        if want == have:
+            continue
+        lines.append(
+            f"    {table}: {len(missing)} rows only in the reference, {len(extra)} only in the rerun"
+        )
+        lines += [f"      - {row}" for row in missing[:shown]] + [f"      + {row}" for row in extra[:shown]]
+        if not missing and not extra:
+            lines.append("      (the same rows, some repeated a different number of times)")
+    return "\n".join(lines)
 
 
 class Databases:
@@ -194,7 +215,8 @@ def trial(
         started = time.monotonic()
         _run(args, reference, env)
         took.append(time.monotonic() - started)
-    expected = digest(reference)
+    expected_rows = table_rows(reference)
+    expected = digest(expected_rows)
     print(
         f"{stage}: reference {sum(took):.1f} s, "
         + ", ".join(f"{t} {v.split(':')[0]}" for t, v in expected.items())
@@ -212,12 +234,15 @@ def trial(
         for args in commands:
             _run(args, url, env)
         verify = _run(["audit", "verify"], url, env)
-        got = digest(url)
+        got_rows = table_rows(url)
+        got = digest(got_rows)
         same = got == expected and verify.returncode == 0
         differed += not same
         diff = "" if same else " DIFFERS: " + ", ".join(t for t in expected if expected[t] != got.get(t))
         verdict = "equal" if same else "NOT equal"
         print(f"  {stage} kill {k + 1}/{kills} {where}: {verdict}{diff}", flush=True)
+        if not same:
+            print(differences(expected_rows, got_rows), flush=True)
     return differed
 
 

@@ -1,7 +1,8 @@
 """Follow-up sweep (跟进督促): a day, or a range of days replayed in order, of visits owed and chased.
 
 Per day, four set-based task runs whatever the number of risks — record visits (and the evidence
-rule), assign follow-ups, supervise late ones, finish — each in its own transaction. A finished day
+rule), assign follow-ups, supervise late ones, finish — each in its own transaction, which also
+marks the stage done. A day killed half-way resumes after its last committed stage; a finished day
 is skipped, so a rerun or a second sweep started at the same moment (they queue on one lock) has
 exactly one effect.
 """
@@ -21,7 +22,7 @@ from bridgehead.orchestration import db_task, run_logger
 from bridgehead.rules import get_rules
 from tasks.follow_up import VisitSummary, not_future, record_visits, schedule
 from tasks.supervision import SupervisionSummary, supervise
-from tasks.sweep import finish, finished
+from tasks.sweep import finish, finished, mark_stage, stages_done
 
 LOCK = "follow-up-sweep"
 
@@ -29,6 +30,7 @@ LOCK = "follow-up-sweep"
 def _visits(day: date) -> VisitSummary:
     with session_scope() as session:
         done = record_visits(session, get_rules(), day)
+        mark_stage(session, day, "record-visits")
     run_logger().info(
         "%s: %d follow-ups done by a visit (%d calm); %d colours lowered, %d risks resolved",
         day,
@@ -43,6 +45,7 @@ def _visits(day: date) -> VisitSummary:
 def _assign(day: date) -> int:
     with session_scope() as session:
         assigned = schedule(session, get_rules(), day)
+        mark_stage(session, day, "assign-follow-ups")
     run_logger().info("%s: %d follow-ups assigned or brought forward", day, assigned)
     return assigned
 
@@ -50,6 +53,7 @@ def _assign(day: date) -> int:
 def _supervise(day: date) -> SupervisionSummary:
     with session_scope() as session:
         climbed = supervise(session, get_rules(), day)
+        mark_stage(session, day, "supervise")
     run_logger().info(
         "%s: %d notices to officers, %d to station chiefs, %d accountability entries",
         day,
@@ -79,18 +83,24 @@ PLAIN: dict[str, Callable[..., Any]] = {
     "supervise": _supervise,
     "finish-day": _finish,
 }
+STAGES = tuple(PLAIN)  # in the order a day runs them
 TASKS: dict[str, Callable[..., Any]] = {name: db_task(fn, name=name) for name, fn in PLAIN.items()}
 
 
 def sweep_one_day(day: date, stages: dict[str, Callable[..., Any]] = TASKS) -> dict[str, Any]:
-    """The day's four stages, or the recorded summary when the day was already swept."""
+    """The day's four stages, or the recorded summary when the day was already swept.
+
+    A day a killed sweep left half-done runs only the stages that had not committed."""
     with session_scope() as session:
         done = finished(session, day)
         if done is not None:
             return {**done.summary, "already_swept": True}
-    stages["record-visits"](day)
-    stages["assign-follow-ups"](day)
-    stages["supervise"](day)
+        committed = stages_done(session, day)
+    if committed:
+        run_logger().info("%s: resuming a sweep stopped after %s", day, ", ".join(sorted(committed)))
+    for name in STAGES[:-1]:
+        if name not in committed:
+            stages[name](day)
     return stages["finish-day"](day)  # type: ignore[no-any-return]
 
 

@@ -86,6 +86,20 @@ class AccountabilityEntry(SQLModel, table=True):
     reason: str
 
 
+class SweepStage(SQLModel, table=True):
+    """A stage of a day's sweep that has committed, written in the stage's own transaction.
+
+    A sweep killed between two stages resumes after the last one here: rerunning an earlier stage
+    would see what the later ones wrote (follow-ups assigned that morning, notices issued) and act
+    on it, which an uninterrupted day never does."""
+
+    __tablename__ = "sweep_stage"
+
+    day: date = Field(primary_key=True)
+    stage: str = Field(primary_key=True)
+    finished_at: datetime = Field(default_factory=utcnow)
+
+
 class SweepDay(SQLModel, table=True):
     """A day the follow-up sweep has finished: what lets a missed day be caught up exactly once."""
 

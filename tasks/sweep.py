@@ -3,7 +3,9 @@
 The summary is read back from what the day's stages wrote (follow-ups recorded and assigned that
 day, notices and entries of that day, evidence changes of the follow-ups recorded), never from the
 memory of one run, so a sweep killed half-way and finished by a rerun reports what an uninterrupted
-one would. A finished day is recorded (`sweep_day`); sweeping it again changes nothing.
+one would. Each stage marks itself done in its own transaction (`sweep_stage`), so a killed day
+resumes after the last stage that committed; a finished day is recorded (`sweep_day`), and sweeping
+it again changes nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from sqlmodel import Session
 
 from bridgehead import audit
 from models.clock import day_start
-from models.follow_up import AccountabilityEntry, CapacityNotice, FollowUp, SupervisionNotice, SweepDay
+from models.follow_up import (
+    AccountabilityEntry,
+    CapacityNotice,
+    FollowUp,
+    SupervisionNotice,
+    SweepDay,
+    SweepStage,
+)
 from models.jurisdiction import Community
 from models.risk import Risk, RiskLevelChange
 
@@ -36,6 +45,16 @@ COLUMNS = (
 
 def finished(session: Session, day: date) -> SweepDay | None:
     return session.get(SweepDay, day)
+
+
+def stages_done(session: Session, day: date) -> set[str]:
+    """The stages of `day` that have committed (a killed sweep resumes after them)."""
+    return set(session.execute(select(SweepStage.stage).where(SweepStage.day == day)).scalars())
+
+
+def mark_stage(session: Session, day: date, stage: str) -> None:
+    """Record `stage` of `day` as done, in the stage's own transaction (its key refuses a second)."""
+    session.add(SweepStage(day=day, stage=stage))
 
 
 def last_finished(session: Session) -> date | None:

@@ -27,8 +27,8 @@ from sqlalchemy.exc import OperationalError
 
 from bridgehead.db import normalise_url, session_scope
 from flows import follow_up as sweep_flow
-from flows.follow_up import follow_up_sweep
-from models.follow_up import SweepDay
+from flows.follow_up import follow_up_sweep, sweep_days, sweep_one_day
+from models.follow_up import FollowUp, SweepDay
 from tests.factories import ingest, write_rows
 
 pytestmark = pytest.mark.prefect
@@ -147,6 +147,29 @@ def test_a_transient_error_is_retried_and_a_real_one_fails_fast(
     state = follow_up_sweep(FIRST + timedelta(days=1), return_state=True)
     assert state.is_failed()
     assert calls.count("broken") == 1  # no retry for a real error
+
+
+def test_a_day_stopped_between_its_stages_resumes_after_the_last_one_that_committed(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    """The symptom (bench/crash.py): a sweep killed after a day's first stage had settled a risk, then
+    rerun, recorded a later visit against the return visit that stage had just planned — a day before
+    an uninterrupted sweep would — so the two registers differed."""
+    place = {"address": "幸福路20号", "category": "family_neighbor", "summary": "邻里纠纷"}
+    visits = [
+        {"visit_id": "V1", "visited_at": f"{FIRST}T10:00:00+08:00", "concern": "low", "outcome": "settled"},
+        {"visit_id": "V2", "visited_at": f"{FIRST + timedelta(days=6)}T15:00:00+08:00", "concern": "none"},
+    ]
+    ingest(write_rows(tmp_path / "visits.csv", *[{**place, **v} for v in visits]), "visit")
+    day = FIRST + timedelta(days=10)  # the first day swept: V1 settles the risk, its return visit is owed
+    assert sweep_flow.PLAIN["record-visits"](day).ends.settled  # ... and the process is killed here
+    summary = sweep_one_day(day, sweep_flow.PLAIN)
+    assert summary["totals"]["visits_recorded"] == 0, "V2 recorded against a return visit planned that day"
+    [after] = sweep_days(day + timedelta(days=1), day + timedelta(days=1), sweep_flow.PLAIN)
+    assert after["totals"]["visits_recorded"] == 1  # the next day, as an uninterrupted sweep does
+    with session_scope() as s:
+        done = s.execute(select(FollowUp.why, FollowUp.recorded_on).where(FollowUp.status == "done")).all()
+    assert done == [("return_visit", day + timedelta(days=1))]
 
 
 # --- SIGKILL half-way -------------------------------------------------------------------------------
