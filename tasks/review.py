@@ -41,10 +41,12 @@ def figure(
     kind: str = "count",
     parts: dict[str, dict[str, int]] | None = None,
     recorded: dict[str, bool] | None = None,
+    reasons: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One figure: its three values, exact changes, and (for counts) the Poisson verdicts; a ratio also
-    its numerator and denominator per window, and why a value is unknown. A window with nothing on
-    record (`recorded`) has no value, no change and no verdict: unknown, not zero."""
+    its numerator and denominator per window, and why a value is unknown (`reasons`, by window, for a
+    rate with nothing to judge). A window with nothing on record (`recorded`) has no value, no change
+    and no verdict: unknown, not zero."""
     blank = [w for w in rf.WINDOWS if recorded is not None and not recorded.get(w, True)]
     measured, values = values, {w: None if w in blank else v for w, v in values.items()}
     current, previous, last_year = (values.get(w) for w in rf.WINDOWS)
@@ -71,24 +73,47 @@ def figure(
         out["unknown"] = {
             w: lifecycle.unknown_reason(key, lang) for w in rf.WINDOWS if measured.get(w) is None
         }
+    if reasons:
+        out["unknown"] = {**out.get("unknown", {}), **reasons}
     if blank:
         # the figure's own reason, where it has one, says more than "nothing on record"
         out["unknown"] = {**dict.fromkeys(blank, rf.NO_RECORD[lang != "zh"]), **out.get("unknown", {})}
     return out
 
 
-def _verdict(done: pd.Series, due: pd.Series, as_of: datetime) -> pd.Series:
-    """True met, False missed, NA not judged yet (no time recorded and the target still ahead)."""
+def _verdict(done: pd.Series, due: pd.Series, as_of: datetime, history: pd.Series) -> pd.Series:
+    """True met, False missed, NA not judged: no time recorded and the target still ahead, or an
+    incident taken in closed from the source's history with no time for the step (the source does
+    not record it: that is not a miss)."""
     met = (done <= due).astype("boolean")
-    missed = (done > due) | (done.isna() & (due < as_of))
+    missed = (done > due) | (done.isna() & (due < as_of) & ~history)
     return met.mask(~met & ~missed, pd.NA)
 
 
 def on_target(frame: pd.DataFrame, as_of: datetime) -> tuple[pd.Series, pd.Series]:
-    """Per incident: both 1-3-5 targets met, and whether both could be judged yet."""
-    dispatch = _verdict(frame["dispatched_at"], frame["dispatch_due"], as_of)
-    arrival = _verdict(frame["arrived_at"], frame["arrival_due"], as_of)
+    """Per incident: both 1-3-5 targets met, and whether both could be judged."""
+    history = frame["closed_at"].notna() & frame["closed_by"].isna()  # closed as taken in, by no one here
+    dispatch = _verdict(frame["dispatched_at"], frame["dispatch_due"], as_of, history)
+    arrival = _verdict(frame["arrived_at"], frame["arrival_due"], as_of, history)
     return (dispatch.fillna(False) & arrival.fillna(False)).astype(bool), dispatch.notna() & arrival.notna()
+
+
+UNJUDGED = {  # why a rate has no value in a window: (zh, en)
+    "response_on_target_pct": {
+        "none": ("本期无警情", "no incident in the window"),
+        "untimed": (
+            "本期警情均无派警、到场时间记录（数据源未记录）：无法判断1-3-5达标",
+            "no incident's 1-3-5 targets could be judged: the source records no dispatch or arrival times",
+        ),
+    },
+    "follow_up_on_time_pct": {"none": ("本期无到期走访", "no follow-up fell due in the window")},
+}
+
+
+def unjudged_reason(key: str, frame: pd.DataFrame, lang: str) -> str:
+    """Why `key` (a rate) has no value for the rows of `frame`: none at all, or none judged."""
+    zh, en = UNJUDGED[key]["none" if frame.empty else "untimed"]
+    return zh if lang == "zh" else en
 
 
 def response_figures(frame: pd.DataFrame, as_of: datetime) -> dict[str, float | int | None]:
@@ -147,15 +172,24 @@ def build_review(
         homicides = int((inside["offence"] == "homicide").sum()) if not inside.empty else 0
         values.setdefault("conversions_homicide", {})[name] = homicides
     incidents = {w: rf.incidents(session, period.windows[w], scope) for w in rf.WINDOWS}
+    unknown: dict[str, dict[str, str]] = {}
     for w, frame in incidents.items():
         for key, value in response_figures(frame, as_of).items():
             values.setdefault(key, {})[w] = value
+        if values["response_on_target_pct"][w] is None:
+            unknown.setdefault("response_on_target_pct", {})[w] = unjudged_reason(
+                "response_on_target_pct", frame, lang
+            )
     follow_ups = {w: rf.follow_ups(session, period.windows[w], scope) for w in rf.WINDOWS}
     for w, frame in follow_ups.items():
         values.setdefault("follow_ups_due", {})[w] = len(frame)
         values.setdefault("follow_ups_on_time", {})[w] = int(frame["on_time"].sum())
         rate = frame["on_time"].mean() * 100 if len(frame) else None
         values.setdefault("follow_up_on_time_pct", {})[w] = rate
+        if rate is None:
+            unknown.setdefault("follow_up_on_time_pct", {})[w] = unjudged_reason(
+                "follow_up_on_time_pct", frame, lang
+            )
     for w, found in rf.supervision(session, period, scope).items():
         for key, value in found.items():
             values.setdefault(key, {})[w] = value
@@ -165,7 +199,14 @@ def build_review(
     recorded = rf.on_record(session, period)
     figures = {
         key: figure(
-            key, lang, values[key], period, KINDS.get(key, "count"), ends.get(key, {}).get("parts"), recorded
+            key,
+            lang,
+            values[key],
+            period,
+            KINDS.get(key, "count"),
+            ends.get(key, {}).get("parts"),
+            recorded,
+            unknown.get(key),
         )
         for key in ORDER
         if key in values

@@ -163,6 +163,13 @@ def findings(review: dict[str, Any], lang: str) -> list[str]:
             f"{_count(incidents, 'incident')}; arrival took {_n(arrive)} s at the median and {_n(p90)} s "
             "at the 90th percentile."
         )
+    elif figures["incidents"]["current"]:  # incidents, but none whose targets could be judged
+        why = (figures["response_on_target_pct"].get("unknown") or {}).get("current", "")
+        out.append(
+            f"快反1-3-5达标率无法计算：{why}。"
+            if zh
+            else f"Quick response 1-3-5 compliance is unknown: {why}."
+        )
     if not out:
         out.append("本期各项指标无显著变化。" if zh else "No figure changed by more than chance this period.")
     return out
