@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.common import SimulatedClock
 
 
 class Settings(BaseSettings):
@@ -38,6 +40,23 @@ class Settings(BaseSettings):
         "beside a SQLite database; for PostgreSQL, keys/<host>-<port>-<db>.key under an absolute var_dir.",
     )
     sqlite_busy_timeout_s: float = 30.0
+    timezone: str = Field(
+        "Asia/Shanghai",
+        description="The jurisdiction's time zone (IANA name): days, weeks, sweep days, schedules and every "
+        "time shown. Read once by models.common; set it before the first intake.",
+    )
+    clock: str | None = Field(
+        None,
+        description="A simulated clock, '<time> x<speed> since <real time>': what `simulate --live` "
+        "gives the flows it serves (read by models.common.utcnow; never ahead of the real clock).",
+    )
+
+    @field_validator("clock")
+    @classmethod
+    def _clock_reads(cls, value: str | None) -> str | None:
+        if value:
+            SimulatedClock.parse(value)
+        return value
 
     @property
     def resolved_database_url(self) -> str:

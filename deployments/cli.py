@@ -141,7 +141,7 @@ def generate(
     end: Annotated[
         date | None,
         typer.Option(
-            help="Data runs up to, not including, this day (YYYY-MM-DD; default: today in Asia/Shanghai).",
+            help="Data runs up to, not including, this day (YYYY-MM-DD; default: today, local time).",
             parser=day,
             metavar="YYYY-MM-DD",
         ),

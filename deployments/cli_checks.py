@@ -268,8 +268,11 @@ class BridgeheadCommand(TyperCommand):
     """A command that needs the register: the database is checked once its arguments are."""
 
     def invoke(self, ctx: Any) -> Any:
-        path = " ".join(ctx.command_path.split()[1:])
-        if path not in NO_DATABASE:
+        names, at = [], ctx
+        while at.parent is not None:  # the names below the root, however the program was started
+            names.append(at.info_name)
+            at = at.parent
+        if " ".join(reversed(names)) not in NO_DATABASE:
             require_database()
         return super().invoke(ctx)
 

@@ -20,7 +20,7 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def local(at: datetime | None) -> str:
-    """A stored UTC time as the stations read it: Asia/Shanghai, to the minute."""
+    """A stored UTC time as the stations read it: local time, to the minute."""
     return "" if at is None else local_text(at, minutes=True)
 
 

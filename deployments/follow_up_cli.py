@@ -19,7 +19,10 @@ DAY = "YYYY-MM-DD"
 DayOption = Annotated[
     date | None,
     typer.Option(
-        "--date", help="The day (YYYY-MM-DD; default today, Asia/Shanghai).", parser=parse_day, metavar=DAY
+        "--date",
+        help="The day (YYYY-MM-DD; default today, the jurisdiction's time zone).",
+        parser=parse_day,
+        metavar=DAY,
     ),
 ]
 

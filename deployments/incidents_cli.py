@@ -40,7 +40,7 @@ AsOfOption = Annotated[
     datetime | None,
     typer.Option(
         "--as-of",
-        help="Replay at this time (ISO 8601; no offset means Asia/Shanghai). Default: now.",
+        help="Replay at this time (ISO 8601; no offset means the jurisdiction's time zone). Default: now.",
         parser=parse_time,
         metavar=TIME,
     ),

@@ -91,8 +91,12 @@ class LocalServer:
         env: dict[str, str] | None = None,
         *,
         tied_to_parent: bool = True,
+        own_session: bool = False,
     ) -> None:
         self.home = home
+        self.own_session = (
+            own_session  # out of the terminal's process group: Ctrl-C is the parent's to handle
+        )
         self.tied_to_parent = tied_to_parent and sys.platform.startswith("linux")
         self.port = port or free_port()
         self.env = {**os.environ, **(env or {}), "PREFECT_HOME": str(home)}
@@ -114,6 +118,7 @@ class LocalServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 preexec_fn=die_with_parent if self.tied_to_parent else None,
+                start_new_session=self.own_session,
             )
         wait_until_healthy(self.api_url, timeout_s, self.proc)
         return self

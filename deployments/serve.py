@@ -2,8 +2,9 @@
 
 `bridgehead serve` runs these with `prefect.serve`; a process worker runs the same deployments from
 `prefect.yaml`. The quick response starts on the `bridgehead.incident.opened` event that intake
-emits; the response watch runs every minute; the daily sweep at 06:00 Asia/Shanghai, one at a time;
-the weekly review on Mondays at 08:00 for the city and each district; the rewards on the 1st at 09:00.
+emits; the response watch runs every minute; the daily sweep at 06:00 local time, one at a time; the
+weekly review on Mondays at 08:00 for the city and each district; the rewards on the 1st at 09:00 (local:
+the jurisdiction's time zone, BRIDGEHEAD_TIMEZONE; prefect.yaml says Asia/Shanghai, edit it for another).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from prefect.events import DeploymentEventTrigger
 
 from flows.quick_response import INCIDENT_OPENED
+from models.common import ZONE
 
 
 def incident_trigger() -> DeploymentEventTrigger:
@@ -48,7 +50,7 @@ def deployments() -> dict[str, Any]:
         ),
         "daily-sweep": daily_sweep.to_deployment(
             name="daily-sweep",
-            schedules=[CronSchedule(cron="0 6 * * *", timezone="Asia/Shanghai")],
+            schedules=[CronSchedule(cron="0 6 * * *", timezone=ZONE)],
             concurrency_limit=1,
             description="每日督促: inbox, catch-up, follow-ups, supervision",
         ),
@@ -63,12 +65,12 @@ def deployments() -> dict[str, Any]:
         ),
         "weekly-review": weekly_review.to_deployment(
             name="weekly-review",
-            schedules=[CronSchedule(cron="0 8 * * 1", timezone="Asia/Shanghai")],
+            schedules=[CronSchedule(cron="0 8 * * 1", timezone=ZONE)],
             description="Mondays 08:00: last week's review of the city and of each district",
         ),
         "rewards": rewards.to_deployment(
             name="rewards",
-            schedules=[CronSchedule(cron="0 9 1 * *", timezone="Asia/Shanghai")],
+            schedules=[CronSchedule(cron="0 9 1 * *", timezone=ZONE)],
             description="奖励激励: last month's points, tip rewards and accountability, approved by a person",
         ),
         "jurisdiction-refresh": jurisdiction_refresh.to_deployment(

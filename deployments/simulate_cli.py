@@ -57,6 +57,18 @@ def simulate(
             metavar="N[,N...]",
         ),
     ] = None,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Play on a fast clock against `bridgehead serve` (the Prefect UI shows it); Ctrl-C stops, "
+            "the same command resumes. Default days: yesterday and today.",
+        ),
+    ] = False,
+    speed: Annotated[
+        float,
+        typer.Option(help="With --live: simulated minutes per real minute.", parser=finite(1, 100_000)),
+    ] = 60.0,
 ) -> None:
     """Play the generated city day by day against the product: the world's calls, cases, analysis hits
     and tips through the inbox, the daily sweep each morning, officers working their lists."""
@@ -64,9 +76,9 @@ def simulate(
     from deployments.simulate import Setup
     from tasks.follow_up import today
 
-    last = last or today() - timedelta(days=1)
-    first = first or last - timedelta(days=REPLAY_DAYS - 1)
-    if last >= today():
+    last = last or today() - timedelta(days=0 if live else 1)
+    first = first or last - timedelta(days=1 if live else REPLAY_DAYS - 1)
+    if last > today() or (last == today() and not live):
         raise typer.BadParameter(
             f"{last} has not ended yet (today is {today()}): simulate past days", param_hint="--to"
         )
@@ -83,13 +95,55 @@ def simulate(
             "a staffing curve runs the cycle at each capacity: drop --no-follow-up and --counterfactual",
             param_hint="--capacity",
         )
+    if live and (several or no_follow_up or counterfactual):
+        raise typer.BadParameter(
+            "a live run plays the cycle once: drop --capacity lists, --no-follow-up and --counterfactual",
+            param_hint="--live",
+        )
     one = counts[0] if len(counts) == 1 else None
     setup = Setup(folder, seed, scale, first, last + timedelta(days=1), not no_follow_up, one)
+    if live:
+        run_live(setup, speed)
+        return
     with flow_server():
         if several:
             run_staffing(setup, counts)
         else:
             run_simulation(setup, counterfactual)
+
+
+def run_live(setup: Any, speed: float) -> None:
+    """The live run on the configured Prefect server, or on one of its own with the UI."""
+    import os
+
+    from prefect.context import refresh_global_settings_context
+
+    from deployments.local_server import LocalServer, api_url_in_use
+    from deployments.simulate_live import run_live as play
+
+    say(
+        f"A synthetic Baoji (seed {setup.seed}, scale {setup.scale:g}), live at x{speed:g} "
+        f"from {setup.start} to the end of {setup.end - timedelta(days=1)}"
+    )
+    server = None
+    if not api_url_in_use():
+        setup.folder.mkdir(parents=True, exist_ok=True)
+        server = LocalServer(setup.folder / "prefect", own_session=True).start()
+        os.environ["PREFECT_API_URL"] = server.api_url
+        refresh_global_settings_context()
+        say(f"Started a Prefect server: UI at {server.api_url.removesuffix('/api')}")
+    try:
+        state = play(setup, speed, say)
+        failed = state.failed
+    finally:
+        if server is not None:
+            server.stop()
+    runs = ", ".join(f"{n.split('/')[0]} {c}" for n, c in sorted(state.runs.items())) or "none"
+    say(f"Deployment runs started: {runs}; failed or crashed runs: {len(failed)}")
+    for name in failed[:10]:
+        say(f"  [red]{name}[/]")
+    if failed:
+        raise typer.Exit(1)
 
 
 def capacities(value: str) -> list[int]:

@@ -46,7 +46,7 @@ def tips_verify(
         datetime | None,
         typer.Option(
             "--at",
-            help="When (ISO 8601; no offset means Asia/Shanghai). Default: now.",
+            help="When (ISO 8601; no offset means the jurisdiction's time zone). Default: now.",
             parser=parse_time,
             metavar=TIME,
         ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import shutil
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from flows.follow_up import PLAIN as SWEEP_PLAIN
 from flows.follow_up import follow_up_sweep, sweep_days
 from flows.intake import PLAIN as INTAKE_PLAIN
 from flows.intake import TASKS, publish, take_in
-from models.common import LOCAL_TZ
+from models.common import LOCAL_TZ, utcnow
 from models.intake import QuarantinedRow
 from tasks.follow_up import not_future, today
 from tasks.sweep import last_finished
@@ -51,7 +51,7 @@ def _move(path: Path, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / path.name
     if target.exists():
-        target = folder / f"{path.stem}-{datetime.now(LOCAL_TZ):%Y%m%dT%H%M%S}{path.suffix}"
+        target = folder / f"{path.stem}-{utcnow().astimezone(LOCAL_TZ):%Y%m%dT%H%M%S}{path.suffix}"
     return Path(shutil.move(str(path), target))
 
 
@@ -117,7 +117,7 @@ def _run_name() -> str:
 
 
 def _inbox_run_name() -> str:
-    return f"inbox-intake-{datetime.now(LOCAL_TZ):%Y-%m-%dT%H%M}"
+    return f"inbox-intake-{utcnow().astimezone(LOCAL_TZ):%Y-%m-%dT%H%M}"
 
 
 @flow(name="inbox-intake", flow_run_name=_inbox_run_name, log_prints=False)

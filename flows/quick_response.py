@@ -20,7 +20,7 @@ from prefect.runtime import flow_run
 from bridgehead.db import session_scope
 from bridgehead.orchestration import db_task
 from bridgehead.rules import get_rules
-from models.common import local_text, utcnow
+from models.common import ZONE, local_text, utcnow
 from tasks.dispatch import DispatchResult, dispatch_incident, escalate
 from tasks.incidents import get_incident
 from tasks.response_watch import WatchSummary, watch_targets
@@ -113,7 +113,7 @@ def quick_response(incident_code: str, as_of: datetime | None = None) -> Dispatc
             f"| {u['unit_code']} | {u['station_code']} | {u['distance_km']:.2f} |" for u in result.units
         )
         create_markdown_artifact(
-            markdown=f"# {incident_code}\n\nDispatched at {_local(at)} (Asia/Shanghai)\n\n"
+            markdown=f"# {incident_code}\n\nDispatched at {_local(at)} ({ZONE})\n\n"
             f"| unit | station | km |\n| --- | --- | --- |\n{rows}\n",
             description=f"Units dispatched to {incident_code}",
         )

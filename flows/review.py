@@ -18,6 +18,7 @@ from sqlalchemy import select
 from bridgehead.db import session_scope
 from bridgehead.orchestration import db_task
 from bridgehead.settings import get_settings
+from models.common import ZONE
 from models.jurisdiction import Station
 from models.review import Lang, ReviewRequest
 from tasks.follow_up import today
@@ -32,7 +33,7 @@ def resolve(scope: str, period: str | None, lang: str) -> tuple[Scope, Period, s
     request = ReviewRequest(scope=scope, period=period, lang=lang)
     parsed = parse_period(request.period or last_full_week(today()))
     if parsed.current.first > today():
-        raise ValueError(f"{parsed.text} has not begun (today is {today()} in Asia/Shanghai): nothing to see")
+        raise ValueError(f"{parsed.text} has not begun (today is {today()} in {ZONE}): nothing to see")
     with session_scope() as session:
         return parse_scope(session, request.scope), parsed, request.lang.value
 

@@ -1,4 +1,4 @@
-"""The stations' clock: days start at midnight in the jurisdiction's time zone (Asia/Shanghai)."""
+"""The stations' clock: days start at midnight in the jurisdiction's time zone (default Asia/Shanghai)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from models.common import LOCAL_TZ
 
 
 def day_start(day: date) -> datetime:
-    """The sweep's "as of": midnight at the start of the day in Asia/Shanghai, as UTC."""
+    """The sweep's "as of": midnight at the start of the day in the jurisdiction's time zone, as UTC."""
     return datetime.combine(day, time(0), LOCAL_TZ).astimezone(UTC)
 
 

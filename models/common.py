@@ -7,19 +7,82 @@ bring typed values instead of text; those must already have the field's type (`t
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+def _jurisdiction_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise SystemExit(
+            f"BRIDGEHEAD_TIMEZONE={name!r} is not a time zone: give an IANA name such as Asia/Shanghai "
+            "or America/Los_Angeles"
+        ) from None
+
+
+# The jurisdiction's time zone (Settings.timezone, read here once so every layer shares it): days,
+# weeks, sweep days and every time shown. Set it once, before the first intake: stored days follow it.
+LOCAL_TZ = _jurisdiction_zone(os.environ.get("BRIDGEHEAD_TIMEZONE") or "Asia/Shanghai")
+ZONE = LOCAL_TZ.key
+
+
+class SimulatedClock:
+    """A clock that runs `speed` times faster than the real one from `anchor` (real) = `start` (simulated),
+    and never ahead of the real clock: what `bridgehead simulate --live` gives the served flows.
+
+    Written as `BRIDGEHEAD_CLOCK="<start> x<speed> since <anchor>"` (ISO times with their offset)."""
+
+    def __init__(self, start: datetime, speed: float, anchor: datetime) -> None:
+        self.start, self.speed, self.anchor = start.astimezone(UTC), speed, anchor.astimezone(UTC)
+
+    @classmethod
+    def parse(cls, text: str) -> SimulatedClock:
+        try:
+            start, speed, since, anchor = text.split()
+            if since != "since" or not speed.startswith("x"):
+                raise ValueError
+            clock = cls(datetime.fromisoformat(start), float(speed[1:]), datetime.fromisoformat(anchor))
+        except ValueError:
+            raise ValueError(
+                f"BRIDGEHEAD_CLOCK={text!r}: write '<simulated ISO time> x<speed> since <real ISO time>', "
+                "e.g. '2026-11-30T05:50:00+08:00 x60 since 2026-12-03T12:00:00+00:00'"
+            ) from None
+        if clock.start.tzinfo is None or clock.anchor.tzinfo is None or clock.speed <= 0:
+            raise ValueError(f"BRIDGEHEAD_CLOCK={text!r}: both times need their offset, the speed above 0")
+        return clock
+
+    def now(self) -> datetime:
+        real = datetime.now(UTC)
+        return min(real, self.start + (real - self.anchor) * self.speed)
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()} x{self.speed:g} since {self.anchor.isoformat()}"
+
+
+_UNSET = object()
+_clock: Any = _UNSET
+
+
+def use_clock(clock: SimulatedClock | None) -> None:
+    """Run this process on `clock` (None: the real one)."""
+    global _clock
+    _clock = clock
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, on the process's clock: the real one, or a live simulation's (`use_clock`, or the
+    BRIDGEHEAD_CLOCK setting read once here, so a flow run's own process keeps the time its server does)."""
+    if _clock is _UNSET:
+        text = os.environ.get("BRIDGEHEAD_CLOCK")
+        use_clock(SimulatedClock.parse(text) if text else None)
+    return datetime.now(UTC) if _clock is None else _clock.now()
 
 
 class Colour(StrEnum):
@@ -106,7 +169,7 @@ def _category_code(value: Any) -> Any:
 
 
 def _to_utc(value: datetime) -> datetime:
-    """A timestamp without an offset is Asia/Shanghai local time (the brief's rule)."""
+    """A timestamp without an offset is local time in the jurisdiction's time zone (the brief's rule)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=LOCAL_TZ)
     return value.astimezone(UTC)
@@ -118,8 +181,8 @@ FUTURE_TOLERANCE = timedelta(hours=1)  # clocks drift; a record from later than 
 def _not_future(value: datetime | None) -> datetime | None:
     """A record cannot come from the future: a row dated 2030 would open a risk that every later
     signal at its address joins, and skew every response time."""
-    if value is not None and value > datetime.now(UTC) + FUTURE_TOLERANCE:
-        raise ValueError(f"{value.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} (Asia/Shanghai) is in the future")
+    if value is not None and value > utcnow() + FUTURE_TOLERANCE:
+        raise ValueError(f"{value.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} ({ZONE}) is in the future")
     return value
 
 
@@ -220,10 +283,10 @@ def not_before(start: datetime | None, **later: datetime | None) -> None:
     received, or a case solved before it was filed, is a bad row, not a negative duration."""
     for name, value in later.items():
         if start is not None and value is not None and value < start:
-            raise ValueError(f"{name} is before {start.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} (Asia/Shanghai)")
+            raise ValueError(f"{name} is before {start.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} ({ZONE})")
 
 
 def local_text(at: datetime, minutes: bool = False) -> str:
-    """A stored (UTC) time as the stations read it: Asia/Shanghai, to the second or the minute."""
+    """A stored (UTC) time as the stations read it: local time, to the second or the minute."""
     shown = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(LOCAL_TZ)
     return shown.strftime("%Y-%m-%d %H:%M" if minutes else "%Y-%m-%d %H:%M:%S")

@@ -249,7 +249,7 @@ def follow_ups(session: Session, window: Window, scope: Scope) -> pd.DataFrame:
     frame = pd.DataFrame(
         rows, columns=["id", "due_on", "status", "done_at", "officer_code", "community_code", "station_code"]
     )
-    done_at = pd.to_datetime(frame["done_at"], utc=True).dt.tz_convert("Asia/Shanghai")
+    done_at = pd.to_datetime(frame["done_at"], utc=True).dt.tz_convert(LOCAL_TZ)
     frame["on_time"] = (frame["status"] == "done") & (done_at.dt.date <= frame["due_on"])
     return frame
 

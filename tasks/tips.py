@@ -33,7 +33,7 @@ def _probe(code: str) -> str:
 
 
 def _local(at: datetime | None) -> str:
-    """A stored UTC time as the station reads it (Asia/Shanghai, to the minute)."""
+    """A stored UTC time as the station reads it (local time, to the minute)."""
     return "?" if at is None else local_text(at, minutes=True)
 
 
