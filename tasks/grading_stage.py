@@ -9,6 +9,7 @@ colour only goes up here: the evidence rule of follow-up is the one thing that l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import insert, select, update
@@ -37,6 +38,11 @@ class GradeSummary:
 # One that finds the trouble ongoing is graded for what it says (a weapon, violence), not counted
 # (`grading.counted`); one that finds danger (high concern, escalated) is news like a call.
 def _signals_since_floor(session: Session, risk_ids: list[int]) -> pd.DataFrame:
+    return signals_to_grade(session, risk_ids, Signal.occurred_at >= Risk.level_since)
+
+
+def signals_to_grade(session: Session, risk_ids: list[int], *where: Any) -> pd.DataFrame:
+    """The graded signals of `risk_ids` (news only), with the columns the rules read; `where` bounds them."""
     rows = []
     for part in chunks(risk_ids):
         rows += session.execute(
@@ -53,7 +59,7 @@ def _signals_since_floor(session: Session, risk_ids: list[int]) -> pd.DataFrame:
                 Signal.outcome,
             )
             .join(Risk, Risk.id == Signal.risk_id)
-            .where(Signal.risk_id.in_(part), Signal.occurred_at >= Risk.level_since, is_news())
+            .where(Signal.risk_id.in_(part), is_news(), *where)
         ).all()
     frame = pd.DataFrame(
         rows,

@@ -23,6 +23,7 @@ from models.reward import RewardEntry
 from models.risk import Risk, RiskLevelChange
 from models.signal import Signal
 from models.tip import Tip
+from tasks.review_colours import colours_at
 from tasks.review_period import Period, Scope, Window
 
 WINDOWS = ("current", "previous", "last_year")
@@ -161,20 +162,48 @@ def risks_found_by(session: Session, period: Period, scope: Scope) -> dict[str, 
             .subquery()
         )
         by_channel = session.execute(select(first.c.channel, func.count()).group_by(first.c.channel)).all()
-        before_end = case((RiskLevelChange.at < window.end, RiskLevelChange.id))
-        last_change = (  # the colour at the window's end; a risk graded later, its first colour
-            select(func.coalesce(func.max(before_end), func.min(RiskLevelChange.id)).label("id"))
-            .where(RiskLevelChange.risk_id.in_(found_ids))
-            .group_by(RiskLevelChange.risk_id)
-            .subquery()
-        )
-        by_colour = session.execute(
-            select(RiskLevelChange.to_level, func.count())
-            .join(last_change, last_change.c.id == RiskLevelChange.id)
-            .group_by(RiskLevelChange.to_level)
-        ).all()
+        by_colour = colours_found(session, found_ids, window).value_counts().items()
         out[name] = {f"channel.{c}": n for c, n in by_channel} | {f"colour.{c}": n for c, n in by_colour}
     return out
+
+
+def colours_found(session: Session, found_ids: Any, window: Window) -> pd.Series:
+    """The colour at the window's end of each risk found in it (index risk_id), in event time.
+
+    The level history answers for most: its last change before the end (a risk graded only later, its
+    first colour). A risk graded again after the end was graded with what had happened by then (a
+    month of history taken in at once, or news after the window): its colour at the end is rebuilt
+    from its signals and event-timed changes before the end (`tasks.review_colours`)."""
+    before_end = case((RiskLevelChange.at < window.end, RiskLevelChange.id))
+    last_change = (
+        select(
+            RiskLevelChange.risk_id,
+            func.coalesce(func.max(before_end), func.min(RiskLevelChange.id)).label("id"),
+        )
+        .where(RiskLevelChange.risk_id.in_(found_ids))
+        .group_by(RiskLevelChange.risk_id)
+        .subquery()
+    )
+    colours = pd.Series(
+        dict(
+            session.execute(
+                select(last_change.c.risk_id, RiskLevelChange.to_level).join(
+                    RiskLevelChange, RiskLevelChange.id == last_change.c.id
+                )
+            ).all()
+        ),
+        dtype=object,
+    )
+    regraded = select(RiskLevelChange.risk_id).where(
+        RiskLevelChange.risk_id.in_(found_ids),
+        RiskLevelChange.cause.in_(["rule", "place"]),
+        RiskLevelChange.at >= window.end,
+    )
+    later = sorted(set(session.execute(regraded).scalars()))
+    if later:
+        rebuilt = colours_at(session, later, window.end)
+        colours.loc[rebuilt.index] = rebuilt
+    return colours
 
 
 def incidents(
