@@ -29,6 +29,7 @@ from deployments.follow_up_cli import followups_app, sweep
 from deployments.hotspots_cli import hotspots_app
 from deployments.incidents_cli import incidents_app
 from deployments.local_server import flow_server
+from deployments.profile_cli import profile_app
 from deployments.register_cli import quarantine_app, risks_app
 from deployments.review_cli import review
 from deployments.rewards_cli import rewards_app
@@ -54,6 +55,7 @@ app.add_typer(rewards_app, name="rewards")
 app.add_typer(tips_app, name="tips")
 automations_app = typer.Typer(help="Prefect automations that tell operations when something went wrong.")
 app.add_typer(automations_app, name="automations")
+app.add_typer(profile_app, name="profile")
 app.command("sweep")(sweep)
 app.command("review")(review)
 app.command("simulate")(simulate)

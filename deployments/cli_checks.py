@@ -260,6 +260,7 @@ NO_DATABASE = {
     "serve",
     "automations apply",
     "jurisdiction from-profile",
+    "profile check",
     "rewards approve",
 }
 
