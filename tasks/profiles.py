@@ -29,14 +29,20 @@ from models.contracts import FILE_COLUMNS
 
 CALL_COLUMNS: tuple[str, ...] = FILE_COLUMNS["calls.csv"]
 TIME_COLUMNS = ("received_at", "dispatched_at", "arrived_at", "closed_at")
+RESPONSE_TIMES = ("dispatched_at", "arrived_at")  # left out of a date-only export
 PROFILES_DIR = Path(bridgehead.__file__).parent / "profiles"
 FIT_DEGREES = 1.0  # a linear coordinate fit holds near its origin only: farther positions are junk
 ISO_OFFSET = r"\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:Z|[+-]\d\d(?::?\d\d)?)$"  # a time with its offset
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
+CONSTANT = "="  # "=SDPD": the constant SDPD, for every row (a template names columns; this names none)
+
+
 def template_fields(template: str) -> list[str]:
-    """The source columns a template names; a plain column name is its own one field."""
+    """The source columns a template names; a plain column name is its own one field; a constant none."""
+    if template.startswith(CONSTANT):
+        return []
     if "{" not in template and "}" not in template:
         return [template]
     fields = []
@@ -347,18 +353,31 @@ def read_source(path: Path, profile: ImportProfile) -> pd.DataFrame:
     return pd.DataFrame({col: df[col].str.strip().astype(object) for col in used}, index=df.index)
 
 
-def render(df: pd.DataFrame, template: str) -> pd.Series:
-    """A template filled for every row at once; blank wherever one of its fields is blank."""
+def render(df: pd.DataFrame, template: str, strict: bool = False) -> pd.Series:
+    """A template filled for every row at once.
+
+    A blank field drops out with the separator before it ("{number} {dir} {road}" with no direction
+    is "1963 BONAVISTA WAY", not blank); the text before the first field and after the last stays,
+    and a row whose fields are all blank is blank. `strict` (an id): blank wherever any field is."""
+    if template.startswith(CONSTANT):
+        return pd.Series(template[len(CONSTANT) :], index=df.index, dtype=object)
     if "{" not in template and "}" not in template:
         return df[template]
-    out = pd.Series("", index=df.index, dtype=object)
+    parts = list(string.Formatter().parse(template))
+    body = pd.Series("", index=df.index, dtype=object)
+    started = np.zeros(len(df), dtype=bool)
     blank = np.zeros(len(df), dtype=bool)
-    for literal, field, _, _ in string.Formatter().parse(template):
-        out = out + literal
-        if field is not None:
-            blank |= (df[field] == "").to_numpy()
-            out = out + df[field]
-    return out.where(~blank, "")
+    lead, tail = parts[0][0], parts[-1][0] if parts[-1][1] is None else ""
+    for i, (literal, field, _, _) in enumerate(parts):
+        if field is None:
+            continue
+        present = (df[field] != "").to_numpy()
+        blank |= ~present
+        separator = literal if i > 0 else ""
+        body = body.where(~present, body + np.where(started, separator, "") + df[field])
+        started |= present
+    out = (lead + body + tail).where(started, "")
+    return out.where(~blank, "") if strict else out
 
 
 def _distinct(df: pd.DataFrame, columns: set[str]) -> tuple[pd.DataFrame, np.ndarray]:
@@ -484,10 +503,12 @@ def apply_profile(path: Path, profile: ImportProfile) -> pd.DataFrame:
     df = read_source(path, profile)
     out = pd.DataFrame(index=df.index)
     for key in CALL_COLUMNS:
-        out[key] = render(df, profile.columns[key]) if key in profile.columns else ""
+        out[key] = render(df, profile.columns[key], strict=key == "call_id") if key in profile.columns else ""
     for key in TIME_COLUMNS:
         if key in profile.columns:
             out[key] = _times(out[key], profile)
+    if profile.date_only:  # a response time from two dates is 0 s or a day, never a measurement
+        out[list(RESPONSE_TIMES)] = ""
     if profile.closed.history:
         out["closed_at"] = out["closed_at"].where(out["closed_at"] != "", out["received_at"])
     if profile.jurisdiction is not None:

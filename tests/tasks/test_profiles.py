@@ -24,6 +24,8 @@ from tasks.profiles import (
     load_profile,
     parse_profile,
     profile_jurisdiction,
+    render,
+    template_fields,
 )
 from tests.factories import SACRAMENTO
 
@@ -150,7 +152,8 @@ def test_times_carry_the_pacific_offset_and_history_is_closed(
     assert (calls["closed_at"] != "").all()  # history: a blank Clear_Date closes on the received date
     no_clear = (source["Clear_Date"] == "").to_numpy()
     assert (calls.loc[no_clear, "closed_at"] == calls.loc[no_clear, "received_at"]).all()
-    assert ((calls["dispatched_at"] == "") == (source["Dispatch_Date"] == "")).all()
+    # dates only: a dispatch or arrival "time" would make 0-second (or one-day) response times
+    assert (calls["dispatched_at"] == "").all() and (calls["arrived_at"] == "").all()
 
 
 def test_summer_dates_take_daylight_time(sacramento: ImportProfile, tmp_path: Path) -> None:
@@ -339,3 +342,19 @@ def test_iso_times_may_carry_offsets_and_clock_changes_are_resolved(tmp_path: Pa
         "",
     ]
     assert set(apply_profile(src, profile)["category"]) == {"other"}
+
+
+def test_a_blank_template_part_drops_out_with_its_separator_and_an_id_stays_strict() -> None:
+    """`{number} {dir} {road} {suffix}` once blanked 96% of a city's addresses: those with no direction."""
+    df = pd.DataFrame(
+        {"number": ["12", "7", "", ""], "dir": ["N", "", "", ""], "road": ["MAIN", "ELM", "OAK", ""],
+         "suffix": ["ST", "AVE", "", ""]}
+    )  # fmt: skip
+    assert render(df, "{number} {dir} {road} {suffix}").tolist() == ["12 N MAIN ST", "7 ELM AVE", "OAK", ""]
+    assert render(df, "SD-{number}-{road}", strict=True).tolist() == ["SD-12-MAIN", "SD-7-ELM", "", ""]
+
+
+def test_a_constant_is_written_with_an_equals_sign_and_reads_no_column() -> None:
+    df = pd.DataFrame({"beat": ["121", "835"]})
+    assert render(df, "=SDPD").tolist() == ["SDPD", "SDPD"]
+    assert template_fields("=SDPD") == []
