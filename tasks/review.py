@@ -216,7 +216,7 @@ def build_review(
     review = {
         "slug": slug(scope, period),
         "scope": scope.text,
-        "scope_name": scope.name,
+        "scope_name": scope.name if scope.kind != "city" or lang == "zh" else "Whole city",  # 全市
         "scope_kind": scope.kind,
         "period": period.text,
         "lang": lang,

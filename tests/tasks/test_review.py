@@ -600,6 +600,7 @@ NANYING_ONLY = {
 
 def test_an_english_review(story: Story) -> None:
     review = review_of("city", lang="en")
+    assert review["scope_name"] == "Whole city"  # not 全市 in an English title
     assert review["figures"]["conversions"]["label"] == "Disputes turned criminal (民转刑)"
     assert review["findings"][0] == (
         "110 calls: +200% year on year (30 / 10), a real change (Poisson test, 5% level)."
