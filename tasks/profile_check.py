@@ -16,7 +16,7 @@ from typing import Any
 from models.common import ZONE
 from models.signal import CallIn
 from tasks.files import check_file
-from tasks.profiles import ImportProfile, convert_file
+from tasks.profiles import ImportProfile, apply_profile
 
 SHOWN = ("call_id", "received_at", "community_code", "address", "category", "priority", "summary")
 
@@ -31,8 +31,9 @@ class Reason:
 @dataclass
 class DryRun:
     file: str
-    rows: int
+    rows: int  # the rows the profile keeps (after its `drop` rules)
     would_load: int
+    dropped: int = 0
     reasons: list[Reason] = field(default_factory=list)
     sample: list[dict[str, Any]] = field(default_factory=list)
     zone_note: str | None = None  # the profile's zone is not the jurisdiction's: what to set
@@ -44,13 +45,16 @@ class DryRun:
 
 def dry_run(source: Path, profile: ImportProfile, top: int = 10, rows: int = 5) -> DryRun:
     """Convert and validate `source` in a scratch folder; the top reasons and the first good rows."""
+    frame = apply_profile(source, profile)
     with tempfile.TemporaryDirectory(prefix="bridgehead-profile-") as tmp:
-        converted = convert_file(source, profile, Path(tmp) / "calls.csv")
+        converted = Path(tmp) / "calls.csv"
+        frame.to_csv(converted, index=False, encoding="utf-8", lineterminator="\n")
         checked = check_file(converted, CallIn, "call_id")
+    source_rows = frame.attrs["source_rows"]
     by_reason = Counter(r.reason for r in checked.rejects)
     first_line = {}
-    for r in checked.rejects:
-        first_line.setdefault(r.reason, r.line)
+    for r in checked.rejects:  # the converted file's line back to the export's (header: line 1)
+        first_line.setdefault(r.reason, int(source_rows[r.line - 2]) + 2)
     zone_note = None
     if profile.timezone != ZONE:
         zone_note = (
@@ -60,6 +64,7 @@ def dry_run(source: Path, profile: ImportProfile, top: int = 10, rows: int = 5) 
     return DryRun(
         file=source.name,
         zone_note=zone_note,
+        dropped=frame.attrs["dropped"],
         rows=checked.total,
         would_load=len(checked.rows),
         reasons=[Reason(why, n, first_line[why]) for why, n in by_reason.most_common(top)],

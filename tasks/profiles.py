@@ -139,6 +139,46 @@ class Rewrite(BaseModel):
     _pattern = field_validator("pattern")(_check_pattern)
 
 
+class Drop(_Rule):
+    """Rows the profile leaves out before anything is read (a cancelled or duplicate call): a condition
+    on `column` (required here), as a rule's."""
+
+    column: str  # type: ignore[assignment]
+
+
+class Derived(BaseModel):
+    """A column made from another, for templates and rules: what `pattern` finds in `from` (its first
+    group if it has one), blank where it finds nothing. "^(\\d)" on a beat "121" gives division "1"."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    column: str = Field(min_length=1)
+    source: str = Field(alias="from", min_length=1)
+    pattern: str
+
+    _pattern = field_validator("pattern")(_check_pattern)
+
+
+class Lookup(BaseModel):
+    """A column looked up in a CSV file the city ships beside its export (call type → description):
+    `from`'s value found in the file's `key` column gives its `value` column; `default` otherwise."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    column: str = Field(min_length=1)
+    source: str = Field(alias="from", min_length=1)
+    file: Path  # relative to the profile's folder, or absolute
+    key: str = Field(min_length=1)
+    value: str = Field(min_length=1)
+    default: str = ""
+
+
+class Position(BaseModel):
+    """A place on the globe in degrees (jurisdiction.center), whatever the export's coordinates are."""
+
+    model_config = ConfigDict(extra="forbid")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
 class Origin(BaseModel):
     x: float
     y: float
@@ -183,7 +223,7 @@ class Jurisdiction(BaseModel):
     units: int = Field(default=2, ge=0)  # patrol units per station
     unit_members: int = Field(default=2, ge=1)
     coordinates: Coordinates | None = None
-    center: Origin | None = None  # where to put places with no coordinates (default: the mean)
+    center: Position | None = None  # where to put places with no coordinates (default: the mean)
 
     _templates = field_validator("community", "station", "community_name", "station_name")(_check_template)
 
@@ -210,6 +250,10 @@ class ImportProfile(BaseModel):
     summary_rewrites: list[Rewrite] = []
     jurisdiction: Jurisdiction | None = None
     closed: Closed = Closed()
+    drop: list[Drop] = []
+    lookups: list[Lookup] = []
+    derived: list[Derived] = []
+    folder: Path | None = Field(default=None, exclude=True)  # where the profile was read from
 
     @field_validator("version", mode="before")
     @classmethod
@@ -280,7 +324,16 @@ class ImportProfile(BaseModel):
             if j.coordinates is not None:
                 used.setdefault(j.coordinates.x, "jurisdiction.coordinates.x")
                 used.setdefault(j.coordinates.y, "jurisdiction.coordinates.y")
+        for i, rule in enumerate(self.drop):
+            used.setdefault(rule.column, f"drop.{i}.column")
+        for name, made in (("lookups", self.lookups), ("derived", self.derived)):
+            for i, m in enumerate(made):
+                used.setdefault(m.source, f"{name}.{i}.from")
         return used
+
+    def made_columns(self) -> set[str]:
+        """The columns lookups and derived values add (not the export's own)."""
+        return {m.column for m in [*self.lookups, *self.derived]}
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -332,25 +385,56 @@ def load_profile(path_or_name: str | Path) -> ImportProfile:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from None
-    return parse_profile(data, str(path))
+    profile = parse_profile(data, str(path))
+    profile.folder = path.parent.resolve()  # a lookup file is found beside its profile
+    return profile
 
 
 # --- converting ------------------------------------------------------------------------------
 
 
 def read_source(path: Path, profile: ImportProfile) -> pd.DataFrame:
-    """The export's columns the profile reads, as stripped text with blanks as ''.
+    """The export's columns the profile reads, as stripped text with blanks as '', with the looked-up
+    and derived columns added and the dropped rows left out (`attrs["dropped"]` counts them; the
+    index keeps each row's position in the file).
 
     A column the profile names but the file lacks is a file-level error naming the profile key.
     """
     df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     df.columns = [str(c).strip() for c in df.columns]
-    used = profile.source_columns()
+    made = profile.made_columns()
+    used = {col: key for col, key in profile.source_columns().items() if col not in made}
     missing = {col: key for col, key in used.items() if col not in df.columns}
     if missing:
         named = ", ".join(f"{col!r} (named by {key})" for col, key in missing.items())
         raise ValueError(f"{path.name} lacks columns the profile {profile.name!r} reads: {named}")
-    return pd.DataFrame({col: df[col].str.strip().astype(object) for col in used}, index=df.index)
+    out = pd.DataFrame({col: df[col].str.strip().astype(object) for col in used}, index=df.index)
+    for lookup in profile.lookups:
+        out[lookup.column] = out[lookup.source].map(_lookup_table(lookup, profile)).fillna(lookup.default)
+    for d in profile.derived:
+        found = out[d.source].str.extract(f"({d.pattern})", flags=re.IGNORECASE)
+        out[d.column] = found.iloc[:, -1 if found.shape[1] > 1 else 0].fillna("").astype(object)
+    dropped = np.zeros(len(out), dtype=bool)
+    for rule in profile.drop:
+        dropped |= _matches(out, rule, rule.column)
+    kept = out[~dropped]
+    kept.attrs["dropped"] = int(dropped.sum())
+    return kept
+
+
+def _lookup_table(lookup: Lookup, profile: ImportProfile) -> dict[str, str]:
+    path = lookup.file if lookup.file.is_absolute() else (profile.folder or Path.cwd()) / lookup.file
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except OSError as exc:
+        raise ValueError(f"lookups: cannot read {path}: {exc.strerror or exc}") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    for column in (lookup.key, lookup.value):
+        if column not in table.columns:
+            raise ValueError(
+                f"lookups: {path.name} has no column {column!r} (columns: {', '.join(table.columns)})"
+            )
+    return dict(zip(table[lookup.key].str.strip(), table[lookup.value].str.strip(), strict=True))
 
 
 def render(df: pd.DataFrame, template: str, strict: bool = False) -> pd.Series:
@@ -515,7 +599,10 @@ def apply_profile(path: Path, profile: ImportProfile) -> pd.DataFrame:
         out["community_code"] = render(df, profile.jurisdiction.community)
     for key, values in _derived(df, profile).items():
         out[key] = values
-    return out.astype(object).reset_index(drop=True)
+    rows = out.index.to_numpy()
+    out = out.astype(object).reset_index(drop=True)
+    out.attrs = {"source_rows": rows, "dropped": df.attrs.get("dropped", 0)}  # for the dry run's lines
+    return out
 
 
 def convert_file(src: Path, profile: ImportProfile, out: Path) -> Path:

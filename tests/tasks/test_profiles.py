@@ -358,3 +358,81 @@ def test_a_constant_is_written_with_an_equals_sign_and_reads_no_column() -> None
     df = pd.DataFrame({"beat": ["121", "835"]})
     assert render(df, "=SDPD").tolist() == ["SDPD", "SDPD"]
     assert template_fields("=SDPD") == []
+
+
+def _san_diego_like(tmp_path: Path) -> ImportProfile:
+    """A city that ships codes in one file and their meaning in another, with cancelled and duplicate
+    calls in the export, and divisions only in the first digit of the beat."""
+    (tmp_path / "codes.csv").write_text(
+        "call_type,description\n415,DISTURBING THE PEACE\n1016,DOMESTIC VIOLENCE\n11-8,MISSING PERSON\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "export.csv").write_text(
+        "incident_num,date_time,number,dir,road,sfx,beat,call_type,disposition\n"
+        "E1,2024-05-01 10:00:00,100,N,HARBOR,BLVD,121,415,A\n"
+        "E2,2024-05-01 10:05:00,200,,MARKET,ST,835,1016,A\n"
+        "E3,2024-05-01 10:06:00,200,,MARKET,ST,835,1016,DUP\n"
+        "E4,2024-05-01 11:00:00,9,,IMPERIAL,AVE,512,999,CAN\n"
+        "E5,2024-05-01 12:00:00,9,,IMPERIAL,AVE,512,999,A\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "city.yaml").write_text(
+        """
+name: city
+version: "1"
+timezone: America/Los_Angeles
+time_format: "%Y-%m-%d %H:%M:%S"
+lookups:
+  - {column: description, from: call_type, file: codes.csv, key: call_type, value: description,
+     default: UNKNOWN CALL}
+derived:
+  - {column: division, from: beat, pattern: "^(\\\\d)"}
+drop:
+  - {column: disposition, codes: [CAN, DUP]}
+columns:
+  call_id: "SD-{incident_num}"
+  received_at: date_time
+  address: "{number} {dir} {road} {sfx}"
+  summary: description
+category:
+  column: description
+  rules:
+    - {category: violence, pattern: "DOMESTIC VIOLENCE"}
+    - {category: missing_person, pattern: "MISSING"}
+    - {category: public_order, pattern: "DISTURBING"}
+jurisdiction:
+  community: "SD-{beat}"
+  station: "SD-D{division}"
+  community_name: "Beat {beat}"
+  station_name: "=San Diego Police"
+  district: San Diego
+  center: {lat: 32.72, lon: -117.16}
+""",
+        encoding="utf-8",
+    )
+    return load_profile(tmp_path / "city.yaml")
+
+
+def test_lookups_derived_values_and_drop_rules_a_new_user_can_write(tmp_path: Path) -> None:
+    profile = _san_diego_like(tmp_path)
+    calls = apply_profile(tmp_path / "export.csv", profile)
+    assert calls["call_id"].tolist() == [
+        "SD-E1",
+        "SD-E2",
+        "SD-E5",
+    ]  # the cancelled and duplicate calls left out
+    assert calls.attrs["dropped"] == 2 and calls.attrs["source_rows"].tolist() == [0, 1, 4]
+    assert calls["summary"].tolist() == ["DISTURBING THE PEACE", "DOMESTIC VIOLENCE", "UNKNOWN CALL"]
+    assert calls["category"].tolist() == ["public_order", "violence", "other"]
+    assert calls["address"].tolist() == ["100 N HARBOR BLVD", "200 MARKET ST", "9 IMPERIAL AVE"]
+    folder = profile_jurisdiction(tmp_path / "export.csv", profile, tmp_path / "j")
+    stations = pd.read_csv(folder / "stations.csv", dtype=str)
+    assert sorted(stations["station_code"]) == ["SD-D1", "SD-D5", "SD-D8"]  # divisions, not one per beat
+    assert set(stations["name"]) == {"San Diego Police"}
+
+
+def test_a_lookup_file_that_is_not_there_is_one_line(tmp_path: Path) -> None:
+    profile = _san_diego_like(tmp_path)
+    (tmp_path / "codes.csv").unlink()
+    with pytest.raises(ValueError, match=r"^lookups: cannot read .*codes\.csv"):
+        apply_profile(tmp_path / "export.csv", profile)
