@@ -146,6 +146,22 @@ def ingest(path: Path, channel: str = "call") -> dict[str, Any]:
     return rest()  # type: ignore[no-any-return]
 
 
+def review_of(
+    period: str, lang: str = "en", as_of: str = "2026-04-02", scope: str = "city"
+) -> dict[str, Any]:
+    """The review of `scope` for `period` as built on the morning of `as_of` (local midnight)."""
+    from datetime import date, datetime, time
+
+    from bridgehead.db import session_scope
+    from models.common import LOCAL_TZ
+    from tasks.review import build_review
+    from tasks.review_period import parse_period, parse_scope
+
+    at = datetime.combine(date.fromisoformat(as_of), time(), LOCAL_TZ)
+    with session_scope() as s:
+        return build_review(s, parse_scope(s, scope), parse_period(period), lang, as_of=at)
+
+
 def sweep_stages(day: Any) -> tuple[Any, int, Any]:
     """One day's follow-up sweep, stage by stage, each in its own transaction (what the flow does)."""
     from bridgehead.db import session_scope

@@ -6,16 +6,11 @@ are now read in event time (`tasks.review_colours`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bridgehead.db import session_scope
-from models.common import LOCAL_TZ
-from tasks.review import build_review
-from tasks.review_period import parse_period, parse_scope
-from tests.factories import ingest, write_rows
+from tests.factories import ingest, review_of, write_rows
 
 
 def _calls(address: str, days: list[int]) -> list[dict[str, str]]:
@@ -36,14 +31,7 @@ def test_a_past_week_taken_in_a_month_later_shows_its_colours_as_of_its_end(
         + _calls("幸福路3号", [3])  # one: below orange
     )
     ingest(write_rows(tmp_path / "calls.csv", *rows), "call")  # all at once, long after the week
-    with session_scope() as s:
-        review = build_review(
-            s,
-            parse_scope(s, "city"),
-            parse_period("2026-W10"),
-            "en",
-            as_of=datetime(2026, 4, 10, tzinfo=LOCAL_TZ),
-        )
+    review = review_of("2026-W10", "en", as_of="2026-04-10")
     colours = ("red", "orange", "yellow", "blue")
     found = {c: review["figures"][f"risks_found.colour.{c}"]["current"] for c in colours}
     assert (found["red"], found["orange"]) == (1, 1)  # not red 2: 幸福路1号 was orange on 8 March

@@ -3,17 +3,12 @@ year once reported every count as a real rise."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bridgehead.db import session_scope
-from models.common import LOCAL_TZ
-from tasks.review import build_review
 from tasks.review_figures import NO_RECORD
-from tasks.review_period import parse_period, parse_scope
-from tests.factories import ingest, write_rows
+from tests.factories import ingest, review_of, write_rows
 
 
 def _calls(tmp_path: Path, days: range) -> None:
@@ -25,22 +20,11 @@ def _calls(tmp_path: Path, days: range) -> None:
     ingest(write_rows(tmp_path / "calls.csv", *rows), "call")
 
 
-def _review(lang: str = "en") -> dict:
-    with session_scope() as s:
-        return build_review(
-            s,
-            parse_scope(s, "city"),
-            parse_period("2026-03"),
-            lang,
-            as_of=datetime(2026, 4, 2, tzinfo=LOCAL_TZ),
-        )
-
-
 def test_an_export_with_no_last_year_claims_no_change_against_it(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
     _calls(tmp_path, range(1, 21))  # twenty days of March 2026, nothing before
-    review = _review()
+    review = review_of("2026-03")
     calls = review["figures"]["calls"]
     assert calls["current"] == 60
     assert (calls["previous"], calls["last_year"]) == (None, None)
@@ -55,7 +39,7 @@ def test_a_window_with_data_keeps_its_zeros(engine: Engine, jurisdiction: Path, 
     old = {"call_id": "OLD1", "received_at": "2025-03-05 20:00", "community_code": "61030301002",
            "category": "traffic", "priority": "3", "summary": "剐蹭"}  # fmt: skip
     ingest(write_rows(tmp_path / "last-year" / "calls.csv", old), "call")
-    calls = _review()["figures"]["calls"]
+    calls = review_of("2026-03")["figures"]["calls"]
     assert calls["last_year"] == 1 and calls["significant"] is True  # 60 against 1: a real rise
-    cases = _review()["figures"]["cases_filed"]
+    cases = review_of("2026-03")["figures"]["cases_filed"]
     assert cases["last_year"] == 0  # last March is on record: no case that month is a real zero

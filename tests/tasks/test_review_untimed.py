@@ -3,16 +3,11 @@ a 20-day export without them once read "met the 1-3-5 targets in 0.0% of 1,073 i
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bridgehead.db import session_scope
-from models.common import LOCAL_TZ
-from tasks.review import build_review
-from tasks.review_period import parse_period, parse_scope
-from tests.factories import ingest, write_rows
+from tests.factories import ingest, review_of, write_rows
 
 
 def _urgent_calls(tmp_path: Path, **times: str) -> None:
@@ -26,23 +21,12 @@ def _urgent_calls(tmp_path: Path, **times: str) -> None:
     ingest(write_rows(tmp_path / "calls.csv", *rows), "call")
 
 
-def _review(lang: str) -> dict:
-    with session_scope() as s:
-        return build_review(
-            s,
-            parse_scope(s, "city"),
-            parse_period("2026-03"),
-            lang,
-            as_of=datetime(2026, 4, 2, tzinfo=LOCAL_TZ),
-        )
-
-
 def test_an_export_without_response_times_leaves_compliance_unknown_with_its_reason(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
     _urgent_calls(tmp_path)
     for lang, words in (("en", "records no dispatch or arrival times"), ("zh", "数据源未记录")):
-        review = _review(lang)
+        review = review_of("2026-03", lang)
         rate = review["figures"]["response_on_target_pct"]
         assert review["figures"]["incidents"]["current"] == 10
         assert rate["current"] is None  # not 0.0%: nothing could be judged
@@ -53,5 +37,5 @@ def test_an_export_without_response_times_leaves_compliance_unknown_with_its_rea
 
 def test_an_export_with_response_times_is_judged(engine: Engine, jurisdiction: Path, tmp_path: Path) -> None:
     _urgent_calls(tmp_path, dispatched_at="2026-03-{d:02d} 21:00:30", arrived_at="2026-03-{d:02d} 21:02")
-    rate = _review("en")["figures"]["response_on_target_pct"]
+    rate = review_of("2026-03")["figures"]["response_on_target_pct"]
     assert rate["current"] == 100.0 and "current" not in (rate.get("unknown") or {})
