@@ -46,8 +46,9 @@ def profile_check(
             json.dumps(asdict(found) | {"would_quarantine": found.would_quarantine}, ensure_ascii=False)
         )
         return
+    dropped = f" ({found.dropped:,} more left out by the profile's drop rules)" if found.dropped else ""
     say(
-        f"{found.file}: {found.rows:,} rows; {found.would_load:,} would load, "
+        f"{found.file}: {found.rows:,} rows{dropped}; {found.would_load:,} would load, "
         f"{found.would_quarantine:,} would be quarantined (communities are checked when it is taken in)"
     )
     if found.reasons:

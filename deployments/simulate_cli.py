@@ -16,6 +16,7 @@ from deployments.console import emit, say
 
 DAY = "YYYY-MM-DD"
 REPLAY_DAYS = 120  # the default simulated span: four months up to yesterday
+LIVE_SPAN = 14  # --live's default: two weeks to today, the last two days live
 
 
 def simulate(
@@ -61,8 +62,9 @@ def simulate(
         bool,
         typer.Option(
             "--live",
-            help="Play on a fast clock against `bridgehead serve` (the Prefect UI shows it); Ctrl-C stops, "
-            "the same command resumes. Default days: yesterday and today.",
+            help="Play the last two days on a fast clock against `bridgehead serve` (the Prefect UI shows "
+            "it), the days before replayed first; Ctrl-C stops, the same command resumes. Default: the two "
+            "weeks to today.",
         ),
     ] = False,
     speed: Annotated[
@@ -77,7 +79,7 @@ def simulate(
     from tasks.follow_up import today
 
     last = last or today() - timedelta(days=0 if live else 1)
-    first = first or last - timedelta(days=1 if live else REPLAY_DAYS - 1)
+    first = first or last - timedelta(days=LIVE_SPAN - 1 if live else REPLAY_DAYS - 1)
     if last > today() or (last == today() and not live):
         raise typer.BadParameter(
             f"{last} has not ended yet (today is {today()}): simulate past days", param_hint="--to"

@@ -34,9 +34,10 @@ import pandas as pd
 from sqlalchemy import select
 
 from bridgehead.synthetic.world import CHANNELS, World
-from deployments.simulate import Setup, lists_for, sign_off
+from deployments.simulate import Setup, lists_for, live_day, sign_off
 from models.common import LOCAL_TZ, SimulatedClock, use_clock
 
+LIVE_DAYS = 2  # the last days of a run play live; those before are replayed in-process first
 TICK = timedelta(minutes=10)  # the inbox is fed, and taken in, every ten simulated minutes
 MORNING = clock_time(6, 0)  # the daily sweep's hour
 URGENT_CLEAR = ("dispatched_at", "arrived_at", "closed_at", "disposition")  # a live call has none yet
@@ -398,7 +399,14 @@ def run_live(setup: Setup, speed: float, say: Any) -> LiveState:
     state = LiveState.load(setup)
     if state is None:
         _data, world = sim.prepare(setup)
-        state = LiveState(at=day_start(setup.start))
+        live_from = max(setup.start, setup.end - timedelta(days=LIVE_DAYS))
+        if live_from > setup.start:
+            say(
+                f"Replaying {setup.start} to {live_from - timedelta(days=1)} in-process (the officers work "
+                f"through the go-live backlog), then live from {live_from}"
+            )
+            replay(setup, world, live_from)
+        state = LiveState(at=day_start(live_from))
         state.released_to = state.at - timedelta(microseconds=1)
         pending: dict[str, pd.DataFrame] = {}
         save_world(setup, world, pending, state)
@@ -434,9 +442,9 @@ def run_live(setup: Setup, speed: float, say: Any) -> LiveState:
             state.at = now
             state.save(setup)
             _sleep_to_next_tick(clock, now, speed)
-        for _ in range(2):  # the units' last reports, then the incidents they close, as of the end
+        for _ in range(2):  # the units' last reports, then the incidents they close, as the run stops
             drain()
-            play_units(setup, end, runner)
+            play_units(setup, clock.now(), runner)
         drain()
         runner.run("inbox-intake/inbox-intake")  # the last tick's files, taken in before it stops
     except KeyboardInterrupt:
@@ -452,6 +460,19 @@ def run_live(setup: Setup, speed: float, say: Any) -> LiveState:
         except subprocess.TimeoutExpired:
             serving.kill()
     return state
+
+
+def replay(setup: Setup, world: World, until: date) -> None:
+    """The days before `until` as `bridgehead simulate` plays them (in-process, each morning's sweep
+    then the day's visits and events to the inbox), so the live days start from a city that works
+    its lists rather than from the go-live backlog."""
+    from flows.daily_sweep import morning as sweep_morning
+
+    day = setup.start
+    while day < until:
+        sweep_morning(day, plain=True)
+        live_day(setup, world, day)
+        day += timedelta(days=1)
 
 
 def morning(

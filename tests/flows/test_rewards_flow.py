@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -148,6 +150,17 @@ def test_the_rewards_flow_pauses_and_writes_only_what_a_person_approved(
         assert after == before
 
 
+def _post(api: httpx.Client, path: str, body: dict[str, Any]) -> Any:
+    """A call to a just-started server, which under load may answer 503 (its database busy) at first."""
+    for _ in range(20):
+        reply = api.post(path, json=body)
+        if reply.status_code < 500:
+            reply.raise_for_status()
+            return reply.json()
+        time.sleep(0.5)
+    reply.raise_for_status()
+
+
 def test_approval_waits_for_the_form_prefect_saves_just_after_pausing(tmp_path: Path) -> None:
     """A run caught between PAUSED and its saved form is not resumed early (Prefect would refuse it)."""
     from prefect.input import keyset_from_paused_state
@@ -159,14 +172,14 @@ def test_approval_waits_for_the_form_prefect_saves_just_after_pausing(tmp_path: 
 
     with LocalServer(tmp_path / "prefect") as server, temporary_settings({PREFECT_API_URL: server.api_url}):
         api = httpx.Client(base_url=server.api_url, timeout=10)
-        flow = api.post("/flows/", json={"name": "rewards"}).json()
-        run = api.post("/flow_runs/", json={"flow_id": flow["id"], "name": "rewards-2026-03"}).json()
-        api.post(f"/flow_runs/{run['id']}/set_state", json={"state": {"type": "RUNNING"}, "force": True})
+        flow = _post(api, "/flows/", {"name": "rewards"})
+        run = _post(api, "/flow_runs/", {"flow_id": flow["id"], "name": "rewards-2026-03"})
+        _post(api, f"/flow_runs/{run['id']}/set_state", {"state": {"type": "RUNNING"}, "force": True})
         paused = Paused(pause_key="1", timeout_seconds=600)
         keyset = keyset_from_paused_state(paused)
         paused.state_details.run_input_keyset = keyset
         state = paused.model_dump(mode="json", include={"type", "name", "state_details"})
-        api.post(f"/flow_runs/{run['id']}/set_state", json={"state": state, "force": True})
+        _post(api, f"/flow_runs/{run['id']}/set_state", {"state": state, "force": True})
 
         with pytest.raises(LookupError, match="form never appeared"):
             approve_run("2026-03", "王所长", "approve_all", [], [], "", wait_s=1)
