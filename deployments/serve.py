@@ -33,6 +33,7 @@ def deployments() -> dict[str, Any]:
 
     from flows.daily_sweep import daily_sweep, inbox_intake
     from flows.follow_up import follow_up_sweep
+    from flows.intake import intake
     from flows.jurisdiction import jurisdiction_refresh
     from flows.quick_response import quick_response, response_watch, unit_status
     from flows.review import review, weekly_review
@@ -44,6 +45,11 @@ def deployments() -> dict[str, Any]:
         ),
         "response-watch": response_watch.to_deployment(
             name="response-watch", interval=60, description="1-3-5 targets judged every minute"
+        ),
+        "intake": intake.to_deployment(
+            name="intake",
+            parameters={"channel": "call", "files": []},
+            description="线索汇聚: files of one channel, by hand (channel, files)",
         ),
         "inbox-intake": inbox_intake.to_deployment(
             name="inbox-intake", interval=600, description="线索汇聚: the inbox's new files, every 10 minutes"
@@ -58,10 +64,12 @@ def deployments() -> dict[str, Any]:
             name="follow-up-sweep", concurrency_limit=1, description="A day or a range of days, by hand"
         ),
         "unit-status": unit_status.to_deployment(
-            name="unit-status", description="Unit status feeds, by hand"
+            name="unit-status", parameters={"files": []}, description="Unit status feeds, by hand"
         ),
         "review": review.to_deployment(
-            name="review", description="复盘问效: a scope and a period, by hand (scope, period, language)"
+            name="review",
+            parameters={"scope": "city"},
+            description="复盘问效: a scope and a period, by hand (scope, period, language)",
         ),
         "weekly-review": weekly_review.to_deployment(
             name="weekly-review",
