@@ -43,7 +43,7 @@ def go_live(end: date, replay_days: int) -> date:
 def run_demo(folder: Path, seed: int = 7, scale: float = 1.0, replay_days: int = REPLAY_DAYS) -> None:
     from bridgehead.db import get_engine, session_scope
     from deployments import simulate as sim
-    from tasks.follow_up import today
+    from models.clock import today
     from tasks.jurisdiction import coverage
 
     end = today()

@@ -43,7 +43,7 @@ def sweep(
     if (first is None) != (last is None) or (one and first):
         say("[red]give --date D, or --from D1 --to D2[/]")
         raise typer.Exit(2)
-    from tasks.follow_up import not_future
+    from models.clock import not_future
 
     try:
         not_future(last or one or date.min)
@@ -102,8 +102,8 @@ def followups_due(
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
     from models import Community, FollowUp, Officer, Risk
+    from models.clock import today
     from tasks.capacity import capacities, in_order
-    from tasks.follow_up import today
 
     when = day or today()
     with session_scope() as session:

@@ -34,8 +34,7 @@ def hotspots_list(
 ) -> None:
     """Live hotspots by calls in the last N days, with the N days before to show the trend."""
     from bridgehead.db import session_scope
-    from models.clock import day_start
-    from tasks.follow_up import today
+    from models.clock import day_start, today
     from tasks.hotspots import ranking
 
     day = as_of or today()

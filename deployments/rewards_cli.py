@@ -32,7 +32,7 @@ def rewards_run(
 ) -> None:
     """Propose the month's rewards, then wait for a person's approval (UI or `rewards approve`)."""
     from flows.rewards import previous_month, rewards
-    from tasks.follow_up import today
+    from models.clock import today
 
     month_text = period or previous_month(today())
     _check(month_text)

@@ -76,7 +76,7 @@ def simulate(
     and tips through the inbox, the daily sweep each morning, officers working their lists."""
     from deployments.local_server import flow_server
     from deployments.simulate import Setup
-    from tasks.follow_up import today
+    from models.clock import today
 
     last = last or today() - timedelta(days=0 if live else 1)
     first = first or last - timedelta(days=LIVE_SPAN - 1 if live else REPLAY_DAYS - 1)

@@ -29,9 +29,9 @@ from flows.follow_up import PLAIN as SWEEP_PLAIN
 from flows.follow_up import follow_up_sweep, sweep_days
 from flows.intake import PLAIN as INTAKE_PLAIN
 from flows.intake import TASKS, publish, take_in
+from models.clock import not_future, today
 from models.common import LOCAL_TZ, utcnow
 from models.intake import QuarantinedRow
-from tasks.follow_up import not_future, today
 from tasks.sweep import last_finished
 
 CHANNELS = ("case", "call", "visit", "analysis", "tip")  # cases first: calls and visits may cite them

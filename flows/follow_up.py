@@ -20,7 +20,8 @@ from bridgehead.db import session_scope
 from bridgehead.locks import exclusive
 from bridgehead.orchestration import db_task, run_logger
 from bridgehead.rules import get_rules
-from tasks.follow_up import VisitSummary, not_future, record_visits, schedule
+from models.clock import not_future
+from tasks.follow_up import VisitSummary, record_visits, schedule
 from tasks.supervision import SupervisionSummary, supervise
 from tasks.sweep import finish, finished, mark_stage, stages_done
 

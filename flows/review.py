@@ -18,10 +18,10 @@ from sqlalchemy import select
 from bridgehead.db import session_scope
 from bridgehead.orchestration import db_task
 from bridgehead.settings import get_settings
+from models.clock import today
 from models.common import ZONE
 from models.jurisdiction import Station
 from models.review import Lang, ReviewRequest
-from tasks.follow_up import today
 from tasks.review import build_review, save_snapshot
 from tasks.review_findings import markdown
 from tasks.review_period import Period, Scope, district_code, last_full_week, parse_period, parse_scope

@@ -22,7 +22,7 @@ from pydantic import Field
 from bridgehead.db import session_scope
 from bridgehead.orchestration import db_task
 from bridgehead.rules import get_rules
-from tasks.follow_up import today
+from models.clock import today
 from tasks.reward_ledger import Decision, decide
 from tasks.rewards import month, propose
 from tasks.rewards_report import leaderboard, payouts, per_station, proposals_markdown, station_lists

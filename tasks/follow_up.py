@@ -26,7 +26,7 @@ from bridgehead.db import chunks, dialect_insert, frame_in
 from bridgehead.locks import hold_register
 from bridgehead.rules import FollowUpRules, Rules
 from models.clock import day_start, local_date
-from models.common import LOCAL_TZ, ZONE, Colour, utcnow
+from models.common import Colour
 from models.follow_up import FollowUp
 from models.risk import CALM_CONCERN, Risk, RiskLevelChange, RiskStatus
 from models.signal import Signal
@@ -34,19 +34,6 @@ from tasks.capacity import plan_day
 from tasks.ends import Ends, EndSummary, apply_outcomes, opening_outcomes, resolve_dormant
 
 LOWER = {Colour.red: Colour.orange, Colour.orange: Colour.yellow, Colour.yellow: Colour.blue}
-
-
-def today() -> date:
-    """Today as the stations count days (the jurisdiction's time zone)."""
-    return utcnow().astimezone(LOCAL_TZ).date()
-
-
-def not_future(day: date) -> date:
-    """A day is swept once it has begun: sweeping ahead would write notices for visits not yet due
-    and mark days finished that the real mornings would then skip."""
-    if day > today():
-        raise ValueError(f"{day} has not come yet (today is {today()} in {ZONE}): it cannot be swept")
-    return day
 
 
 def next_due(

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from bridgehead import audit
 from bridgehead.db import dialect_insert
-from models.common import LOCAL_TZ
+from models.clock import local_date
 from models.follow_up import SupervisionNotice
 from models.incident import Incident, ResponseBreach
 from models.jurisdiction import PatrolUnit
@@ -134,7 +134,7 @@ def _breach(
             station_code=incident.station_code,
             recipient_officer_code=chief,
             level="chief",
-            issued_on=as_of.astimezone(LOCAL_TZ).date(),
+            issued_on=local_date(as_of),
         )
     )
     summary.notices += 1

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session
 
+from models.clock import local_date
 from models.common import LOCAL_TZ
 from models.jurisdiction import Community, Officer, Station
 from tasks.review_period import Period
@@ -50,7 +51,7 @@ def risk_communities(
 
 def late(frame: pd.DataFrame, as_of: datetime, names: dict[str, dict[str, str]], top: int = 10) -> dict:
     """The officers and stations with the most follow-ups of the period not done on time."""
-    today = as_of.astimezone(LOCAL_TZ).date()
+    today = local_date(as_of)
     missed = frame[~frame["on_time"] & (frame["due_on"] < today)]
     officers = missed.groupby("officer_code").size().sort_values(ascending=False).head(top)
     stations = missed.groupby("station_code").size().sort_values(ascending=False).head(top)

@@ -19,7 +19,8 @@ from sqlmodel import Session
 from bridgehead import audit
 from bridgehead.db import dialect_insert
 from bridgehead.rules import Rules
-from models.common import LOCAL_TZ, utcnow
+from models.clock import local_date
+from models.common import utcnow
 from models.follow_up import AccountabilityEntry, FollowUp
 from models.incident import Incident
 from models.jurisdiction import Community, Officer
@@ -79,7 +80,7 @@ def officer_points(session: Session, rules: Rules, window: Window) -> list[Earne
             FollowUp.status == "done", _between(FollowUp.done_at, window)
         )
     ).all()
-    on_time = [(o, i) for o, i, at, due in done if at.astimezone(LOCAL_TZ).date() <= due]
+    on_time = [(o, i) for o, i, at, due in done if local_date(at) <= due]
     credit("follow_up_on_time", on_time, table.follow_up_on_time)
     resolved = session.execute(
         select(Risk.officer_code, Risk.id).where(

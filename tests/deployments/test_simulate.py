@@ -16,9 +16,9 @@ from bridgehead.db import get_engine
 from bridgehead.settings import get_settings
 from deployments import simulate as sim
 from deployments.simulate_cli import run_simulation
+from models.clock import today
 from models.follow_up import AccountabilityEntry, FollowUp
 from models.signal import Signal
-from tasks.follow_up import today
 
 pytestmark = pytest.mark.prefect
 DAYS = 21

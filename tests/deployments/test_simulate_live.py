@@ -24,11 +24,11 @@ from sqlmodel import Session
 from bridgehead.rules import get_rules
 from deployments.simulate import Setup
 from deployments.simulate_live import LiveState, live_events, merged, release, undelivered
+from models.clock import today
 from models.common import LOCAL_TZ, SimulatedClock
 from models.follow_up import SweepDay
 from models.incident import Dispatch, Incident
 from models.signal import Signal
-from tasks.follow_up import today
 
 BRIDGEHEAD = str(Path(sys.executable).with_name("bridgehead"))
 

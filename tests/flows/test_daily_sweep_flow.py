@@ -122,7 +122,7 @@ def test_the_ten_minute_inbox_intake_takes_files_in_without_sweeping(
 def test_a_day_that_has_not_come_is_not_swept(
     prefect_server: None, engine: Engine, jurisdiction: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasks.follow_up import today
+    from models.clock import today
 
     _inbox(engine, tmp_path, monkeypatch)
     tomorrow = today() + timedelta(days=1)

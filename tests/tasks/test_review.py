@@ -21,13 +21,13 @@ from sqlmodel import Session
 from bridgehead.db import get_engine, session_scope
 from flows.review import resolve, run_name
 from models.audit import AuditLog
+from models.clock import today
 from models.common import LOCAL_TZ
 from models.contracts import FILE_COLUMNS
 from models.review import ReviewSnapshot
 from models.reward import RewardEntry
 from models.signal import Signal
 from models.tip import Tip
-from tasks.follow_up import today
 from tasks.review import build_review, save_snapshot
 from tasks.review_period import Scope, last_full_week, parse_period, parse_scope
 from tasks.review_stats import poisson_p_value
