@@ -177,12 +177,12 @@ def _minutes(*key: object) -> int:
     return zlib.crc32(repr(key).encode()) % 5
 
 
-def play_units(setup: Setup, now: datetime, runner: Runner) -> int:
+def play_units(setup: Setup, now: datetime, runner: Runner) -> tuple[int, int]:
     """The units report en route and on scene; the officer on scene closes the incident after a while.
 
     Travel takes 2 minutes and 2 a kilometre (30 km/h), plus a fixed draw. An incident with no unit
-    yet waits for the product (the response watch pulls one from another station). Returns the
-    incidents closed."""
+    yet waits for the product (the response watch pulls one from another station). Returns how many
+    unit reports were written and incidents closed."""
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
     from models.incident import Dispatch, Incident, IncidentOutcome
@@ -243,7 +243,18 @@ def play_units(setup: Setup, now: datetime, runner: Runner) -> int:
         )
         with session_scope() as session:
             close_incident(session, rules, code, outcome, by="simulate-officer-on-scene", at=at)
-    return len(closing)
+    return len(lines), len(closing)
+
+
+def settle_units(setup: Setup, clock: SimulatedClock, runner: Runner, timeout_s: float = 180) -> None:
+    """As the run stops: the runs in flight finish, the units sent report in and the incidents they
+    reached are closed, round after round until a round has nothing to do (a quick response the
+    trigger starts late, under load, still sends its units and sees them arrive)."""
+    deadline, quiet = time.monotonic() + timeout_s, 0
+    while quiet < 2 and time.monotonic() < deadline:
+        drain()
+        time.sleep(2)  # an event's trigger may still be creating its run
+        quiet = quiet + 1 if play_units(setup, clock.now(), runner) == (0, 0) and not in_flight() else 0
 
 
 # --- the served process and its runs ------------------------------------------------------------
@@ -442,10 +453,7 @@ def run_live(setup: Setup, speed: float, say: Any) -> LiveState:
             state.at = now
             state.save(setup)
             _sleep_to_next_tick(clock, now, speed)
-        for _ in range(2):  # the units' last reports, then the incidents they close, as the run stops
-            drain()
-            play_units(setup, clock.now(), runner)
-        drain()
+        settle_units(setup, clock, runner)
         runner.run("inbox-intake/inbox-intake")  # the last tick's files, taken in before it stops
     except KeyboardInterrupt:
         say(f"Stopped at {state.at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} (simulated); run it again to resume")

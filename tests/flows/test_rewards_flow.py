@@ -109,9 +109,8 @@ def test_the_rewards_flow_pauses_and_writes_only_what_a_person_approved(
                 "reject": [ids["accountability_list"]],
                 "reason": "checked against the station's records",
             }
-            resumed = api.post(f"/flow_runs/{paused['id']}/resume", json={"run_input": answer})
-            assert resumed.status_code == 201, resumed.text
-            assert resumed.json()["status"] == "ACCEPT", resumed.text
+            resumed = _post(api, f"/flow_runs/{paused['id']}/resume", {"run_input": answer})
+            assert resumed["status"] == "ACCEPT", resumed
             assert run.wait(timeout=120) == 0, (tmp_path / "run.log").read_text()
         finally:
             stop_process(run)
