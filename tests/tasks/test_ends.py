@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -319,6 +319,7 @@ EVENT = st.one_of(
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(1, 9), EVENT), min_size=1, max_size=8))
+@example(events=[(1, ("call", "yellow"))] * 2 + [(1, ("call", "blue"))] * 4)  # it becomes a place
 def test_no_sequence_of_signals_and_visits_lowers_a_colour_without_calm_evidence(
     engine: Engine, jurisdiction: Path, tmp_path: Path, events: list[tuple[int, tuple[str, ...]]]
 ) -> None:
@@ -340,7 +341,9 @@ def test_no_sequence_of_signals_and_visits_lowers_a_colour_without_calm_evidence
         assert s.get(type(risk(engine, rid)), rid) is not None
     order = ["blue", "yellow", "orange", "red"]
     for change in level_history(engine, rid):
-        if change.from_level is not None:
+        # a risk whose address becomes a place comes down once to what the rules about people give it
+        # (the brief's hotspots, tasks/hotspots.py): a lowering by rule, not by a visit
+        if change.from_level is not None and change.cause != "place":
             assert order.index(change.to_level) >= order.index(change.from_level), change
 
 
