@@ -10,10 +10,11 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from models.common import ZONE
+from models.common import ZONE, local_text
 from models.signal import CallIn
 from tasks.files import check_file
 from tasks.profiles import ImportProfile, apply_profile
@@ -73,8 +74,4 @@ def dry_run(source: Path, profile: ImportProfile, top: int = 10, rows: int = 5) 
 
 
 def _shown(value: Any) -> Any:
-    from datetime import datetime
-
-    from models.common import local_text
-
     return local_text(value) if isinstance(value, datetime) else value
