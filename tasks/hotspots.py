@@ -21,7 +21,6 @@ The test is the address's, not one risk's: every household risk at a hotspot's a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from bridgehead import audit
+from bridgehead.addresses import is_crossing
 from bridgehead.db import chunks, frame_in
 from models.common import DISPUTE_CATEGORIES
 from models.follow_up import FollowUp
@@ -38,15 +38,10 @@ from models.jurisdiction import Community, Place
 from models.risk import LIVE_STATUSES, Risk
 from models.signal import Signal
 
-CROSSING = re.compile(r"\S\s*&\s*\S|\S\s+/\s+\S|与.+交叉|交叉口|十字路口")
 PARTIES_AT_A_PLACE = 4
 PARTIES_WINDOW = timedelta(days=30)
 # Grading codes that count signals rather than judge what happened: not for places.
 VOLUME_CODES = ("red.signals_", "orange.signals_", "orange.channels_", "red.violence_repeat")
-
-
-def is_crossing(address: str | None) -> bool:
-    return bool(address) and bool(CROSSING.search(address))  # type: ignore[arg-type]
 
 
 def unrelated(groups: list[set[str]]) -> int:

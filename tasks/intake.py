@@ -18,6 +18,7 @@ from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from bridgehead import audit
+from bridgehead.addresses import normalise_addresses
 from bridgehead.db import chunks, dialect_insert
 from bridgehead.privacy import seal
 from models.case import CaseParty, CriminalCase
@@ -29,7 +30,6 @@ from models.signal import Signal, SignalParty
 from models.tip import Tip
 from tasks.files import Checked, Reject, check_file
 from tasks.quarantine import quarantine
-from tasks.text import normalise_addresses
 
 TIP_CODE_BYTES = 9  # 12 URL-safe characters, 72 random bits
 

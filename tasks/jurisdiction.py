@@ -15,6 +15,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session, SQLModel, func
 
 from bridgehead import audit
+from bridgehead.addresses import normalise_address
 from models.jurisdiction import (
     Community,
     CommunityIn,
@@ -31,7 +32,6 @@ from models.jurisdiction import (
 )
 from tasks.files import Checked, Reject, check_file
 from tasks.quarantine import quarantine
-from tasks.text import normalise_address
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from bridgehead.addresses import is_crossing
 from bridgehead.db import session_scope
 from deployments.cli import app
 from models.follow_up import FollowUp
 from models.risk import Risk
 from models.signal import Signal
-from tasks.hotspots import is_crossing, many_parties, ranking
+from tasks.hotspots import many_parties, ranking
 from tasks.jurisdiction import load_jurisdiction
 from tests.factories import write_csv
 from tests.tasks.test_follow_up import BASE, add_calls, at, days, level_history, sweep
@@ -107,6 +108,19 @@ def test_a_crossing_is_a_hotspot_and_volume_does_not_make_it_red(
     risk = risk_at(engine, "建设路 & 幸福路")
     assert (risk.place_kind, risk.level) == ("crossing", "blue")
     assert not any(r.startswith(("red.signals", "orange.signals")) for r in risk.reasons)
+
+
+def test_a_corner_written_in_either_order_is_one_crossing(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    """Sacramento writes 870 of its corners both ways round: "A / B" and "B / A" are one place."""
+    calls_at(tmp_path, "10TH ST / K ST", 2, prefix="A")
+    calls_at(tmp_path, "K STREET & 10TH STREET", 2, prefix="B")
+    with Session(engine) as s:
+        risks = s.execute(select(Risk.id, Risk.address_norm, Risk.place_kind)).all()
+        assert [(a, k) for _, a, k in risks] == [("10thst&kst", "crossing")]
+        linked = s.execute(select(Signal.risk_id)).scalars().all()
+    assert linked == [risks[0][0]] * 4
 
 
 def test_a_place_in_places_csv_is_a_hotspot(engine: Engine, jurisdiction: Path, tmp_path: Path) -> None:
@@ -202,7 +216,7 @@ def test_a_hotspot_has_no_household_visits_and_is_ranked_by_calls(
     assert owed == ["幸福路9号"]
     with session_scope() as s:
         spots = ranking(s, at(BASE, 0))
-    assert [(h.address, h.calls) for h in spots] == [("建设路&幸福路", 6), ("和平街&解放路", 2)]
+    assert [(h.address, h.calls) for h in spots] == [("幸福路&建设路", 6), ("和平街&解放路", 2)]
     listed = CliRunner().invoke(app, ["hotspots", "list", "--date", str(BASE), "--format", "json"])
     assert listed.exit_code == 0, listed.output
     assert [r["calls"] for r in json.loads(listed.output)] == [6, 2]

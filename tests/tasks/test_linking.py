@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session
 
+from bridgehead.addresses import normalise_address
 from bridgehead.db import session_scope
 from bridgehead.rules import get_rules
 from models import AuditLog, Risk, RiskLevelChange, Signal
@@ -23,7 +24,6 @@ from models.common import Colour
 from models.contracts import FILE_COLUMNS
 from tasks.grading_stage import raise_level
 from tasks.linking import KnownRisk, LinkPlan, address_key, pair_keys, plan_links
-from tasks.text import normalise_address
 from tests.factories import ingest, write_csv
 
 RULES = get_rules()
