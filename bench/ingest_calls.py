@@ -69,10 +69,10 @@ def run_leg(url: str, data: Path, calls: Path) -> dict[str, object]:
     os.environ["BRIDGEHEAD_DATABASE_URL"] = url
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
-    from tasks.grading_stage import grade_pending
-    from tasks.intake import load_file, validate_file
+    from tasks.intake.grading_stage import grade_pending
+    from tasks.intake.linking_stage import link_pending
+    from tasks.intake.load import load_file, validate_file
     from tasks.jurisdiction import load_jurisdiction
-    from tasks.linking_stage import link_pending
 
     reset(url)
     with session_scope() as s:

@@ -59,7 +59,7 @@ def _free_units(code: str) -> None:
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
     from models.incident import IncidentOutcome
-    from tasks.disposal import close_incident
+    from tasks.quick_response.disposal import close_incident
 
     with session_scope() as s:
         close_incident(s, get_rules(), code, IncidentOutcome.resolved_on_scene, by="bench")

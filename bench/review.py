@@ -36,8 +36,8 @@ def review_leg(period: str, scope: str) -> dict[str, object]:
     from bridgehead.rules import get_rules
     from flows.review import resolve, review
     from models import Incident, Risk, Signal
-    from tasks.incidents import open_incidents
-    from tasks.review import build_review
+    from tasks.quick_response.incidents import open_incidents
+    from tasks.review.build import build_review
 
     upgrade()  # a city prepared by an older Bridgehead gets the newer tables, as `bridgehead init` does
     with session_scope() as s:

@@ -64,10 +64,10 @@ def prepare(folder: Path, scale: float, resume: bool = False) -> None:
     from bridgehead.rules import get_rules
     from bridgehead.synthetic import generate
     from models.contracts import INPUT_CONTRACTS
-    from tasks.grading_stage import grade_pending
-    from tasks.intake import load_file, validate_file
+    from tasks.intake.grading_stage import grade_pending
+    from tasks.intake.linking_stage import link_pending
+    from tasks.intake.load import load_file, validate_file
     from tasks.jurisdiction import load_jurisdiction
-    from tasks.linking_stage import link_pending
 
     if resume and (folder / "data" / "manifest.json").exists():
         upgrade()  # taken-in parts are skipped below: intake recognises a file it has seen

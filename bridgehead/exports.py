@@ -9,7 +9,7 @@ Only text is neutralised: a number written as a number (a negative change, -12.5
 no spreadsheet runs, and must stay a number for whoever sums the column. A number that arrives as
 text ("-12.5" in a str) is text and gets the quote, as the rule says. Every CSV Bridgehead writes for
 people goes through `safe_cell` / `safe_row` / `safe_frame`; input files converted for intake
-(tasks/profiles.py) are not exports and are written as they are.
+(tasks/intake/profiles.py) are not exports and are written as they are.
 """
 
 from __future__ import annotations

@@ -226,7 +226,7 @@ def ingest(
 
 
 def _load_profile(profile: str):  # type: ignore[no-untyped-def]
-    from tasks.profiles import load_profile
+    from tasks.intake.profiles import load_profile
 
     try:
         return load_profile(profile)
@@ -238,7 +238,7 @@ def _load_profile(profile: str):  # type: ignore[no-untyped-def]
 def _convert(source: Path, profile: str) -> Path:
     """A call export in the brief's format, kept beside the other converted files under var/."""
     from bridgehead.settings import get_settings
-    from tasks.profiles import convert_file
+    from tasks.intake.profiles import convert_file
 
     loaded = _load_profile(profile)
     out = get_settings().var_dir / "converted" / loaded.name / f"{source.stem}.csv"
@@ -268,7 +268,7 @@ def jurisdiction_from_profile(
     out: Annotated[Path, typer.Option(help="Folder for the four jurisdiction files.", parser=output_folder)],
 ) -> None:
     """Write a jurisdiction (stations, communities, officers, units) for a call export's areas."""
-    from tasks.profiles import profile_jurisdiction
+    from tasks.intake.profiles import profile_jurisdiction
 
     folder = profile_jurisdiction(source, _load_profile(profile), out)
     say(f"Wrote the jurisdiction of {source.name} to {folder}")

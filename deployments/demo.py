@@ -23,7 +23,7 @@ from models.risk import Risk
 
 if TYPE_CHECKING:
     from deployments.simulate import Setup
-    from tasks.review_counterfactual import Difference
+    from tasks.review.counterfactual import Difference
 
 REPLAY_DAYS = 120  # the cycle's last four months, day by day (`--replay-days 365`: the whole year)
 SUMMER_SLACK = 30  # days the go-live may move back so the summer's stories happen under the product
@@ -108,7 +108,7 @@ def run_demo(folder: Path, seed: int = 7, scale: float = 1.0, replay_days: int =
 def health_line(session: Session, setup: Setup, rows: list[Difference]) -> str:
     """The cycle's health in one line, with the conversions against the counterfactual."""
     from bridgehead.rules import get_rules
-    from tasks.health import health
+    from tasks.review.health import health
 
     found = health(session, get_rules(), setup.end - timedelta(days=1))
     conv = next(r for r in rows if r.figure == "conversions")
@@ -175,7 +175,7 @@ def review_city(data: Path) -> None:
 
     from deployments.review_cli import print_review
     from flows.review import review
-    from tasks.review_period import last_full_week
+    from tasks.review.period import last_full_week
 
     end = date.fromisoformat(json.loads((data / "manifest.json").read_text(encoding="utf-8"))["end"])
     week = last_full_week(end)
@@ -206,8 +206,8 @@ def month_rewards(data: Path) -> None:
     from flows.rewards import rewards
     from models import Signal
     from models.tip import Tip
-    from tasks.rewards_report import leaderboard, payouts
-    from tasks.tips import verify_tip
+    from tasks.rewards.report import leaderboard, payouts
+    from tasks.rewards.tips import verify_tip
 
     story = json.loads((data / "manifest.json").read_text(encoding="utf-8"))["stories"]["tip"]
     received = datetime.fromisoformat(story["received_at"])

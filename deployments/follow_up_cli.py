@@ -103,7 +103,7 @@ def followups_due(
     from bridgehead.rules import get_rules
     from models import Community, FollowUp, Officer, Risk
     from models.clock import today
-    from tasks.capacity import capacities, in_order
+    from tasks.follow_up.capacity import capacities, in_order
 
     when = day or today()
     with session_scope() as session:

@@ -35,7 +35,7 @@ def hotspots_list(
     """Live hotspots by calls in the last N days, with the N days before to show the trend."""
     from bridgehead.db import session_scope
     from models.clock import day_start, today
-    from tasks.hotspots import ranking
+    from tasks.intake.hotspots import ranking
 
     day = as_of or today()
     when = day_start(day)

@@ -80,8 +80,8 @@ def incidents_list(
     from bridgehead.db import session_scope
     from models.common import utcnow
     from models.incident import Incident
-    from tasks.incidents import response_times
-    from tasks.response_watch import verdicts
+    from tasks.quick_response.incidents import response_times
+    from tasks.quick_response.response_watch import verdicts
 
     stmt = select(Incident).order_by(Incident.opened_at.desc(), Incident.id.desc())
     if status is not Shown.all:
@@ -122,8 +122,8 @@ def incidents_show(code: str, fmt: FormatOption = Format.table) -> None:
     from models.common import utcnow
     from models.follow_up import SupervisionNotice
     from models.incident import Dispatch, ResponseBreach, UnitStatusEvent
-    from tasks.incidents import get_incident, response_times
-    from tasks.response_watch import verdicts
+    from tasks.quick_response.incidents import get_incident, response_times
+    from tasks.quick_response.response_watch import verdicts
 
     with session_scope() as session:
         try:
@@ -239,7 +239,7 @@ def incidents_respond(code: str, as_of: AsOfOption = None) -> None:
     """Run the quick-response flow for an incident by hand (a replay with --as-of)."""
     from bridgehead.db import session_scope
     from flows.quick_response import quick_response
-    from tasks.incidents import get_incident
+    from tasks.quick_response.incidents import get_incident
 
     try:
         with session_scope() as session:
@@ -319,7 +319,7 @@ def incidents_close(
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
     from models.incident import IncidentOutcome
-    from tasks.disposal import close_incident
+    from tasks.quick_response.disposal import close_incident
 
     if outcome not in OUTCOMES.split(", "):
         say(f"[red]--outcome must be one of {OUTCOMES}[/]")

@@ -193,7 +193,7 @@ def risks_raise(
     """Raise a risk's colour by hand. Nothing lowers a colour but the evidence rule."""
     from bridgehead.db import session_scope
     from models.common import Colour
-    from tasks.grading_stage import raise_level
+    from tasks.intake.grading_stage import raise_level
 
     try:
         colour = Colour(to)
@@ -220,7 +220,7 @@ def _respond_now(risk_id: int) -> None:
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
     from flows.quick_response import announce
-    from tasks.incidents import open_incidents
+    from tasks.quick_response.incidents import open_incidents
 
     with session_scope() as session:
         opened = open_incidents(session, get_rules())
@@ -241,7 +241,7 @@ def risks_settle(
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
     from models.common import utcnow
-    from tasks.ends import settle_by_chief
+    from tasks.follow_up.ends import settle_by_chief
 
     try:
         with session_scope() as session:

@@ -10,8 +10,8 @@ import typer
 
 from deployments.console import console, emit, say
 from models.review import Lang
-from tasks.review_findings import unknown_notes
-from tasks.review_stats import shown_cell, shown_pct
+from tasks.review.findings import unknown_notes
+from tasks.review.stats import shown_cell, shown_pct
 
 
 class ReviewFormat(StrEnum):

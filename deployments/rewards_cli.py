@@ -17,7 +17,7 @@ PeriodOption = Annotated[str, typer.Option("--period", help="The month, like 202
 
 
 def _check(period: str) -> None:
-    from tasks.rewards import month
+    from tasks.rewards.proposals import month
 
     try:
         month(period)
@@ -171,7 +171,7 @@ def rewards_show(
 ) -> None:
     """The month's leaderboard per station, accountability lists and tip payouts (codes and amounts)."""
     from bridgehead.db import session_scope
-    from tasks.rewards_report import leaderboard, payouts, station_lists
+    from tasks.rewards.report import leaderboard, payouts, station_lists
 
     _check(period)
     with session_scope() as session:
@@ -190,7 +190,7 @@ def rewards_pay(
 ) -> None:
     """Mark the month's approved tip rewards as paid."""
     from bridgehead.db import session_scope
-    from tasks.reward_ledger import pay
+    from tasks.rewards.ledger import pay
 
     _check(period)
     with session_scope() as session:

@@ -34,7 +34,7 @@ from bridgehead.synthetic.writer import COLUMNS, write_csv, write_manifest
 from models.clock import LOCAL_TZ
 
 if TYPE_CHECKING:
-    from tasks.staffing_report import StaffingPoint
+    from tasks.review.staffing_report import StaffingPoint
 
 ENVIRONMENT = (
     "BRIDGEHEAD_VAR_DIR",
@@ -195,7 +195,7 @@ def sign_off(day: date) -> int:
     morning's sign-offs in one transaction."""
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
-    from tasks.ends import awaiting_sign_off, settle_by_chiefs
+    from tasks.follow_up.ends import awaiting_sign_off, settle_by_chiefs
 
     at = datetime.combine(day, time(8, 30), LOCAL_TZ)
     rules = get_rules()
@@ -214,7 +214,7 @@ def lists_for(world: World, day: date) -> pd.DataFrame:
     """The day's lists as the officers read them, with the dispute the world knows is behind each risk."""
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
-    from tasks.capacity import day_lists, risk_signals
+    from tasks.follow_up.capacity import day_lists, risk_signals
 
     with session_scope() as session:
         lists = day_lists(session, get_rules(), day)
@@ -369,10 +369,10 @@ def staffing(setup: Setup, data: Dataset, capacities: list[int], progress: Any =
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
     from models.follow_up import CapacityNotice
-    from tasks.health import health
-    from tasks.review_counterfactual import window_figures
-    from tasks.review_period import parse_period, parse_scope
-    from tasks.staffing_report import StaffingPoint
+    from tasks.review.counterfactual import window_figures
+    from tasks.review.health import health
+    from tasks.review.period import parse_period, parse_scope
+    from tasks.review.staffing_report import StaffingPoint
 
     points, rules_file = [], os.environ.get("BRIDGEHEAD_RULES_FILE")
     for capacity in capacities:
@@ -411,8 +411,8 @@ def staffing(setup: Setup, data: Dataset, capacities: list[int], progress: Any =
 def compare(with_cycle: Setup, without: Setup) -> list[Any]:
     """The two registers' figures over the simulated days, with the Poisson verdict on each difference."""
     from bridgehead.db import session_scope
-    from tasks.review_counterfactual import differences, window_figures
-    from tasks.review_period import parse_period, parse_scope
+    from tasks.review.counterfactual import differences, window_figures
+    from tasks.review.period import parse_period, parse_scope
 
     figures = []
     for setup in (with_cycle, without):

@@ -165,7 +165,7 @@ def run_staffing(setup: Any, capacities: list[int]) -> list[Any]:
     """The same go-live once per capacity; the curve as a table and a report with its chart."""
     from bridgehead.settings import get_settings
     from deployments import simulate as sim
-    from tasks.staffing_report import COLUMNS, shown, write_staffing_report
+    from tasks.review.staffing_report import COLUMNS, shown, write_staffing_report
 
     say(f"A synthetic Baoji (seed {setup.seed}, scale {setup.scale:g}); go-live {setup.start}")
     data, _ = sim.prepare(setup)
@@ -187,7 +187,7 @@ def run_simulation(setup: Any, counterfactual: bool = False) -> dict[str, Any]:
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
     from deployments import simulate as sim
-    from tasks.health import health
+    from tasks.review.health import health
 
     say(
         f"A synthetic Baoji (seed {setup.seed}, scale {setup.scale:g}); "
@@ -243,7 +243,7 @@ LABELS = {
 
 
 def print_comparison(rows: list[Any]) -> None:
-    from tasks.review_stats import shown_pct
+    from tasks.review.stats import shown_pct
 
     emit(
         [

@@ -186,7 +186,7 @@ def play_units(setup: Setup, now: datetime, runner: Runner) -> tuple[int, int]:
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
     from models.incident import Dispatch, Incident, IncidentOutcome
-    from tasks.disposal import close_incident
+    from tasks.quick_response.disposal import close_incident
 
     with session_scope() as session:
         open_ = session.execute(

@@ -26,7 +26,7 @@ CODE_FIRST = {"ignore_unknown_options": True}
 def tips_status(code: Annotated[str, typer.Argument(help="The tip code the tipster was given.")]) -> None:
     """A tip's status by its code: received, verified, rewarded or paid — nothing more."""
     from bridgehead.db import session_scope
-    from tasks.tips import NO_SUCH_TIP, STATUS_WORDS, tip_status
+    from tasks.rewards.tips import NO_SUCH_TIP, STATUS_WORDS, tip_status
 
     code = code.strip()
     with session_scope() as session:
@@ -54,7 +54,7 @@ def tips_verify(
 ) -> None:
     """Record your verdict on a tip (once); its reward, if any, follows from the outcome."""
     from bridgehead.db import session_scope
-    from tasks.tips import verify_tip
+    from tasks.rewards.tips import verify_tip
 
     when = parse_time(at)
     try:

@@ -32,7 +32,7 @@ from flows.intake import TASKS, publish, take_in
 from models.clock import not_future, today
 from models.common import LOCAL_TZ, utcnow
 from models.intake import QuarantinedRow
-from tasks.sweep import last_finished
+from tasks.follow_up.sweep import last_finished
 
 CHANNELS = ("case", "call", "visit", "analysis", "tip")  # cases first: calls and visits may cite them
 PATTERNS = ("*.csv", "*.jsonl", "*.ndjson")

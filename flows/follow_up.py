@@ -21,9 +21,9 @@ from bridgehead.locks import exclusive
 from bridgehead.orchestration import db_task, run_logger
 from bridgehead.rules import get_rules
 from models.clock import not_future
-from tasks.follow_up import VisitSummary, record_visits, schedule
-from tasks.supervision import SupervisionSummary, supervise
-from tasks.sweep import finish, finished, mark_stage, stages_done
+from tasks.follow_up.cadence import VisitSummary, record_visits, schedule
+from tasks.follow_up.supervision import SupervisionSummary, supervise
+from tasks.follow_up.sweep import finish, finished, mark_stage, stages_done
 
 LOCK = "follow-up-sweep"
 

@@ -26,11 +26,11 @@ from bridgehead.db import session_scope
 from bridgehead.orchestration import db_task, run_logger
 from bridgehead.rules import get_rules
 from flows.quick_response import announce
-from tasks.grading_stage import GradeSummary, grade_pending
-from tasks.incidents import OpenedIncidents, open_incidents
-from tasks.intake import LoadResult, ValidatedFile, load_file, validate_file
-from tasks.linking_stage import LinkSummary, link_pending
-from tasks.report import IntakeReport, intake_markdown, intake_report, station_line
+from tasks.intake.grading_stage import GradeSummary, grade_pending
+from tasks.intake.linking_stage import LinkSummary, link_pending
+from tasks.intake.load import LoadResult, ValidatedFile, load_file, validate_file
+from tasks.intake.report import IntakeReport, intake_markdown, intake_report, station_line
+from tasks.quick_response.incidents import OpenedIncidents, open_incidents
 
 Batch = dict[str, list[Path]]  # channel -> files, taken in this order
 

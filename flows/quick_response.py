@@ -21,10 +21,10 @@ from bridgehead.db import session_scope
 from bridgehead.orchestration import db_task
 from bridgehead.rules import get_rules
 from models.common import ZONE, local_text, utcnow
-from tasks.dispatch import DispatchResult, dispatch_incident, escalate
-from tasks.incidents import get_incident
-from tasks.response_watch import WatchSummary, watch_targets
-from tasks.unit_status import FeedResult, apply_feed
+from tasks.quick_response.dispatch import DispatchResult, dispatch_incident, escalate
+from tasks.quick_response.incidents import get_incident
+from tasks.quick_response.response_watch import WatchSummary, watch_targets
+from tasks.quick_response.unit_status import FeedResult, apply_feed
 
 INCIDENT_OPENED = "bridgehead.incident.opened"
 TARGET_MISSED = "bridgehead.response.target-missed"  # the "missed a 1-3-5 target" automation listens

@@ -22,10 +22,10 @@ from models.clock import today
 from models.common import ZONE
 from models.jurisdiction import Station
 from models.review import Lang, ReviewRequest
-from tasks.review import build_review, save_snapshot
-from tasks.review_findings import markdown
-from tasks.review_period import Period, Scope, district_code, last_full_week, parse_period, parse_scope
-from tasks.review_report import write_report
+from tasks.review.build import build_review, save_snapshot
+from tasks.review.findings import markdown
+from tasks.review.period import Period, Scope, district_code, last_full_week, parse_period, parse_scope
+from tasks.review.report import write_report
 
 
 def resolve(scope: str, period: str | None, lang: str) -> tuple[Scope, Period, str]:

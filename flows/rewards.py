@@ -23,9 +23,9 @@ from bridgehead.db import session_scope
 from bridgehead.orchestration import db_task
 from bridgehead.rules import get_rules
 from models.clock import today
-from tasks.reward_ledger import Decision, decide
-from tasks.rewards import month, propose
-from tasks.rewards_report import leaderboard, payouts, per_station, proposals_markdown, station_lists
+from tasks.rewards.ledger import Decision, decide
+from tasks.rewards.proposals import month, propose
+from tasks.rewards.report import leaderboard, payouts, per_station, proposals_markdown, station_lists
 
 APPROVAL_TIMEOUT_S = 7 * 86400  # a week for someone to look at the month's proposals
 

@@ -30,8 +30,8 @@ from models.jurisdiction import (
     Station,
     StationIn,
 )
-from tasks.files import Checked, Reject, check_file
-from tasks.quarantine import quarantine
+from tasks.intake.files import Checked, Reject, check_file
+from tasks.intake.quarantine import quarantine
 
 
 @dataclass(frozen=True)

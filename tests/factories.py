@@ -113,10 +113,10 @@ def ingest_stages(path: Path, channel: str = "call") -> tuple[Any, Any]:
     then link, grade and open incidents; each stage in its own transaction."""
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
-    from tasks.grading_stage import grade_pending
-    from tasks.incidents import open_incidents
-    from tasks.intake import load_file, validate_file
-    from tasks.linking_stage import link_pending
+    from tasks.intake.grading_stage import grade_pending
+    from tasks.intake.linking_stage import link_pending
+    from tasks.intake.load import load_file, validate_file
+    from tasks.quick_response.incidents import open_incidents
 
     out: dict[str, Any] = {}
 
@@ -154,8 +154,8 @@ def review_of(
 
     from bridgehead.db import session_scope
     from models.common import LOCAL_TZ
-    from tasks.review import build_review
-    from tasks.review_period import parse_period, parse_scope
+    from tasks.review.build import build_review
+    from tasks.review.period import parse_period, parse_scope
 
     at = datetime.combine(date.fromisoformat(as_of), time(), LOCAL_TZ)
     with session_scope() as s:
@@ -166,8 +166,8 @@ def sweep_stages(day: Any) -> tuple[Any, int, Any]:
     """One day's follow-up sweep, stage by stage, each in its own transaction (what the flow does)."""
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
-    from tasks.follow_up import record_visits, schedule
-    from tasks.supervision import supervise
+    from tasks.follow_up.cadence import record_visits, schedule
+    from tasks.follow_up.supervision import supervise
 
     with session_scope() as s:
         visits = record_visits(s, get_rules(), day)

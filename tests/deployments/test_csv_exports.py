@@ -71,7 +71,7 @@ def test_risks_show_csv_and_quarantine_list_csv(engine: Engine, jurisdiction: Pa
 
 
 def test_the_review_csv(tmp_path: Path) -> None:
-    from tasks.review_report import write_report
+    from tasks.review.report import write_report
 
     review = {
         "slug": "r",

@@ -20,8 +20,8 @@ from deployments.cli import app
 from models.audit import AuditLog
 from models.common import LOCAL_TZ, utcnow
 from models.jurisdiction import PatrolUnit
-from tasks.dispatch import dispatch_incident
-from tasks.incidents import get_incident
+from tasks.quick_response.dispatch import dispatch_incident
+from tasks.quick_response.incidents import get_incident
 from tests.factories import ingest, write_rows
 
 runner = CliRunner()

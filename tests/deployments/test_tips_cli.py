@@ -18,7 +18,7 @@ from deployments.cli import app
 from models.audit import AuditLog
 from models.signal import Signal
 from models.tip import Tip
-from tasks.tips import NO_SUCH_TIP
+from tasks.rewards.tips import NO_SUCH_TIP
 from tests.factories import TIP, ingest, write_rows
 
 runner = CliRunner()

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 
 from flows.intake import intake
 from tests.factories import TIP, write_csv, write_rows
-from tests.tasks.test_intake import CALL_HEADER, call_row
+from tests.tasks.intake.test_load import CALL_HEADER, call_row
 
 pytestmark = pytest.mark.prefect
 

@@ -11,11 +11,9 @@ from sqlmodel import Session
 
 from models.review import ReviewSnapshot
 from tests.factories import ingest, write_rows
-from tests.tasks import test_review_lifecycle
+from tests.tasks.review import test_lifecycle
 
-story = (
-    test_review_lifecycle.story
-)  # the fixture: the hand-counted May of tests/tasks/test_review_lifecycle.py
+story = test_lifecycle.story  # the fixture: the hand-counted May of tests/tasks/review/test_lifecycle.py
 
 pytestmark = pytest.mark.prefect
 

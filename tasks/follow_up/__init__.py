@@ -1,0 +1,1 @@
+"""跟进督促: the visit cadence, how risks end, capacity, the supervision ladder, the day's sweep."""

@@ -1,0 +1,202 @@
+"""The grade stage of intake, and raising a colour by hand.
+
+Every risk the link stage touched is marked for grading; this stage grades them all with the rules
+(`tasks.intake.grading`) and writes each change of colour to the level history and the audit trail. Visits
+reporting no or low concern are left out: they are the follow-up's evidence of calm, not signals. A
+colour only goes up here: the evidence rule of follow-up is the one thing that lowers it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import insert, select, update
+from sqlmodel import Session
+
+from bridgehead import audit
+from bridgehead.db import chunks, frame_in
+from bridgehead.locks import hold_register
+from bridgehead.rules import Rules
+from models.common import Colour, utcnow
+from models.risk import Risk, RiskLevelChange
+from models.signal import Signal, is_news
+from tasks.intake.grading import SIGNAL_COLUMNS, colour_of, grade
+from tasks.intake.hotspots import VOLUME_CODES, classify, mark_places
+
+
+@dataclass
+class GradeSummary:
+    graded: int = 0
+    raised: dict[str, int] | None = None
+    new_red: list[int] | None = None
+
+
+# A follow-up visit that finds things calm is evidence for the evidence rule, not a risk signal:
+# counting it would let the visits that lower a colour raise it again ("3 signals within 30 days").
+# One that finds the trouble ongoing is graded for what it says (a weapon, violence), not counted
+# (`grading.counted`); one that finds danger (high concern, escalated) is news like a call.
+def _signals_since_floor(session: Session, risk_ids: list[int]) -> pd.DataFrame:
+    return signals_to_grade(session, risk_ids, Signal.occurred_at >= Risk.level_since)
+
+
+def signals_to_grade(session: Session, risk_ids: list[int], *where: Any) -> pd.DataFrame:
+    """The graded signals of `risk_ids` (news only), with the columns the rules read; `where` bounds them."""
+    rows = []
+    for part in chunks(risk_ids):
+        rows += session.execute(
+            select(
+                Signal.risk_id,
+                Signal.occurred_at,
+                Signal.channel,
+                Signal.category,
+                Signal.summary,
+                Signal.party_keys,
+                Signal.score,
+                Signal.named_risk_id,
+                Signal.concern,
+                Signal.outcome,
+            )
+            .join(Risk, Risk.id == Signal.risk_id)
+            .where(Signal.risk_id.in_(part), is_news(), *where)
+        ).all()
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "risk_id",
+            "occurred_at",
+            "channel",
+            "category",
+            "summary",
+            "party_keys",
+            "score",
+            "named",
+            "concern",
+            "outcome",
+        ],
+    )
+    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
+    frame["party_count"] = [len(k.split(";")) if isinstance(k, str) and k else 0 for k in frame["party_keys"]]
+    follow_up = (frame["channel"] == "visit") & frame["named"].notna()
+    alarm = (frame["concern"] == "high") | (frame["outcome"] == "escalated")  # the officer found danger
+    frame["counted"] = ~follow_up | alarm
+    return frame[SIGNAL_COLUMNS]
+
+
+def grade_pending(session: Session, rules: Rules) -> GradeSummary:
+    """Grade every risk marked for grading; a colour only goes up here (the evidence rule lowers).
+
+    First the risks that have become places are marked (`tasks.intake.hotspots`): a place is graded without
+    the volume rules, and once, as it becomes one, its colour may come down to what the rules about
+    people give it — the volume that made a crossing red was never about a household.
+    """
+    hold_register(session)
+    pending = session.execute(
+        select(Risk.id, Risk.level, Risk.rules_version, Risk.place_kind).where(Risk.graded_at.is_(None))
+    ).all()
+    summary = GradeSummary(graded=len(pending), raised={}, new_red=[])
+    if not pending:
+        return summary
+    became = classify(session, [r.id for r in pending if r.place_kind is None])
+    changes = mark_places(session, became)
+    seen = {r.id for r in pending}
+    if beyond := sorted(set(became) - seen):  # the address's other risks become places with it
+        pending += frame_in(
+            session,
+            select(Risk.id, Risk.level, Risk.rules_version, Risk.place_kind),
+            Risk.id,
+            beyond,
+            ["id", "level", "rules_version", "place_kind"],
+        ).itertuples(index=False)
+        summary.graded = len(pending)
+    places = {r.id for r in pending if r.place_kind is not None} | set(became)
+    graded = grade(_signals_since_floor(session, [r.id for r in pending]), rules)
+    now, actor = utcnow(), audit.current_actor()
+    updates, history = [], []
+    for rid, level, version, _kind in pending:
+        computed = graded.loc[rid] if rid in graded.index else None
+        reasons = list(computed["reasons"]) if computed is not None else []
+        if rid in places:
+            reasons = [r for r in reasons if not r.startswith(VOLUME_CODES)]
+        new_level = colour_of(reasons[0]) if reasons else Colour.blue
+        before = None if version is None else Colour(level)
+        if rid in became and before is not None and before.rank > new_level.rank:
+            reasons = [f"place.{became[rid]}", *reasons]
+        elif before is not None and before.rank > new_level.rank:
+            new_level, reasons = before, ["held.above_rules", *reasons]
+        updates.append(
+            {
+                "id": rid,
+                "level": new_level.value,
+                "reasons": reasons,
+                "rules_version": rules.version,
+                "graded_at": now,
+            }
+        )
+        if before != new_level:
+            history.append(
+                {
+                    "risk_id": rid,
+                    "at": now,
+                    "from_level": before and before.value,
+                    "to_level": new_level.value,
+                    "cause": "place" if reasons and reasons[0].startswith("place.") else "rule",
+                    "reasons": reasons,
+                    "rules_version": rules.version,
+                    "actor": actor,
+                }
+            )
+            changes.append(
+                audit.Change(
+                    "level",
+                    "risk",
+                    str(rid),
+                    {"level": before and before.value},
+                    {"level": new_level.value, "reasons": reasons, "rules_version": rules.version},
+                    "rule: " + ", ".join(reasons),
+                )
+            )
+            if before is None or new_level.rank > before.rank:
+                summary.raised[new_level.value] = summary.raised.get(new_level.value, 0) + 1
+            if new_level is Colour.red:
+                summary.new_red.append(rid)
+    session.execute(update(Risk), updates)
+    if history:
+        session.execute(insert(RiskLevelChange), history)
+    audit.append(session, changes)
+    return summary
+
+
+def raise_level(session: Session, risk_id: int, to: Colour, by: str, reason: str) -> RiskLevelChange:
+    """A named person raises a risk's colour; lowering is the evidence rule's alone."""
+    hold_register(session)
+    risk = session.get(Risk, risk_id)
+    if risk is None:
+        raise LookupError(f"there is no risk {risk_id}")
+    current = Colour(risk.level)
+    if to.rank <= current.rank:
+        raise ValueError(
+            f"risk {risk_id} is {current.value}: a person can only raise a level; it goes down only "
+            "after two calm follow-ups in a row (the evidence rule)"
+        )
+    now = utcnow()
+    actor = audit.current_actor(by)
+    change = RiskLevelChange(
+        risk_id=risk_id,
+        at=now,
+        from_level=current.value,
+        to_level=to.value,
+        cause="person",
+        reasons=["person.raise"],
+        actor=actor,
+        note=reason,
+    )
+    risk.level = to.value
+    session.add_all([risk, change])
+    audit.append(
+        session,
+        [audit.Change("level", "risk", str(risk_id), {"level": current.value}, {"level": to.value}, reason)],
+        actor=actor,
+    )
+    return change

@@ -1,0 +1,314 @@
+"""The link stage of intake: attach every pending signal to its risk, in one transaction.
+
+It works from database state, not from what one run loaded: a signal is pending until linked, so a
+run that died half-way is finished by the next one. The decisions come from `tasks.intake.linking`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, case, func, insert, select, text, update
+from sqlmodel import Session
+
+from bridgehead import audit
+from bridgehead.db import chunks, dialect_insert
+from bridgehead.locks import hold_register
+from bridgehead.rules import Rules
+from models.common import Colour, utcnow
+from models.follow_up import FollowUp
+from models.jurisdiction import Officer, OfficerRole
+from models.risk import CALM_CONCERN, Risk, RiskLinkKey, RiskStatus
+from models.signal import Signal
+from tasks.intake.grading import opens_risk
+from tasks.intake.linking import KnownRisk, LinkPlan, address_key, pair_keys, plan_links
+
+
+@dataclass
+class LinkSummary:
+    signals: int = 0
+    linked: int = 0
+    unlinked: int = 0
+    new_risks: int = 0
+    reopened: int = 0
+
+
+def _epoch(ts: Any) -> int:
+    return int(pd.Timestamp(ts).timestamp())
+
+
+def _at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _pending_signals(session: Session) -> pd.DataFrame:
+    rows = session.execute(
+        select(
+            Signal.id,
+            Signal.occurred_at,
+            Signal.community_code,
+            Signal.address_norm,
+            Signal.category,
+            Signal.summary,
+            Signal.party_keys,
+            Signal.named_risk_id,
+            Signal.channel,
+            Signal.concern,
+        ).where(Signal.linked_at.is_(None))
+    ).all()
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "occurred_at",
+            "community_code",
+            "address_norm",
+            "category",
+            "summary",
+            "party_keys",
+            "named_risk_id",
+            "channel",
+            "concern",
+        ],
+    )
+    frame["wakes"] = ~((frame["channel"] == "visit") & frame["concern"].isin(CALM_CONCERN))
+    frame["t"] = [_epoch(t) for t in frame["occurred_at"]]
+    frame["parties"] = [k.split(";") if isinstance(k, str) and k else [] for k in frame["party_keys"]]
+    return frame
+
+
+def _known(session: Session, frame: pd.DataFrame) -> tuple[dict, dict]:
+    wanted: set[str] = set()
+    for community, addr, category, parties in frame[
+        ["community_code", "address_norm", "category", "parties"]
+    ].itertuples(index=False, name=None):
+        wanted.add(address_key(community, addr, category))
+        wanted.update(pair_keys(parties))
+    keys: dict[tuple[str, str], tuple[int, int]] = {}
+    for part in chunks(sorted(wanted)):
+        for kind, key, rid, seen in session.execute(
+            select(RiskLinkKey.kind, RiskLinkKey.key, RiskLinkKey.risk_id, RiskLinkKey.last_seen_at).where(
+                RiskLinkKey.key.in_(part)
+            )
+        ):
+            keys[(kind, key)] = (rid, _epoch(seen))
+    ids = {rid for rid, _ in keys.values()} | {int(n) for n in frame["named_risk_id"].dropna()}
+    risks: dict[int, KnownRisk] = {}
+    for part in chunks(sorted(ids)):
+        for rid, status, last, resolved, place in session.execute(
+            select(Risk.id, Risk.status, Risk.last_signal_at, Risk.resolved_at, Risk.place_kind).where(
+                Risk.id.in_(part)
+            )
+        ):
+            active = max(_epoch(last), _epoch(resolved) if resolved else 0)
+            risks[rid] = KnownRisk(status, active, place=place is not None)
+    return keys, risks
+
+
+def link_pending(session: Session, rules: Rules) -> LinkSummary:
+    """Attach every pending signal to its risk (new, existing or reopened), in one transaction."""
+    hold_register(session)  # two linkers reading the same pending signals would each open a risk
+    frame = _pending_signals(session)
+    summary = LinkSummary(signals=len(frame))
+    if frame.empty:
+        return summary
+    frame["opens"] = opens_risk(frame, rules)
+    keys, risks = _known(session, frame)
+    plan = plan_links(frame, keys, risks, rules.linking.window_days * 86_400)
+    ids = _create_risks(session, plan)
+    now = utcnow()
+    resolve = lambda ref: ids.get(ref, ref)  # noqa: E731
+    risk_of = {sid: resolve(ref) for sid, ref in plan.risk_of.items()}
+    _assign(session, risk_of, now)
+    unlinked = [int(s) for s in frame["id"] if int(s) not in risk_of]
+    for part in chunks(unlinked):
+        session.execute(update(Signal).where(Signal.id.in_(part)).values(linked_at=now))
+    _save_keys(session, plan, resolve)
+    news = {int(i) for i, wakes in zip(frame["id"], frame["wakes"], strict=True) if wakes}
+    changes = _touch_risks(session, risk_of, plan, ids, news)
+    audit.append(session, changes)
+    summary.linked, summary.unlinked = len(risk_of), len(unlinked)
+    summary.new_risks, summary.reopened = len(plan.new_risks), len(plan.reopened)
+    return summary
+
+
+def _assign(session: Session, risk_of: dict[int, int], now: datetime) -> None:
+    """Set each linked signal's risk in one statement: PostgreSQL gets the pairs by COPY into a
+    temporary table and one UPDATE ... FROM; SQLite, in process, takes them as one executemany."""
+    if not risk_of:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(
+            update(Signal), [{"id": s, "risk_id": r, "linked_at": now} for s, r in risk_of.items()]
+        )
+        return
+    session.execute(
+        text("CREATE TEMPORARY TABLE link_plan (signal_id integer, risk_id integer) ON COMMIT DROP")
+    )
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cur, cur.copy("COPY link_plan (signal_id, risk_id) FROM STDIN") as copy:
+        for pair in risk_of.items():
+            copy.write_row(pair)
+    session.execute(
+        text(
+            "UPDATE signal SET risk_id = p.risk_id, linked_at = :now "
+            "FROM link_plan p WHERE signal.id = p.signal_id"
+        ),
+        {"now": now},
+    )
+
+
+def _create_risks(session: Session, plan: LinkPlan) -> dict[int, int]:
+    if not plan.new_risks:
+        return {}
+    officers = dict(
+        session.execute(
+            select(Officer.community_code, func.min(Officer.officer_code))
+            .where(Officer.role.in_([OfficerRole.community, OfficerRole.assistant]))
+            .group_by(Officer.community_code)
+        ).all()
+    )
+    refs = list(plan.new_risks)
+    rows = [
+        {
+            "community_code": r.community_code,
+            "category": r.category,
+            "address_norm": r.address_norm,
+            "party_pair": r.party_pair,
+            "officer_code": officers.get(r.community_code),
+            "level": Colour.blue.value,
+            "status": RiskStatus.open.value,
+            "reasons": [],
+            "opened_at": _at(r.first_at),
+            "first_signal_at": _at(r.first_at),
+            "last_signal_at": _at(r.first_at),
+            "level_since": _at(r.first_at),
+        }
+        for r in (plan.new_risks[ref] for ref in refs)
+    ]
+    table = Risk.__table__  # Core RETURNING batches rows; the ORM's would go row by row
+    new_ids = (
+        session.connection()
+        .execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        .scalars()
+        .all()
+    )
+    return dict(zip(refs, new_ids, strict=True))
+
+
+def _save_keys(session: Session, plan: LinkPlan, resolve: Any) -> None:
+    rows = [
+        {"kind": kind, "key": key, "risk_id": resolve(ref), "last_seen_at": _at(seen)}
+        for (kind, key), (ref, seen) in plan.keys.items()
+    ]
+    for part in chunks(rows):
+        stmt = dialect_insert(session, RiskLinkKey)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["kind", "key"],
+            set_={"risk_id": stmt.excluded.risk_id, "last_seen_at": stmt.excluded.last_seen_at},
+        )
+        session.execute(stmt, part)
+
+
+def _refresh_signal_times(session: Session, risk_ids: list[int]) -> None:
+    """First and last signal times from the signals themselves: files may arrive out of order."""
+    for part in chunks(risk_ids):
+        times = (
+            select(
+                Signal.risk_id,
+                func.min(Signal.occurred_at).label("first"),
+                func.max(Signal.occurred_at).label("last"),
+            )
+            .where(Signal.risk_id.in_(part))
+            .group_by(Signal.risk_id)
+            .subquery()
+        )
+        earlier = times.c.first < Risk.opened_at
+        session.execute(
+            update(Risk)
+            .where(Risk.id == times.c.risk_id)
+            .values(
+                first_signal_at=times.c.first,
+                last_signal_at=times.c.last,
+                # a late file with older signals moves the opening back, and with it the grading
+                # floor unless reopening or the evidence rule has moved that on since
+                level_since=case(
+                    (and_(earlier, Risk.level_since == Risk.opened_at), times.c.first), else_=Risk.level_since
+                ),
+                opened_at=case((earlier, times.c.first), else_=Risk.opened_at),
+            ),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def _touch_risks(
+    session: Session, risk_of: dict[int, int], plan: LinkPlan, ids: dict[int, int], news: set[int]
+) -> list[audit.Change]:
+    """Move each touched risk's last signal time on, reopen the resolved, mark for grading those with
+    news (a calm visit is the evidence rule's, not grading's: a risk it alone touched keeps its grade)."""
+    counts = pd.Series(list(risk_of.values())).value_counts()
+    regrade = {rid for sid, rid in risk_of.items() if sid in news} | set(ids.values())
+    ref_of = {i: ref for ref, i in ids.items()}
+    reopened = {ids.get(ref, ref): t for ref, t in plan.reopened.items()}
+    woken = {ids.get(ref, ref): t for ref, t in plan.woken.items()}
+    updates, changes = [], []
+    for rid, count in counts.items():
+        row: dict[str, Any] = {"id": int(rid), "graded_at": None}
+        if rid not in regrade:
+            row.pop("graded_at")
+        if rid in ref_of:
+            new = plan.new_risks[ref_of[rid]]
+            after = {
+                "community_code": new.community_code,
+                "category": new.category,
+                "address_norm": new.address_norm,
+                "party_pair": new.party_pair,
+                "signals": int(count),
+            }
+            changes.append(audit.Change("create", "risk", str(rid), None, after, "new signal"))
+        elif rid in woken:
+            row |= {"status": RiskStatus.open.value, "settled_at": None}
+            changes.append(
+                audit.Change(
+                    "reopen",
+                    "risk",
+                    str(rid),
+                    {"status": "settled or referred"},
+                    {"status": "open", "signals": int(count)},
+                    "ends.signal_before_return_visit: a new signal before the return visit or check",
+                )
+            )
+        elif rid in reopened:
+            row |= {"status": RiskStatus.open.value, "resolved_at": None, "level_since": _at(reopened[rid])}
+            changes.append(
+                audit.Change(
+                    "reopen",
+                    "risk",
+                    str(rid),
+                    {"status": "resolved"},
+                    {"status": "open", "signals": int(count)},
+                    "a new signal within the linking window",
+                )
+            )
+        else:
+            changes.append(
+                audit.Change("link", "risk", str(rid), None, {"signals_added": int(count)}, "new signal")
+            )
+        updates.append(row)
+    for keys in {tuple(sorted(u)) for u in updates}:  # one executemany per shape of row
+        session.execute(update(Risk), [u for u in updates if tuple(sorted(u)) == keys])
+    for part in chunks(sorted([*woken, *reopened])):  # back on the cadence: the schedule plans anew
+        session.execute(
+            update(FollowUp)
+            .where(FollowUp.risk_id.in_(part), FollowUp.status == "pending")
+            .values(status="cancelled")
+        )
+    _refresh_signal_times(session, [int(r) for r in counts.index])
+    if reopened:
+        session.execute(
+            update(Risk).where(Risk.id.in_(list(reopened))).values(reopened_count=Risk.reopened_count + 1)
+        )
+    return changes

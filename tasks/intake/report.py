@@ -1,0 +1,136 @@
+"""What an intake run tells its reader: this run's counts and the register as it now stands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, case, distinct, func, select
+from sqlmodel import Session
+
+from models.case import CriminalCase
+from models.common import Colour
+from models.intake import QuarantinedRow
+from models.jurisdiction import Community
+from models.risk import Risk, RiskStatus
+from models.signal import Signal
+from tasks.intake.grading_stage import GradeSummary
+from tasks.intake.linking_stage import LinkSummary
+from tasks.intake.load import LoadResult
+
+
+@dataclass
+class IntakeReport:
+    rows: int
+    loaded: int
+    duplicates: int
+    quarantined: int
+    files_skipped: int
+    new_risks: int
+    reopened: int
+    raised: dict[str, int]
+    new_red: list[int]
+    signals_by_channel: dict[str, int] = field(default_factory=dict)
+    cases: int = 0
+    open_risks_by_colour: dict[str, int] = field(default_factory=dict)
+    quarantined_total: int = 0
+    by_station: list[dict[str, int | str]] = field(default_factory=list)
+
+
+def intake_report(
+    session: Session, loads: list[LoadResult], link: LinkSummary, grading: GradeSummary
+) -> IntakeReport:
+    by_channel = dict(session.execute(select(Signal.channel, func.count()).group_by(Signal.channel)).all())
+    by_colour = dict(
+        session.execute(
+            select(Risk.level, func.count()).where(Risk.status == RiskStatus.open).group_by(Risk.level)
+        ).all()
+    )
+    return IntakeReport(
+        rows=sum(r.rows for r in loads),
+        loaded=sum(r.loaded for r in loads),
+        duplicates=sum(r.duplicates for r in loads),
+        quarantined=sum(r.quarantined for r in loads),
+        files_skipped=sum(r.skipped_file for r in loads),
+        new_risks=link.new_risks,
+        reopened=link.reopened,
+        raised=dict(grading.raised or {}),
+        new_red=list(grading.new_red or []),
+        signals_by_channel={c: int(by_channel.get(c, 0)) for c in ("call", "visit", "analysis", "tip")},
+        cases=int(session.execute(select(func.count()).select_from(CriminalCase)).scalar_one()),
+        open_risks_by_colour={c.value: int(by_colour.get(c.value, 0)) for c in reversed(Colour)},
+        quarantined_total=int(session.execute(select(func.count()).select_from(QuarantinedRow)).scalar_one()),
+        by_station=by_station(session, [r.source_file_id for r in loads if r.source_file_id]),
+    )
+
+
+def by_station(session: Session, file_ids: list[int]) -> list[dict[str, int | str]]:
+    """What this run's files brought each station: signals, the risks they are on, and how many
+    of those are open red or orange now; busiest station first."""
+    if not file_ids:
+        return []
+    urgent = and_(Risk.status == RiskStatus.open, Risk.level.in_((Colour.red, Colour.orange)))
+    rows = session.execute(
+        select(
+            Community.station_code,
+            func.count(Signal.id),
+            func.count(distinct(Signal.risk_id)),
+            func.count(distinct(case((urgent, Risk.id)))),
+        )
+        .join(Community, Community.community_code == Signal.community_code)
+        .outerjoin(Risk, Risk.id == Signal.risk_id)
+        .where(Signal.source_file_id.in_(file_ids))
+        .group_by(Community.station_code)
+    ).all()
+    stations = [
+        {"station": code, "signals": int(n), "risks": int(risks), "red_or_orange": int(hot)}
+        for code, n, risks, hot in rows
+    ]
+    return sorted(stations, key=lambda r: (-int(r["signals"]), str(r["station"])))
+
+
+def station_line(stations: list[dict[str, int | str]], top: int = 5) -> str:
+    """The busiest stations in one log line (codes and counts only)."""
+    shown = "; ".join(
+        f"{r['station']} {r['signals']} signals on {r['risks']} risks ({r['red_or_orange']} red/orange)"
+        for r in stations[:top]
+    )
+    more = f"; and {len(stations) - top} more" if len(stations) > top else ""
+    return f"{len(stations)} stations: {shown}{more}" if stations else "no station"
+
+
+def intake_markdown(r: IntakeReport) -> str:
+    colours = " · ".join(f"{c} {n:,}" for c, n in r.open_risks_by_colour.items())
+    channels = " · ".join(f"{c} {n:,}" for c, n in r.signals_by_channel.items())
+    return "\n".join(
+        [
+            "# Intake (线索汇聚)",
+            "",
+            f"- rows read: {r.rows:,}; loaded: {r.loaded:,}; already loaded: {r.duplicates:,}; "
+            f"quarantined: {r.quarantined:,}"
+            + (f"; files seen before: {r.files_skipped}" if r.files_skipped else ""),
+            f"- new risks: {r.new_risks:,}; reopened: {r.reopened:,}; colour changes: "
+            + (", ".join(f"{c} {n:,}" for c, n in r.raised.items()) or "none"),
+            "",
+            f"**Signals in the register:** {channels}; criminal cases {r.cases:,}",
+            "",
+            f"**Open risks by colour:** {colours}",
+            "",
+            f"**Quarantined rows in all:** {r.quarantined_total:,} (`bridgehead quarantine list`)",
+            *_station_table(r.by_station),
+        ]
+    )
+
+
+def _station_table(stations: list[dict[str, int | str]]) -> list[str]:
+    if not stations:
+        return []
+    head = [
+        "",
+        "**By station (this run):**",
+        "",
+        "| station | signals | risks | red or orange now |",
+        "|---|---:|---:|---:|",
+    ]
+    return head + [
+        f"| {r['station']} | {r['signals']:,} | {r['risks']:,} | {r['red_or_orange']:,} |" for r in stations
+    ]

@@ -1,0 +1,93 @@
+"""Conversions (民转刑): criminal cases that grew out of a dispute the register already knew about.
+
+A case counts when a signal in a dispute category on a risk came within the 12 months before its
+filing, at the same community and normalised address, or sharing a person key with the case. The
+signal's category is judged, not the risk's: a feud's risk often turns `violence` before the killing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+from sqlalchemy import and_, select
+from sqlmodel import Session
+
+from bridgehead.db import frame_in
+from models.case import CaseParty, CriminalCase
+from models.common import DISPUTE_CATEGORIES
+from models.signal import Signal, SignalParty
+from tasks.review.figures import in_scope
+from tasks.review.period import Period, Scope
+
+YEAR = timedelta(days=365)  # a criminal case within 12 months of a dispute signal
+
+
+def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
+    """Criminal cases filed in any window that follow a dispute risk's signal (民转刑), one row per case.
+
+    Linked by address (the same community and normalised address) or by parties (a person key the
+    case shares with the signal), the signal at most 12 months before the filing. The cases are read
+    first and the signals looked up by their addresses and parties, in parts: a join left to the
+    planner walks every dispute signal of a province against every case of its community.
+    """
+    earliest = min(w.start for w in period.windows.values())
+    latest = max(w.end for w in period.windows.values())
+    cases = pd.DataFrame(
+        session.execute(
+            select(
+                CriminalCase.id,
+                CriminalCase.case_id,
+                CriminalCase.offence,
+                CriminalCase.filed_at,
+                CriminalCase.community_code,
+                CriminalCase.address,
+                CriminalCase.address_norm,
+            ).where(
+                CriminalCase.filed_at >= earliest,
+                CriminalCase.filed_at < latest,
+                in_scope(scope, CriminalCase.community_code),
+            )
+        ).all(),
+        columns=["id", "case_id", "offence", "filed_at", "community_code", "address", "address_norm"],
+    )
+    if cases.empty:
+        return cases
+    dispute = and_(  # a dispute signal on a risk (the risk may since have turned violent)
+        # `|| ''` keeps SQLite off the category index, so it looks signals up by address or party
+        (Signal.category + "").in_(sorted(DISPUTE_CATEGORIES)),
+        Signal.risk_id.is_not(None),
+        Signal.occurred_at >= earliest - YEAR,
+    )
+    at_address = frame_in(
+        session,
+        select(Signal.community_code, Signal.address_norm, Signal.occurred_at, Signal.risk_id).where(dispute),
+        Signal.address_norm,
+        cases["address_norm"].unique().tolist(),
+        ["community_code", "address_norm", "signal_at", "risk_id"],
+    )
+    by_address = cases.merge(at_address, on=["community_code", "address_norm"]).assign(linked_by="address")
+    parties = frame_in(
+        session,
+        select(CaseParty.case_id, CaseParty.party_key),
+        CaseParty.case_id,
+        cases["id"].tolist(),
+        ["id", "party_key"],
+    )
+    with_party = frame_in(
+        session,
+        select(SignalParty.party_key, Signal.occurred_at, Signal.risk_id)
+        .join(Signal, Signal.id == SignalParty.signal_id)
+        .where(dispute),
+        SignalParty.party_key,
+        parties["party_key"].unique().tolist(),
+        ["party_key", "signal_at", "risk_id"],
+    )
+    by_parties = cases.merge(parties.merge(with_party, on="party_key"), on="id").assign(linked_by="parties")
+    frame = pd.concat([by_address, by_parties.drop(columns="party_key")], ignore_index=True)
+    if frame.empty:
+        return frame.drop(columns=["address_norm", "signal_at"])
+    filed, signal = pd.to_datetime(frame["filed_at"], utc=True), pd.to_datetime(frame["signal_at"], utc=True)
+    frame = frame[(signal < filed) & (signal >= filed - YEAR)]
+    frame = frame.sort_values(["id", "linked_by", "signal_at"]).drop_duplicates("id", keep="last")
+    return frame.drop(columns=["signal_at", "address_norm"]).sort_values("filed_at").reset_index(drop=True)

@@ -1,0 +1,235 @@
+"""How risks end, in a review (化解): the settlement rate, risks back after resolution, open risks per
+officer, and the hotspots (places) by calls.
+
+All of it in event time, from the level history and the signals, never from when a stage ran: a
+risk is resolved at the time its level-history row says (the evidence rule's `evidence.resolved`, or
+an end by `ends.return_visit` or `ends.dormant`), and it comes back at the first signal after that
+resolution that would reopen it (any signal but a calm visit: what linking reopens on). The audit
+trail records the same reopening as 'reopen' from 'resolved', but at the time linking ran.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Integer, String, and_, case, cast, distinct, exists, func, or_, select
+from sqlmodel import Session
+
+from models.common import DISPUTE_CATEGORIES
+from models.jurisdiction import Community, Officer, OfficerRole, Place
+from models.risk import Risk, RiskLevelChange
+from models.signal import Signal, is_news
+from tasks.review.figures import WINDOWS, in_scope, scope_stations
+from tasks.review.period import Period, Scope, Window
+from tasks.review.stats import change_pct, significant
+
+SETTLE_DAYS = 30
+RESOLVING_ENDS = ("ends.return_visit", "ends.dormant")  # the end rules that resolve (the others settle)
+DISPUTES = sorted(str(c.value) for c in DISPUTE_CATEGORIES)
+REASONS = {
+    "settlement_rate_pct": (
+        "本期到期（开立已满30天）的矛盾纠纷风险为0：无可计算的化解率",
+        "no dispute risk opened 30+ days before the window's end (none whose 30 days ran out in the window)",
+    ),
+    "open_risks_per_officer": (
+        "本范围无社区民警或警务助理",
+        "no community officer or assistant in the scope",
+    ),
+}
+
+
+def _resolving() -> Any:
+    """A level-history row that resolves its risk."""
+    reasons = cast(RiskLevelChange.reasons, String)
+    return or_(
+        and_(RiskLevelChange.cause == "evidence", reasons.like('%"evidence.resolved"%')),
+        and_(RiskLevelChange.cause == "end", or_(*(reasons.like(f'%"{r}"%') for r in RESOLVING_ENDS))),
+    )
+
+
+def _epoch(session: Session, column: Any) -> Any:
+    if session.get_bind().dialect.name == "sqlite":  # UTC text: strftime('%s') is exact
+        return cast(func.strftime("%s", column), Integer)
+    return func.extract("epoch", column)
+
+
+def settlement(session: Session, period: Period, scope: Scope) -> dict[str, dict[str, int]]:
+    """化解率's parts per window: the dispute risks whose 30 days ran out in the window (opened in the
+    window moved back 30 days, so each has had its full 30 days by the window's end), and those of them
+    whose first resolution came within 30 days of opening."""
+    first = (
+        select(RiskLevelChange.risk_id, func.min(RiskLevelChange.at).label("at"))
+        .where(_resolving())
+        .group_by(RiskLevelChange.risk_id)
+        .subquery()
+    )
+    in_time = and_(
+        first.c.at.is_not(None),
+        _epoch(session, first.c.at) - _epoch(session, Risk.opened_at) <= SETTLE_DAYS * 86400,
+    )
+    out: dict[str, dict[str, int]] = {}
+    shift = timedelta(days=SETTLE_DAYS)
+    for name, window in period.windows.items():
+        rows = session.execute(  # per community, as every count of the review
+            select(Risk.community_code, func.count(), func.sum(case((in_time, 1), else_=0)))
+            .outerjoin(first, first.c.risk_id == Risk.id)
+            .where(
+                Risk.category.in_(DISPUTES),
+                Risk.opened_at >= window.start - shift,
+                Risk.opened_at < window.end - shift,
+                in_scope(scope, Risk.community_code),
+            )
+            .group_by(Risk.community_code)
+        ).all()
+        due, settled = sum(int(r[1]) for r in rows), sum(int(r[2] or 0) for r in rows)
+        out[name] = {"numerator": int(settled), "denominator": int(due)}
+    return out
+
+
+def live_at_end(session: Session, window: Window, scope: Scope) -> int:
+    """Risks live (open, settled or referred) at the window's end: opened before it, and not resolved
+    then: no resolution before the end without a signal that reopened it between the two."""
+    end = window.end
+    resolution = RiskLevelChange
+    reopened = exists().where(
+        Signal.risk_id == resolution.risk_id,
+        Signal.occurred_at > resolution.at,
+        Signal.occurred_at < end,
+        is_news(),
+    )
+    resolved_then = exists().where(
+        resolution.risk_id == Risk.id, _resolving(), resolution.at < end, ~reopened
+    )
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(Risk)
+            .where(Risk.opened_at < end, ~resolved_then, in_scope(scope, Risk.community_code))
+        ).scalar_one()
+    )
+
+
+def officers(session: Session, scope: Scope) -> int:
+    """The scope's community officers and assistants (by station; for a community, its own)."""
+    where = (
+        Officer.community_code == scope.code
+        if scope.kind == "community"
+        else Officer.station_code.in_(scope_stations(session, scope))
+    )
+    roles = (OfficerRole.community.value, OfficerRole.assistant.value)
+    stmt = select(func.count()).select_from(Officer).where(Officer.role.in_(roles), where)
+    return int(session.execute(stmt).scalar_one())
+
+
+def risks_back(session: Session, period: Period, scope: Scope) -> dict[str, int]:
+    """Risks back after resolution: those whose first reopening signal after a resolution is in the window."""
+    back = (
+        select(RiskLevelChange.risk_id, func.min(Signal.occurred_at).label("at"))
+        .join(Signal, Signal.risk_id == RiskLevelChange.risk_id)
+        .where(_resolving(), Signal.occurred_at > RiskLevelChange.at, is_news())
+        .group_by(RiskLevelChange.id, RiskLevelChange.risk_id)
+        .subquery()
+    )
+    out = {}
+    for name, window in period.windows.items():
+        out[name] = session.execute(
+            select(func.count(distinct(back.c.risk_id)))
+            .join(Risk, Risk.id == back.c.risk_id)
+            .where(back.c.at >= window.start, back.c.at < window.end, in_scope(scope, Risk.community_code))
+        ).scalar_one()
+    return out
+
+
+def lifecycle(session: Session, period: Period, scope: Scope) -> dict[str, dict[str, Any]]:
+    """The figures' values, parts (numerator and denominator) and the reasons a value is unknown."""
+    settled = settlement(session, period, scope)
+    staff = officers(session, scope)
+    live = {w: live_at_end(session, period.windows[w], scope) for w in WINDOWS}
+    parts = {
+        "settlement_rate_pct": settled,
+        "open_risks_per_officer": {w: {"numerator": live[w], "denominator": staff} for w in WINDOWS},
+    }
+    out: dict[str, dict[str, Any]] = {
+        key: {"values": {w: _ratio(p, key) for w, p in by_window.items()}, "parts": by_window}
+        for key, by_window in parts.items()
+    }
+    out["risks_back"] = {"values": risks_back(session, period, scope)}
+    return out
+
+
+def _ratio(parts: dict[str, int], key: str) -> float | None:
+    """numerator / denominator (× 100 for a percentage); unknown (None) over nothing, never 0."""
+    if not parts["denominator"]:
+        return None
+    return parts["numerator"] / parts["denominator"] * (100 if key.endswith("_pct") else 1)
+
+
+def unknown_reason(key: str, lang: str) -> str:
+    zh, en = REASONS[key]
+    return zh if lang == "zh" else en
+
+
+def hotspots(
+    session: Session, period: Period, scope: Scope, names: dict[str, dict[str, str]], top: int = 10
+) -> list[dict[str, Any]]:
+    """The top places (risks with a place kind) by 110 calls in the period, against the previous period."""
+    calls: dict[str, pd.Series] = {}
+    for name in ("current", "previous"):
+        window = period.windows[name]
+        rows = session.execute(
+            select(Signal.risk_id, func.count())
+            .join(Risk, Risk.id == Signal.risk_id)
+            .where(
+                Risk.place_kind.is_not(None),
+                Signal.channel == "call",
+                Signal.occurred_at >= window.start,
+                Signal.occurred_at < window.end,
+                in_scope(scope, Risk.community_code),
+            )
+            .group_by(Signal.risk_id)
+        ).all()
+        calls[name] = pd.Series(dict(rows), dtype=int)
+    now, before = calls["current"], calls["previous"].reindex(calls["current"].index, fill_value=0)
+    ranked = sorted(now.index, key=lambda r: (-int(now[r]), -int(before[r]), int(r)))[:top]
+    if not ranked:
+        return []
+    place = select(Place.address).where(
+        Place.community_code == Risk.community_code, Place.address_norm == Risk.address_norm
+    )
+    details = {
+        r.id: r
+        for r in session.execute(
+            select(
+                Risk.id,
+                Risk.place_kind,
+                Risk.community_code,
+                func.coalesce(place.scalar_subquery(), Risk.address_norm).label("address"),
+                Community.station_code,
+            )
+            .join(Community, Community.community_code == Risk.community_code)
+            .where(Risk.id.in_([int(r) for r in ranked]))
+        )
+    }
+    days = (period.current.days, period.previous.days)
+    out = []
+    for rid in ranked:
+        d, n, b = details[int(rid)], int(now[rid]), int(before[rid])
+        flag, p = significant(n, b, *days)
+        out.append(
+            {
+                "risk_id": int(rid),
+                "place": d.address,
+                "kind": d.place_kind,
+                "community": names["community"].get(d.community_code, d.community_code),
+                "station": names["station"].get(d.station_code, d.station_code),
+                "calls_current": n,
+                "calls_previous": b,
+                "change": n - b,
+                "change_vs_previous_pct": change_pct(n, b),
+                "significant": flag,
+                "p": p,
+            }
+        )
+    return out
