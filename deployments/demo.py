@@ -9,14 +9,18 @@ import json
 import os
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
+import typer
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from bridgehead.synthetic.writer import write_csv
-from deployments import cli
+from deployments.audit_cli import audit_verify
+from deployments.cli_checks import finite, output_folder
 from deployments.console import console, coverage_verdict, emit, local, print_coverage, say
+from deployments.local_server import flow_server
+from deployments.options import MAX_SCALE, SeedOption
 from deployments.simulate_cli import print_comparison
 from deployments.simulate_cli import weekly as _weekly
 from models.risk import Risk
@@ -85,7 +89,7 @@ def run_demo(folder: Path, seed: int = 7, scale: float = 1.0, replay_days: int =
         console.rule("7. Rewards (奖励激励): a tip verified, the month approved from the command line")
         month_rewards(setup.data)
         console.rule("8. The audit trail")
-        cli.audit_verify()
+        audit_verify()
         console.rule("9. Does follow-up prevent? The same city with nobody working the lists")
         rows = sim.compare(setup, without.result())
         print_comparison(rows)
@@ -331,3 +335,35 @@ def show_story_risk(data: Path) -> None:
             select(Signal.risk_id).where(Signal.channel == "call", Signal.source_id == first_call)
         ).scalar_one()
     risks_show(risk_id)
+
+
+def demo(
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Where the demo's files and database go.", parser=output_folder)
+    ] = Path("var/demo"),
+    seed: SeedOption = 7,
+    scale: Annotated[
+        float,
+        typer.Option(
+            help="Volume of the four channels: 1 is the seed's city (the replay then takes about an hour).",
+            parser=finite(0.001, MAX_SCALE),
+        ),
+    ] = 0.05,
+    replay_days: Annotated[
+        int,
+        typer.Option(
+            help="Days the city lives through the product, ending yesterday (365: the whole year).",
+            min=1,
+            max=365,
+        ),
+    ] = 120,
+) -> None:
+    """Run the cycle on a synthetic Baoji: generate, take in, respond, follow up, review, verify."""
+    from bridgehead.settings import get_settings
+
+    # The demo's runs, logs and artifacts go where `bridgehead serve` will look (var/prefect), so the
+    # UI it starts afterwards shows them.
+    os.environ.setdefault("PREFECT_HOME", str((get_settings().var_dir / "prefect").resolve()))
+
+    with flow_server():
+        run_demo(folder, seed=seed, scale=scale, replay_days=replay_days)

@@ -83,7 +83,7 @@ def sweep(
     if days:
         emit(days[-1]["stations"], "table", f"By station, {days[-1]['day']}")
     if quarantined:
-        from deployments.cli import EXIT_QUARANTINED
+        from deployments.options import EXIT_QUARANTINED
 
         say("some inbox rows were quarantined: bridgehead quarantine list")
         raise typer.Exit(EXIT_QUARANTINED)  # as `ingest` does: the day is swept, but look

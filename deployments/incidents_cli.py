@@ -14,28 +14,18 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import func, select
 
-from deployments.cli_checks import input_file, instant
+from deployments.cli_checks import input_file
 from deployments.console import emit, not_blank, say
 from deployments.local_server import flow_server
+from deployments.options import TIME, parse_time
 from deployments.register_cli import Format, FormatOption, LimitOption, rows_wanted
-from models.common import LOCAL_TZ, local_text
+from models.common import local_text
 
 incidents_app = typer.Typer(help="Quick response (快反处置): urgent calls, units, 1-3-5 targets.")
 
 OUTCOMES = "resolved_on_scene, mediated, person_found, referred, case_filed, false_alarm"
 
 
-def parse_time(value: str | datetime | None) -> datetime | None:
-    """An ISO time as the files take it: without an offset it is Asia/Shanghai time.
-
-    Given to typer as the `parser` of time options, so a bad time is a usage error naming the option.
-    """
-    if value is None or isinstance(value, datetime):
-        return value
-    return instant(value, LOCAL_TZ)
-
-
-TIME = "ISO-8601-TIME"
 AsOfOption = Annotated[
     datetime | None,
     typer.Option(
@@ -285,7 +275,7 @@ def incidents_update(
     files: Annotated[list[Path], input_file("Unit status feeds (CSV or JSON Lines).")],
 ) -> None:
     """Take in unit status feeds: unit_code, incident_id, status, at. Exit 3 if any line was quarantined."""
-    from deployments.cli import EXIT_QUARANTINED
+    from deployments.options import EXIT_QUARANTINED
     from flows.quick_response import unit_status
 
     with flow_server():

@@ -33,8 +33,8 @@ def profile_check(
     ] = Shown.table,
 ) -> None:
     """Dry run: how many rows would load, what would be quarantined and why, a few rows as converted."""
+    from bridgehead.import_profile import load_profile
     from tasks.intake.profile_check import dry_run
-    from tasks.intake.profiles import load_profile
 
     try:
         found = dry_run(source, load_profile(profile), rows=rows)

@@ -241,7 +241,7 @@ def risks_settle(
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
     from models.common import utcnow
-    from tasks.follow_up.ends import settle_by_chief
+    from tasks.follow_up.sign_off import settle_by_chief
 
     try:
         with session_scope() as session:

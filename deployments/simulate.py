@@ -76,13 +76,13 @@ class Setup:
 
 def configure(setup: Setup) -> None:
     """Point this process at the simulation's database, inbox and (for a staffing what-if) rules."""
-    from deployments import cli
+    from deployments.options import use_database
 
     os.environ["BRIDGEHEAD_VAR_DIR"] = str(setup.folder)
     os.environ["BRIDGEHEAD_INBOX_DIR"] = str(setup.inbox)
     if setup.capacity is not None:
         os.environ["BRIDGEHEAD_RULES_FILE"] = str(_capacity_rules(setup))
-    cli.use_database(f"sqlite:///{setup.database.as_posix()}")
+    use_database(f"sqlite:///{setup.database.as_posix()}")
 
 
 def _capacity_rules(setup: Setup) -> Path:
@@ -101,7 +101,8 @@ def prepare(setup: Setup) -> tuple[Dataset, World]:
     """The city generated, its jurisdiction and history written and taken in; the world from `start`."""
     from bridgehead import audit
     from bridgehead.db import session_scope
-    from deployments import cli
+    from deployments.intake_cli import run_intake
+    from deployments.setup_cli import init
     from tasks.jurisdiction import load_jurisdiction
 
     data = build(setup.seed, setup.scale, setup.end)
@@ -113,11 +114,11 @@ def prepare(setup: Setup) -> tuple[Dataset, World]:
     history = history_files(data, setup)
     write_manifest(data.manifest, setup.data / "manifest.json")
     configure(setup)
-    cli.init()
+    init()
     with session_scope() as session:
         load_jurisdiction(session, setup.data, actor=audit.current_actor("simulate"))
     for channel, path in history.items():
-        cli.run_intake(channel, [path])
+        run_intake(channel, [path])
     snapshot(setup.database, setup.folder / GO_LIVE)
     return data, World(data, load_params(), setup.start, setup.follow_up)
 
@@ -195,7 +196,7 @@ def sign_off(day: date) -> int:
     morning's sign-offs in one transaction."""
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
-    from tasks.follow_up.ends import awaiting_sign_off, settle_by_chiefs
+    from tasks.follow_up.sign_off import awaiting_sign_off, settle_by_chiefs
 
     at = datetime.combine(day, time(8, 30), LOCAL_TZ)
     rules = get_rules()

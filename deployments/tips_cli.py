@@ -15,7 +15,7 @@ from rich.markup import escape
 
 from bridgehead.rules import TipOutcome
 from deployments.console import not_blank, say
-from deployments.incidents_cli import TIME, parse_time
+from deployments.options import TIME, parse_time
 
 tips_app = typer.Typer(help="Citizen tips (线索举报): the tipster's status, the officer's verdict.")
 # One code in 64 starts with "-": read it as the code, not as an unknown option.

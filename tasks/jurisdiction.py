@@ -30,7 +30,8 @@ from models.jurisdiction import (
     Station,
     StationIn,
 )
-from tasks.intake.files import Checked, Reject, check_file
+from tasks.intake.checks import check_file
+from tasks.intake.files import Checked, Reject
 from tasks.intake.quarantine import quarantine
 
 

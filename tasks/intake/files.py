@@ -47,9 +47,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from bridgehead.privacy import PERSONAL_FIELDS, REDACTED, redact, scrub_text
+from bridgehead.privacy import PERSONAL_FIELDS, redact, scrub_text
 
 M = TypeVar("M", bound=BaseModel)
 Record = tuple[int, dict[str, Any] | None, str | None]  # (line, row, why it is refused)
@@ -63,15 +63,13 @@ QUOTE_RUNS_ON = (
     'a quote (") opened on this line is not closed where the row should end; '
     "the next line is read as a new row"
 )
-_SURROGATE = re.compile("[\ud800-\udfff]")  # undecodable bytes (surrogateescape) or a JSON "\ud800"
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")  # undecodable bytes (surrogateescape) or a JSON "\ud800"
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTACT_LIKE = re.compile(
     r"contact|phone|mobile|e-?mail|wechat|weixin|whatsapp|telegram"
     r"|(?<![a-z])(?:tel|fax|cell|qq|wx|sms|msisdn)(?![a-z])|电话|手机|联系|邮箱|微信",
     re.IGNORECASE,
 )
-_OWN_MESSAGES = {"value_error", "assertion_error"}  # ours, and they may quote the value
 
 
 class NotAFile(ValueError):
@@ -179,7 +177,7 @@ def _parse_json(text: str) -> tuple[Any, str | None]:
     try:
         return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant), None
     except _RepeatedKey as exc:
-        return None, f"the object has key {_shown_name(str(exc))} more than once"
+        return None, f"the object has key {shown_name(str(exc))} more than once"
     except json.JSONDecodeError as exc:
         return None, f"not a JSON object ({exc.msg})"
     except _NotJson as exc:  # NaN, Infinity: Python's json reads them, JSON has no such thing
@@ -205,7 +203,7 @@ def _read_jsonl(path: Path, contract: type[BaseModel] | None) -> Iterator[Record
         for number, text in enumerate(fh, start=1):
             if not text.strip():
                 continue
-            if _SURROGATE.search(text):
+            if SURROGATE.search(text):
                 yield number, None, NOT_UTF8
                 continue
             row, problem = _parse_json(text)
@@ -257,7 +255,7 @@ def _next_record(reader: Any, lines: _Lines, width: int | None) -> tuple[int, li
         if fields and (len(fields) > 1 or fields[0].strip()):
             break
     first = lines.taken[0][0]
-    if _SURROGATE.search("".join(fields)):
+    if SURROGATE.search("".join(fields)):
         return first, None, NOT_UTF8
     if width is not None and len(fields) != width:
         if len(lines.taken) > 1:
@@ -297,7 +295,10 @@ def header_problem(header: list[str], contract: type[BaseModel] | None) -> str |
     contract does not take (it would be dropped from good rows and kept in clear in quarantine)."""
     repeated = sorted(name for name, n in Counter(header).items() if n > 1)
     if repeated:
-        return f"the header has column {_names(repeated)} more than once (a file must name each column once)"
+        return (
+            f"the header has column {shown_names(repeated)} more than once "
+            "(a file must name each column once)"
+        )
     if contract is None:
         return None
     contacts = _contact_columns(header, contract, "the header has column")
@@ -307,23 +308,23 @@ def header_problem(header: list[str], contract: type[BaseModel] | None) -> str |
         return contacts
     unknown = sorted(set(header) - set(fields))
     missing = f"the header has no column {', '.join(absent)}" + (
-        f" (columns it has that the contract does not know: {_names(unknown)})" if unknown else ""
+        f" (columns it has that the contract does not know: {shown_names(unknown)})" if unknown else ""
     )
     return "; ".join(p for p in (missing, contacts) if p)
 
 
-def _looks_personal(name: str) -> bool:
+def looks_personal(name: str) -> bool:
     return name in PERSONAL_FIELDS or bool(_CONTACT_LIKE.search(name))
 
 
 def _contact_columns(names: list[str], contract: type[BaseModel] | None, prefix: str) -> str | None:
     if contract is None:
         return None
-    found = [n for n in names if n not in contract.model_fields and _looks_personal(n)]
+    found = [n for n in names if n not in contract.model_fields and looks_personal(n)]
     if not found:
         return None
     return (
-        f"{prefix} {_names(found)}, which looks like a personal contact this file does not take: "
+        f"{prefix} {shown_names(found)}, which looks like a personal contact this file does not take: "
         "remove or rename it (its values are not kept)"
     )
 
@@ -332,127 +333,13 @@ def _blanks_to_none(row: dict[str, Any]) -> dict[str, Any]:
     return {str(k).strip(): (None if isinstance(v, str) and not v.strip() else v) for k, v in row.items()}
 
 
-# --- checking -----------------------------------------------------------------------------------
-
-
-def _strings(value: Any) -> Iterator[str]:
-    """Every piece of text in a value (JSON nests lists and objects)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _strings(item)
-
-
-def _value_problem(name: str, value: Any) -> str | None:
-    for text in _strings(value):
-        if _SURROGATE.search(text):
-            return f"{name}: holds a lone surrogate (\\ud800-\\udfff), which is not text"
-        if control := _CONTROL.search(text):
-            return f"{name}: holds a control character (U+{ord(control.group()):04X})"
-        if len(text) > FIELD_LIMIT:
-            return f"{name}: {len(text):,} characters, more than the {FIELD_LIMIT:,} a value may hold"
-    return None
-
-
-def content_problem(row: dict[str, Any]) -> str | None:
-    """What no contract should see: text that is not text (control characters, surrogates) or that
-    is far too long. Named field by field; the values are not repeated."""
-    if _plain_text(row):
-        return None
-    problems = [p for key, value in row.items() if (p := _value_problem(_shown_name(key), value))]
-    return "; ".join(problems) or None
-
-
-def _plain_text(row: dict[str, Any]) -> bool:
-    """The common case, told fast: nothing but blanks and short, clean text."""
-    values = [v for v in row.values() if v is not None]
-    if not all(type(v) is str for v in values):
-        return False
-    return not values or (max(map(len, values)) <= FIELD_LIMIT and not _NOT_TEXT.search("".join(values)))
-
-
-def _names(names: list[str], most: int = 10) -> str:
+def shown_names(names: list[str], most: int = 10) -> str:
     """Names for a one-line reason: at most `most` of them, each cut short."""
-    shown = ", ".join(_shown_name(n) for n in names[:most])
+    shown = ", ".join(shown_name(n) for n in names[:most])
     return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")
 
 
-def _shown_name(name: str) -> str:
+def shown_name(name: str) -> str:
     """A column or key name fit for a one-line reason (names come from the file too)."""
-    name = _CONTROL.sub("?", _SURROGATE.sub("?", name))
+    name = CONTROL.sub("?", SURROGATE.sub("?", name))
     return name if len(name) <= 60 else name[:60] + "…"
-
-
-def _keepable(value: Any) -> Any:
-    """A value fit to keep in quarantine: no surrogate (the database would refuse the row), no
-    64 KiB blob, no value under a contact-like key."""
-    if isinstance(value, str):
-        value = _SURROGATE.sub("\ufffd", value)
-        return value if len(value) <= FIELD_LIMIT else f"{value[:200]}… [{len(value):,} characters]"
-    if isinstance(value, list):
-        return [_keepable(v) for v in value]
-    if isinstance(value, dict):
-        return {
-            _keepable(k): REDACTED if v is not None and _looks_personal(k) else _keepable(v)
-            for k, v in value.items()
-        }
-    return value
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:80] + "…"
-
-
-def describe(error: ValidationError) -> str:
-    """pydantic's errors as one sentence per field: 'priority: must be at most 4 (got '7')'. The
-    value of a personal field (contact, phone) is never repeated, whatever type it came as."""
-    parts = []
-    for err in error.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "row"
-        got = err.get("input")
-        personal = _looks_personal(str(err["loc"][0])) if err["loc"] else False
-        if err["type"] == "missing":
-            parts.append(f"{where}: required but missing")
-        elif got is None:
-            parts.append(f"{where}: required but blank")
-        elif personal:
-            parts.append(f"{where}: {'not valid' if err['type'] in _OWN_MESSAGES else err['msg']}")
-        elif isinstance(got, dict):
-            parts.append(f"{where}: {err['msg']}")
-        else:
-            parts.append(f"{where}: {err['msg']} (got {_shown(got)})")
-    return scrub_text("; ".join(parts))  # a bad value echoed back must not leak a phone number
-
-
-def check_file(path: Path, contract: type[M], key: str | None = None) -> Checked[M]:
-    """Validate every row of a file; an id seen twice in one file is rejected after the first."""
-    must_be_a_file(path)
-    checked: Checked[M] = Checked(file=str(path), sha256=file_sha256(path))
-    seen: dict[Any, int] = {}
-    for line, row, problem in read_rows(path, contract):
-        if row is not None and problem is None:
-            problem = content_problem(row)
-        if problem is not None:
-            checked.rejects.append(Reject(checked.file, line, problem, _keepable(row)))
-            continue
-        assert row is not None
-        try:
-            model = contract.model_validate(row)
-        except ValidationError as exc:
-            checked.rejects.append(Reject(checked.file, line, describe(exc), _keepable(row)))
-            continue
-        if key is not None:
-            value = getattr(model, key)
-            if value in seen:
-                reason = f"{key} {value!r} repeats line {seen[value]} of the same file"
-                checked.rejects.append(Reject(checked.file, line, reason, _keepable(row)))
-                continue
-            seen[value] = line
-        checked.rows.append((line, model))
-    return checked

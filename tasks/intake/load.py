@@ -28,7 +28,8 @@ from models.jurisdiction import Community, Officer
 from models.risk import Risk
 from models.signal import Signal, SignalParty
 from models.tip import Tip
-from tasks.intake.files import Checked, Reject, check_file
+from tasks.intake.checks import check_file
+from tasks.intake.files import Checked, Reject
 from tasks.intake.quarantine import quarantine
 
 TIP_CODE_BYTES = 9  # 12 URL-safe characters, 72 random bits

@@ -14,10 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bridgehead.import_profile import ImportProfile
 from models.common import ZONE, local_text
 from models.signal import CallIn
-from tasks.intake.files import check_file
-from tasks.intake.profiles import ImportProfile, apply_profile
+from tasks.intake.checks import check_file
+from tasks.intake.profiles import apply_profile
 
 SHOWN = ("call_id", "received_at", "community_code", "address", "category", "priority", "summary")
 

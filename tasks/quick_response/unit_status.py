@@ -22,7 +22,8 @@ from bridgehead.db import chunks
 from models.common import local_text
 from models.incident import Dispatch, Incident, UnitStatusEvent, UnitStatusIn
 from models.jurisdiction import PatrolUnit, UnitStatus
-from tasks.intake.files import Checked, Reject, check_file
+from tasks.intake.checks import check_file
+from tasks.intake.files import Checked, Reject
 from tasks.intake.quarantine import quarantine
 from tasks.quick_response.dispatch import lock_units
 

@@ -15,7 +15,7 @@ from bridgehead.synthetic import generate
 from deployments.cli import app
 from models import AuditLog
 from models.contracts import INPUT_CONTRACTS
-from tasks.intake.files import check_file
+from tasks.intake.checks import check_file
 from tasks.jurisdiction import coverage, load_jurisdiction
 
 END = date(2026, 11, 29)

@@ -9,7 +9,8 @@ from sqlalchemy import Engine, select, text
 from typer.testing import CliRunner
 
 from bridgehead.db import session_scope
-from deployments.cli import EXIT_QUARANTINED, app
+from deployments.cli import app
+from deployments.options import EXIT_QUARANTINED
 from models.signal import Signal
 from tests.factories import COMMUNITIES, OFFICERS, write_jurisdiction
 

@@ -21,7 +21,8 @@ from bridgehead.rules import get_rules
 from models.common import utcnow
 from models.follow_up import FollowUp, SweepDay
 from models.incident import IncidentOutcome
-from tasks.follow_up.ends import calm_end, decide, settle_by_chief
+from tasks.follow_up.ends import calm_end, decide
+from tasks.follow_up.sign_off import settle_by_chief
 from tasks.jurisdiction import load_jurisdiction
 from tasks.quick_response.disposal import close_incident
 from tests.factories import empty_tables

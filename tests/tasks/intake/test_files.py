@@ -12,7 +12,8 @@ from sqlmodel import Session
 
 from bridgehead.db import session_scope
 from models import CallIn, QuarantinedRow, TipIn
-from tasks.intake.files import FIELD_LIMIT, QUOTE_RUNS_ON, NotAFile, check_file
+from tasks.intake.checks import check_file
+from tasks.intake.files import FIELD_LIMIT, QUOTE_RUNS_ON, NotAFile
 from tasks.intake.load import load_file, validate_file
 from tests.factories import TIP, write_rows
 

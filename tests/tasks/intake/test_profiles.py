@@ -12,20 +12,18 @@ import yaml
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from models.contracts import FILE_COLUMNS
-from models.signal import CallIn
-from tasks.intake.files import check_file
-from tasks.intake.profiles import (
+from bridgehead.import_profile import (
     PROFILES_DIR,
     ImportProfile,
-    apply_profile,
-    convert_file,
     load_profile,
     parse_profile,
-    profile_jurisdiction,
-    render,
     template_fields,
 )
+from models.contracts import FILE_COLUMNS
+from models.signal import CallIn
+from tasks.intake.checks import check_file
+from tasks.intake.profile_jurisdiction import profile_jurisdiction
+from tasks.intake.profiles import apply_profile, convert_file, render
 from tasks.jurisdiction import coverage, load_jurisdiction
 from tests.factories import SACRAMENTO
 

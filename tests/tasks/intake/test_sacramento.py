@@ -15,8 +15,10 @@ import pytest
 from sqlalchemy import Engine, text
 
 from bridgehead.db import session_scope
+from bridgehead.import_profile import load_profile
 from models.common import DISPUTE_CATEGORIES
-from tasks.intake.profiles import convert_file, load_profile, profile_jurisdiction
+from tasks.intake.profile_jurisdiction import profile_jurisdiction
+from tasks.intake.profiles import convert_file
 from tasks.jurisdiction import coverage, load_jurisdiction
 from tests.factories import SACRAMENTO, ingest
 
