@@ -150,3 +150,28 @@ def followups_due(
         fmt.value if isinstance(fmt, Format) else fmt,
         f"{officer}'s visits on {when}: {listed} on the list{over}",
     )
+
+
+@followups_app.command("reassign")
+def followups_reassign(
+    by: Annotated[str, typer.Option(help="The station chief reassigning (named in the audit trail).")],
+    day: DayOption = None,
+    station: Annotated[
+        list[str] | None,
+        typer.Option(help="Only this station's overflow (repeatable; default: every station)."),
+    ] = None,
+) -> None:
+    """A chief's answer to capacity notices (调配): the visits that did not fit an officer's day go, with
+    their risks, to the station's officers with room that day; the rest stay on the notice."""
+    from bridgehead.db import session_scope
+    from bridgehead.rules import get_rules
+    from models.clock import today
+    from tasks.follow_up.reassign import reassign_overflow
+
+    when = day or today()
+    with session_scope() as session:
+        done = reassign_overflow(session, get_rules(), when, set(station) if station else None, by=by)
+    say(
+        f"{when}: {done.risks:,} risks reassigned with their visits in {done.stations} stations; "
+        f"{done.still_over:,} visits found no officer with room (ask for help)"
+    )

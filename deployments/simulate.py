@@ -184,6 +184,7 @@ def live_day(setup: Setup, world: World, day: date) -> None:
     visits = None
     if setup.follow_up:
         sign_off(day)
+        share_out(day)
         visits = world.officer_visits(day, lists_for(world, day))
     events = world.day_events(day)
     if visits is not None:
@@ -209,6 +210,23 @@ def sign_off(day: date) -> int:
         ]
         settle_by_chiefs(session, rules, signed, "走访已化解，所长签字确认", at)
     return len(signed)
+
+
+def share_out(day: date) -> int:
+    """Each station chief with a capacity notice this morning reassigns the overflow to the station's
+    officers with room (`bridgehead followups reassign`): the chief reads the notices the product sent."""
+    from bridgehead.db import session_scope
+    from bridgehead.rules import get_rules
+    from models.follow_up import CapacityNotice
+    from tasks.follow_up.reassign import reassign_overflow
+
+    with session_scope() as session:
+        stations = set(
+            session.execute(
+                select(CapacityNotice.station_code).where(CapacityNotice.issued_on == day)
+            ).scalars()
+        )
+        return reassign_overflow(session, get_rules(), day, stations).risks if stations else 0
 
 
 def lists_for(world: World, day: date) -> pd.DataFrame:

@@ -34,7 +34,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from bridgehead.synthetic.world import CHANNELS, World
-from deployments.simulate import Setup, lists_for, live_day, sign_off
+from deployments.simulate import Setup, lists_for, live_day, share_out, sign_off
 from models.common import LOCAL_TZ, SimulatedClock, use_clock
 
 LIVE_DAYS = 2  # the last days of a run play live; those before are replayed in-process first
@@ -486,11 +486,12 @@ def replay(setup: Setup, world: World, until: date) -> None:
 def morning(
     setup: Setup, world: World, pending: dict[str, pd.DataFrame], state: LiveState, runner: Runner, rules: Any
 ) -> None:
-    """06:00: the daily sweep (a deployment run), the chiefs' sign-offs, the officers' visits."""
+    """06:00: the daily sweep (a deployment run), the chiefs' sign-offs and reassignments, the visits."""
     day = state.day
     assert day is not None
     runner.run("daily-sweep/daily-sweep", {"day": day.isoformat()})
     sign_off(day)
+    share_out(day)
     visits = world.officer_visits(day, lists_for(world, day))
     pending.update(merged(pending, live_events({"visit": visits}, rules)))
     state.morning = True

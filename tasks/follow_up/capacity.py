@@ -66,7 +66,7 @@ def capacities(session: Session, rules: Rules) -> dict[str, int | None]:
     }
 
 
-def _ranked(rules: Rules, day: date) -> Any:
+def ranked(rules: Rules, day: date) -> Any:
     """Every due visit with its place in its officer's day (the brief's order, by the database's
     window function) and its officer's capacity (NULL: not capped)."""
     tier = case((Risk.level == "red", 0), (FollowUp.why == "new_signal", 1), else_=2)
@@ -104,7 +104,7 @@ def plan_day(session: Session, rules: Rules, day: date) -> DayPlan:
     The order is the database's window function, read once; the first day on the list is one UPDATE
     of the visits newly listed, and the overflow one count per officer.
     """
-    owed = _ranked(rules, day)
+    owed = ranked(rules, day)
     rows = session.execute(
         select(
             owed.c.id, owed.c.officer_code, owed.c.station_code, owed.c.planned_on, owed.c.place, owed.c.cap
@@ -179,7 +179,7 @@ def day_lists(session: Session, rules: Rules, day: date) -> pd.DataFrame:
     """Every officer's list for the day, in order, up to capacity, with where to go: the address and
     people of the risk's latest signal. Columns: officer_code, place, follow_up_id, risk_id, why,
     level, community_code, category, address, party_keys. Read after the day's sweep planned it."""
-    owed = _ranked(rules, day)
+    owed = ranked(rules, day)
     rows = session.execute(
         select(
             owed.c.officer_code,

@@ -12,9 +12,12 @@ from sqlmodel import Session
 
 from bridgehead.db import session_scope
 from bridgehead.rules import get_rules
+from models.audit import AuditLog
 from models.follow_up import AccountabilityEntry, CapacityNotice, FollowUp, SupervisionNotice
 from models.jurisdiction import Officer
-from tasks.follow_up.capacity import capacities, in_order, plan_day
+from models.risk import Risk
+from tasks.follow_up.capacity import capacities, day_lists, in_order, plan_day
+from tasks.follow_up.reassign import reassign_overflow
 from tasks.jurisdiction import load_jurisdiction
 from tests.factories import OFFICERS, write_csv, write_jurisdiction
 from tests.tasks.follow_up.test_cadence import BASE, add_calls, at, call, days, sweep
@@ -108,3 +111,40 @@ def test_lateness_and_accountability_fall_only_on_planned_visits_missed(
     assert {int(a) for a in accountable if a.isdigit()} <= planned  # and accountability the same
     assert accountable  # twelve days: the missed planned visits reached it
     assert overloads and set(overloads) == {3}  # the chief hears of the three every day they do not fit
+
+
+def test_a_chief_shares_out_the_overflow_to_the_officer_with_room_and_the_risks_go_too(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    """O000001 can do 2 a day and owes 5; O000002, in the same station, owes nothing: the 3 that did
+    not fit go to O000002 with their risks, on O000002's list that day, audited by the chief."""
+    _owed(engine, 5, tmp_path)
+    with Session(engine) as s:
+        day = max(s.execute(select(FollowUp.due_on)).scalars())
+    with session_scope() as s:
+        plan_day(s, RULES, day)
+    with session_scope() as s:
+        done = reassign_overflow(s, RULES, day)
+    assert (done.risks, done.stations, done.still_over) == (3, 1, 0)
+    with session_scope() as s:
+        lists = day_lists(s, RULES, day)
+        owners = dict(s.execute(select(Risk.id, Risk.officer_code)).all())
+        moved = s.execute(select(AuditLog).where(AuditLog.action == "reassign")).scalars().all()
+    assert lists.groupby("officer_code").size().to_dict() == {"O000001": 2, "O000002": 3}
+    assert sorted(owners.values()) == ["O000001"] * 2 + ["O000002"] * 3
+    assert {m.actor for m in moved} == {"person:O000004"} and len(moved) == 3
+    with session_scope() as s:
+        assert reassign_overflow(s, RULES, day).risks == 0  # nothing left over: nothing moves again
+
+
+def test_what_nobody_in_the_station_has_room_for_stays_on_the_notice(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    _owed(engine, 5, tmp_path)
+    with session_scope() as s:
+        s.execute(update(Officer).where(Officer.officer_code == "O000002").values(daily_capacity=1))
+    with Session(engine) as s:
+        day = max(s.execute(select(FollowUp.due_on)).scalars())
+    with session_scope() as s:
+        done = reassign_overflow(s, RULES, day)
+    assert (done.risks, done.still_over) == (1, 2)

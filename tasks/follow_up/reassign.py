@@ -1,0 +1,120 @@
+"""The chief's answer to a capacity notice (调配): the visits an officer's day could not hold go, with
+their risks, to officers of the same station who have room that day.
+
+From the brief: overload is the station chief's to solve — reassign, or ask for help. A chief who
+reassigns hands each visit that did not fit to the station's community officer or assistant with the
+most room left today (the busiest overflow first, in the brief's order of the day's work), and the
+risk goes with it, so its next visits are the new officer's too and the load evens out across the
+station instead of overflowing again tomorrow. What no officer of the station has room for stays with
+its officer and on the chief's notice: that is the help to ask for. Every move is audited, by the
+chief who made it.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import bindparam, select, update
+from sqlmodel import Session
+
+from bridgehead import audit
+from bridgehead.rules import Rules
+from models.follow_up import FollowUp
+from models.jurisdiction import Officer
+from models.risk import Risk
+from tasks.follow_up.capacity import capacities, ranked
+from tasks.jurisdiction import station_chiefs
+
+CARRIERS = ("community", "assistant")  # the roles that carry a community's visits
+
+
+@dataclass
+class Reassigned:
+    risks: int = 0  # risks handed to another officer, with their pending visits
+    stations: int = 0  # stations whose chief reassigned
+    still_over: int = 0  # overflow no officer of its station had room for (the chief asks for help)
+
+
+def reassign_overflow(
+    session: Session, rules: Rules, day: date, stations: set[str] | None = None, by: str | None = None
+) -> Reassigned:
+    """Reassign `day`'s overflow in these stations (all by default), each by its chief (or `by`)."""
+    owed = ranked(rules, day)
+    rows = session.execute(
+        select(owed.c.id, owed.c.risk_id, owed.c.officer_code, owed.c.station_code, owed.c.place, owed.c.cap)
+        .where(owed.c.officer_code.is_not(None))
+        .order_by(owed.c.place, owed.c.officer_code)
+    ).all()
+    load: dict[str, int] = defaultdict(int)
+    over = []
+    for fid, risk_id, officer, station, place, cap in rows:
+        load[officer] += 1
+        if cap is not None and place > cap and (stations is None or station in stations):
+            over.append((fid, risk_id, officer, station))
+    if not over:
+        return Reassigned()
+    room = _room(session, rules, load, {station for *_, station in over})
+    moves: dict[str, list[tuple[int, str, str]]] = defaultdict(list)  # station -> (risk, from, to)
+    done = Reassigned()
+    for _fid, risk_id, officer, station in over:
+        helpers = room.get(station, [])
+        if not helpers or -helpers[0][0] <= 0:
+            done.still_over += 1
+            continue
+        left, helper = heapq.heappop(helpers)
+        heapq.heappush(helpers, (left + 1, helper))
+        moves[station].append((risk_id, officer, helper))
+    chiefs = station_chiefs(session)
+    for station, moved in moves.items():
+        _move(session, day, moved, by or chiefs.get(station) or f"chief of {station}")
+    done.risks = sum(len(m) for m in moves.values())
+    done.stations = len(moves)
+    return done
+
+
+def _room(
+    session: Session, rules: Rules, load: dict[str, int], stations: set[str]
+) -> dict[str, list[tuple[int, str]]]:
+    """Per station, a heap of (−room left today, officer) over its carriers who have any."""
+    caps = capacities(session, rules)
+    room: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for officer, station in session.execute(
+        select(Officer.officer_code, Officer.station_code).where(
+            Officer.role.in_(CARRIERS), Officer.station_code.in_(sorted(stations))
+        )
+    ):
+        left = (caps.get(officer) or 0) - load.get(officer, 0)
+        if left > 0:
+            room[station].append((-left, officer))
+    for heap in room.values():
+        heapq.heapify(heap)
+    return room
+
+
+def _move(session: Session, day: date, moved: list[tuple[int, str, str]], chief: str) -> None:
+    """Each risk and its pending visits to the new officer, on the new officer's list today; audited."""
+    session.execute(update(Risk), [{"id": risk_id, "officer_code": to} for risk_id, _, to in moved])
+    session.connection().execute(
+        update(FollowUp)
+        .where(FollowUp.risk_id == bindparam("b_risk"), FollowUp.status == "pending")
+        .values(officer_code=bindparam("b_to"), planned_on=day),
+        [{"b_risk": risk_id, "b_to": to} for risk_id, _, to in moved],
+    )
+    audit.append(
+        session,
+        [
+            audit.Change(
+                "reassign",
+                "risk",
+                str(risk_id),
+                {"officer_code": old},
+                {"officer_code": to},
+                f"capacity: {old}'s day was full on {day}; reassigned to {to} by the station chief",
+            )
+            for risk_id, old, to in moved
+        ],
+        actor=audit.current_actor(chief),
+    )
