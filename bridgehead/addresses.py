@@ -2,7 +2,7 @@
 
 An address is matched on its normalised form: NFKC (full-width digits and letters), case-folded, the
 common street words in one spelling ("BOULEVARD", "BLV" and "BLVD" are one; "NORTH" and "N"), without
-spaces and punctuation. A crossing ("A & B", "A / B", "A与B交叉口") is kept as one: its two streets
+spaces and punctuation. A crossing ("A & B", "A / B", "A/B", "A与B交叉口") is kept as one: its two streets
 normalised each and sorted, joined by "&", so "10TH ST / K ST" and "K STREET & 10TH STREET" are the same
 corner while "1/2" in "123 1/2 MAIN ST" stays a house number.
 
@@ -18,11 +18,12 @@ import unicodedata
 import pandas as pd
 
 _NOISE = re.compile(r"[\s,，。.、;；:：#＃\-—_/\\()（）\[\]【】\"'“”‘’&＆]+")
-# "A & B" (spaces optional), "A / B" (spaced: an unspaced slash is "1/2" or "N/B"), "A与B交叉口".
-_EN_CROSSING = re.compile(r"\s*[&＆]\s*|\s+/\s+")
+# "A & B" (spaces optional), "A / B", "24TH ST/VALENCIA ST" (unspaced after a letter: "1/2" is a number),
+# "A与B交叉口".
+_EN_CROSSING = re.compile(r"\s*[&＆]\s*|\s+/\s+|(?<=[^\W\d_])/(?=[^\W_])")
 _ZH_CROSSING = re.compile(r"^(?P<a>.+?)与(?P<b>.+?)(?:交叉路口|交叉口|十字路口|路口|交汇处)$")
 #: What a hotspot test calls a crossing (the brief: "A & B", "A / B", "…与…交叉口").
-CROSSING = re.compile(r"\S\s*[&＆]\s*\S|\S\s+/\s+\S|与.+交叉|交叉口|十字路口")
+CROSSING = re.compile(r"\S\s*[&＆]\s*\S|\S\s+/\s+\S|[^\W\d_]/[^\W_]|与.+交叉|交叉口|十字路口")
 
 # The USPS Publication 28 abbreviations (Appendix C1 street suffixes, the directionals) of the common
 # street words: every spelling on the left is written as the word on the right.

@@ -244,6 +244,7 @@ class ImportProfile(BaseModel):
     timezone: str
     date_only: bool = False
     time_format: str | None = None  # strptime format of the source times; default ISO 8601
+    blanks: list[str] = []  # values that mean "nothing here" in this export ("null", "N/A"): read as blank
     columns: dict[str, Template]
     category: CategoryRules | None = None
     priority: PriorityRules | None = None

@@ -16,8 +16,8 @@ def _positions(df: pd.DataFrame, coords: Coordinates | None) -> tuple[np.ndarray
     """(lat, lon) per row, NaN where the source has none (blank, zero, unreadable or off the globe)."""
     if coords is None:
         return np.full(len(df), np.nan), np.full(len(df), np.nan)
-    x = pd.to_numeric(df[coords.x], errors="coerce").to_numpy(dtype=float)
-    y = pd.to_numeric(df[coords.y], errors="coerce").to_numpy(dtype=float)
+    x = np.array(pd.to_numeric(df[coords.x], errors="coerce"), dtype=float)  # a copy: written below
+    y = np.array(pd.to_numeric(df[coords.y], errors="coerce"), dtype=float)
     x[x == 0] = np.nan
     y[y == 0] = np.nan
     if coords.origin is not None and coords.units_per_degree is not None:

@@ -26,7 +26,8 @@ from bridgehead.import_profile import (
 
 
 def read_source(path: Path, profile: ImportProfile) -> pd.DataFrame:
-    """The export's columns the profile reads, as stripped text with blanks as '', with the looked-up
+    """The export's columns the profile reads, as stripped text with blanks (and the profile's
+    `blanks`, such as "null") as '', with the looked-up
     and derived columns added and the dropped rows left out (`attrs["dropped"]` counts them; the
     index keeps each row's position in the file).
 
@@ -41,6 +42,8 @@ def read_source(path: Path, profile: ImportProfile) -> pd.DataFrame:
         named = ", ".join(f"{col!r} (named by {key})" for col, key in missing.items())
         raise ValueError(f"{path.name} lacks columns the profile {profile.name!r} reads: {named}")
     out = pd.DataFrame({col: df[col].str.strip().astype(object) for col in used}, index=df.index)
+    if profile.blanks:
+        out = out.mask(out.isin(profile.blanks), "")
     for lookup in profile.lookups:
         out[lookup.column] = out[lookup.source].map(_lookup_table(lookup, profile)).fillna(lookup.default)
     for d in profile.derived:

@@ -20,6 +20,7 @@ from tests.factories import shared_file
         ("10TH ST / K ST", "K ST / 10TH ST"),
         ("10TH ST / K ST", "K STREET & 10TH STREET"),
         ("FOLSOM BLVD / HORNET DR", "HORNET DRIVE&FOLSOM BOULEVARD"),
+        ("24TH ST/VALENCIA ST", "VALENCIA STREET / 24TH STREET"),  # San Francisco writes them unspaced
         ("1963 BONAVISTA WAY", "1963 Bonavista Way"),
         ("500 N MARKET BLV", "500 NORTH MARKET BLVD"),
         ("2100 ARENA BLVD.", "2100 arena boulevard"),
@@ -49,7 +50,8 @@ def test_different_places_stay_apart(one: str, other: str) -> None:
 def test_a_crossing_is_kept_as_a_crossing() -> None:
     key = normalise_address("K STREET & 10TH STREET")
     assert key == "10thst&kst"
-    assert is_crossing("K STREET & 10TH STREET") and not is_crossing("1511 1/2 G ST")
+    assert is_crossing("K STREET & 10TH STREET") and is_crossing("24TH ST/VALENCIA ST")
+    assert not is_crossing("1511 1/2 G ST")
 
 
 def test_sacramentos_corners_written_both_ways_are_one_each() -> None:
