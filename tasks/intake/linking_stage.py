@@ -81,20 +81,21 @@ def _pending_signals(session: Session) -> pd.DataFrame:
 
 
 def _known(session: Session, frame: pd.DataFrame) -> tuple[dict, dict]:
-    wanted: set[str] = set()
+    wanted: dict[str, set[str]] = {"address": set(), "pair": set()}
     for community, addr, category, parties in frame[
         ["community_code", "address_norm", "category", "parties"]
     ].itertuples(index=False, name=None):
-        wanted.add(address_key(community, addr, category))
-        wanted.update(pair_keys(parties))
+        wanted["address"].add(address_key(community, addr, category))
+        wanted["pair"].update(pair_keys(parties))
     keys: dict[tuple[str, str], tuple[int, int]] = {}
-    for part in chunks(sorted(wanted)):
-        for kind, key, rid, seen in session.execute(
-            select(RiskLinkKey.kind, RiskLinkKey.key, RiskLinkKey.risk_id, RiskLinkKey.last_seen_at).where(
-                RiskLinkKey.key.in_(part)
-            )
-        ):
-            keys[(kind, key)] = (rid, _epoch(seen))
+    for kind, of_kind in wanted.items():  # by kind and key: the primary key's order, not a scan
+        for part in chunks(sorted(of_kind)):
+            for key, rid, seen in session.execute(
+                select(RiskLinkKey.key, RiskLinkKey.risk_id, RiskLinkKey.last_seen_at).where(
+                    RiskLinkKey.kind == kind, RiskLinkKey.key.in_(part)
+                )
+            ):
+                keys[(kind, key)] = (rid, _epoch(seen))
     ids = {rid for rid, _ in keys.values()} | {int(n) for n in frame["named_risk_id"].dropna()}
     risks: dict[int, KnownRisk] = {}
     for part in chunks(sorted(ids)):
