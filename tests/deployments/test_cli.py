@@ -241,6 +241,13 @@ def test_filters_take_what_intake_takes(jurisdiction: Path) -> None:
     assert unknown.exit_code == 1 and "'NOBODY' is not a known officer code" in unknown.output
 
 
+def test_a_chief_reassigns_from_the_command_line(jurisdiction: Path) -> None:
+    """Nothing overflowed on an empty register: the chief's command says so, and names the stations."""
+    result = runner.invoke(app, ["followups", "reassign", "--by", "O000004", "--date", "2026-03-01"])
+    assert result.exit_code == 0, result.output
+    assert "2026-03-01: 0 risks reassigned with their visits in 0 stations" in result.output
+
+
 def test_a_table_shows_the_phone_redaction_rather_than_swallowing_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
