@@ -118,12 +118,11 @@ def test_a_day_played_live_through_served_deployments_stops_on_ctrl_c_and_resume
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     state = folder / "live" / "state.json"
     deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and first.poll() is None:  # until the morning has been swept
-        if state.exists() and LiveState.load(Setup(folder, 7, 0.05, day, day)).runs.get(
-            "daily-sweep/daily-sweep"
-        ):
+    while time.monotonic() < deadline and first.poll() is None:  # until the morning's work is done
+        saved = LiveState.load(Setup(folder, 7, 0.05, day, day)) if state.exists() else None
+        if saved is not None and saved.runs.get("daily-sweep/daily-sweep") and saved.morning:
             break
-        time.sleep(1)
+        time.sleep(0.5)
     first.send_signal(signal.SIGINT)
     out, _ = first.communicate(timeout=300)
     assert first.returncode == 0, out[-3000:]
