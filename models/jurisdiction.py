@@ -25,6 +25,10 @@ class OfficerRole(StrEnum):
     assistant = "assistant"  # 警务助理
 
 
+#: The roles that carry a community's visits (its risks are theirs).
+CARRIER_ROLES = (OfficerRole.community.value, OfficerRole.assistant.value)
+
+
 class UnitStatus(StrEnum):
     free = "free"
     dispatched = "dispatched"

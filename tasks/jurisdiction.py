@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel, func
 from bridgehead import audit
 from bridgehead.addresses import normalise_address
 from models.jurisdiction import (
+    CARRIER_ROLES,
     Community,
     CommunityIn,
     CommunityKind,
@@ -93,7 +94,7 @@ class Coverage:
 
 
 def _officer_rules(model: OfficerIn) -> str | None:
-    needs_community = model.role in (OfficerRole.community, OfficerRole.assistant)
+    needs_community = model.role in CARRIER_ROLES
     if needs_community and not model.community_code:
         return f"community_code: required for a {model.role.value} officer"
     if not needs_community and model.community_code:
@@ -216,7 +217,7 @@ def coverage(session: Session) -> Coverage:
 
     covered_villages = (
         select(Officer.community_code)
-        .where(Officer.role.in_([OfficerRole.community, OfficerRole.assistant]))
+        .where(Officer.role.in_(CARRIER_ROLES))
         .where(Officer.community_code.is_not(None))
     )
     no_office = session.execute(

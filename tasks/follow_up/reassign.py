@@ -23,12 +23,10 @@ from sqlmodel import Session
 from bridgehead import audit
 from bridgehead.rules import Rules
 from models.follow_up import FollowUp
-from models.jurisdiction import Officer
+from models.jurisdiction import CARRIER_ROLES, Officer
 from models.risk import Risk
 from tasks.follow_up.capacity import capacities, ranked
 from tasks.jurisdiction import station_chiefs
-
-CARRIERS = ("community", "assistant")  # the roles that carry a community's visits
 
 
 @dataclass
@@ -83,7 +81,7 @@ def _room(
     room: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for officer, station in session.execute(
         select(Officer.officer_code, Officer.station_code).where(
-            Officer.role.in_(CARRIERS), Officer.station_code.in_(sorted(stations))
+            Officer.role.in_(CARRIER_ROLES), Officer.station_code.in_(sorted(stations))
         )
     ):
         left = (caps.get(officer) or 0) - load.get(officer, 0)

@@ -20,7 +20,7 @@ from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
 from models.follow_up import FollowUp
-from models.jurisdiction import Officer, OfficerRole
+from models.jurisdiction import CARRIER_ROLES, Officer
 from models.risk import CALM_CONCERN, Risk, RiskLinkKey, RiskStatus
 from models.signal import Signal
 from tasks.intake.grading import opens_risk
@@ -168,7 +168,7 @@ def _create_risks(session: Session, plan: LinkPlan) -> dict[int, int]:
     officers = dict(
         session.execute(
             select(Officer.community_code, func.min(Officer.officer_code))
-            .where(Officer.role.in_([OfficerRole.community, OfficerRole.assistant]))
+            .where(Officer.role.in_(CARRIER_ROLES))
             .group_by(Officer.community_code)
         ).all()
     )

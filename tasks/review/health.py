@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from bridgehead.rules import Rules
-from models.jurisdiction import Officer
+from models.jurisdiction import CARRIER_ROLES, Officer
 from models.risk import LIVE_STATUSES, Risk, RiskStatus
 from tasks.review.build import build_review
 from tasks.review.period import parse_period, parse_scope
@@ -65,9 +65,7 @@ def health(session: Session, rules: Rules, last_day: date) -> Health:
     red = sum(n for level, _, status, n in live if level == "red" and status == RiskStatus.open)
     carriers = {
         code
-        for (code,) in session.execute(
-            select(Officer.officer_code).where(Officer.role.in_(["community", "assistant"]))
-        )
+        for (code,) in session.execute(select(Officer.officer_code).where(Officer.role.in_(CARRIER_ROLES)))
     }
     first_of_month = last_day.replace(day=1)
     full = first_of_month - timedelta(days=1) if last_day != _month_end(last_day) else last_day
