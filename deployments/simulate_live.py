@@ -20,8 +20,10 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import signal
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -401,6 +403,36 @@ def failed_runs(since: datetime) -> list[str]:
 # --- the loop -----------------------------------------------------------------------------------
 
 
+class StopRequest:
+    """Ctrl-C asks the loop to stop at its next step, instead of raising wherever the main thread is.
+
+    A KeyboardInterrupt that lands while Prefect's client awaits a run in its own event loop can be
+    lost there (the run went on for a simulated day and exited as if it had finished), so the first
+    Ctrl-C only sets a flag that the loop reads between steps; a second one interrupts at once."""
+
+    def __init__(self, say: Any) -> None:
+        self.asked, self.say = threading.Event(), say
+        self._previous: Any = None
+
+    def __enter__(self) -> StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._ask)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _ask(self, _signum: int, _frame: object) -> None:
+        if self.asked.is_set():
+            raise KeyboardInterrupt
+        self.asked.set()
+        self.say("Stopping once the step in hand is done (Ctrl-C again to stop at once)")
+
+    def sleep(self, seconds: float) -> None:
+        self.asked.wait(seconds)
+
+
 def run_live(setup: Setup, speed: float, say: Any) -> LiveState:
     """Play from go-live (or from where the last run stopped) to the end of the last day, or Ctrl-C."""
     from bridgehead.rules import get_rules
@@ -434,30 +466,16 @@ def run_live(setup: Setup, speed: float, say: Any) -> LiveState:
     serving = start_serving(setup, clock, setup.folder / "live" / "serve.log")
     runner, rules = Runner(state), get_rules()
     say(f"Serving on a clock at x{speed:g}; Ctrl-C stops, the same command resumes")
+    stop = StopRequest(say)
     try:
-        while state.at < end:
-            now = min(clock.now(), end)
-            local = now.astimezone(LOCAL_TZ)
-            if state.day != local.date() and local.date() < setup.end:  # past midnight: the day's draw
-                state.day, state.morning = local.date(), False
-                pending = undelivered(pending, state.released_to)
-                pending = merged(pending, live_events(world.day_events(local.date()), rules))
-                save_world(setup, world, pending, state)
-            if not state.morning and local.time() >= MORNING:
-                morning(setup, world, pending, state, runner, rules)
-                say(_progress(state))
-            if release(setup, pending, state.released_to, now) or _tick(state.at, now):
-                runner.start("inbox-intake/inbox-intake")
-            state.released_to = now
-            play_units(setup, now, runner)
-            state.at = now
-            state.save(setup)
-            _sleep_to_next_tick(clock, now, speed)
-        settle_units(setup, clock, runner)
-        runner.run("inbox-intake/inbox-intake")  # the last tick's files, taken in before it stops
+        with stop:
+            _play(setup, world, pending, state, clock, runner, rules, end, speed, stop)
     except KeyboardInterrupt:
-        say(f"Stopped at {state.at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} (simulated); run it again to resume")
+        stop.asked.set()
     finally:
+        if stop.asked.is_set():
+            at = state.at.astimezone(LOCAL_TZ)
+            say(f"Stopped at {at:%Y-%m-%d %H:%M} (simulated); run it again to resume")
         state.save(setup)
         drain()
         state.failed = sorted(set(state.failed) | set(failed_runs(started)))
@@ -468,6 +486,44 @@ def run_live(setup: Setup, speed: float, say: Any) -> LiveState:
         except subprocess.TimeoutExpired:
             serving.kill()
     return state
+
+
+def _play(
+    setup: Setup,
+    world: World,
+    pending: dict[str, pd.DataFrame],
+    state: LiveState,
+    clock: SimulatedClock,
+    runner: Runner,
+    rules: Any,
+    end: datetime,
+    speed: float,
+    stop: StopRequest,
+) -> None:
+    """Tick by tick to `end`, or until Ctrl-C: each step leaves a state the same command resumes from."""
+    say = stop.say
+    while state.at < end:
+        if stop.asked.is_set():
+            return
+        now = min(clock.now(), end)
+        local = now.astimezone(LOCAL_TZ)
+        if state.day != local.date() and local.date() < setup.end:  # past midnight: the day's draw
+            state.day, state.morning = local.date(), False
+            pending = undelivered(pending, state.released_to)
+            pending = merged(pending, live_events(world.day_events(local.date()), rules))
+            save_world(setup, world, pending, state)
+        if not state.morning and local.time() >= MORNING:
+            morning(setup, world, pending, state, runner, rules)
+            say(_progress(state))
+        if release(setup, pending, state.released_to, now) or _tick(state.at, now):
+            runner.start("inbox-intake/inbox-intake")
+        state.released_to = now
+        play_units(setup, now, runner)
+        state.at = now
+        state.save(setup)
+        stop.sleep(_to_next_tick(clock, now, speed))
+    settle_units(setup, clock, runner)
+    runner.run("inbox-intake/inbox-intake")  # the last tick's files, taken in before it stops
 
 
 def replay(setup: Setup, world: World, until: date) -> None:
@@ -504,11 +560,12 @@ def _tick(before: datetime, now: datetime) -> bool:
     return int(now.timestamp() // step) > int(before.timestamp() // step)
 
 
-def _sleep_to_next_tick(clock: SimulatedClock, now: datetime, speed: float) -> None:
+def _to_next_tick(clock: SimulatedClock, now: datetime, speed: float) -> float:
+    """Real seconds to the next tick; caught up with the real clock, the ticks come in real time."""
     step = TICK.total_seconds()
     next_tick = datetime.fromtimestamp((now.timestamp() // step + 1) * step, UTC)
     real = (next_tick - clock.now()).total_seconds() / speed
-    time.sleep(min(max(real, 0.5), step))  # caught up with the real clock, the ticks come in real time
+    return min(max(real, 0.5), step)
 
 
 def _progress(state: LiveState) -> str:

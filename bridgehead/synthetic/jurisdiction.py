@@ -20,6 +20,7 @@ JURISDICTION_SEED = 610300  # Baoji's administrative code
 N_COMMUNITIES = 182
 N_VILLAGES = 1158
 N_SMART_ESTATES = 519
+RESIDENTS_PER_ASSISTANT = 2000  # an urban police office's assistants (辅警), by its population
 
 KM_PER_DEG_LAT = 111.0
 KM_PER_DEG_LON = 92.0  # at 34.4° N
@@ -372,8 +373,8 @@ def _officers(
     comm_station: np.ndarray,
     special: dict[str, int],
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """A chief and patrol officers per station, and one responsible officer per community or
-    village (a police assistant in many villages: 一村一警)."""
+    """A chief and patrol officers per station, one responsible officer per community or village (a
+    police assistant in many villages: 一村一警), and the urban police offices' assistants."""
     n_patrol = np.where(
         setting == "urban",
         rng.integers(8, 13, len(stations)),
@@ -400,10 +401,34 @@ def _officers(
             name, role = pool.pop(), "community"
         comm_row[c] = len(rows)
         rows.append((name, role, codes[comm_station[c]], ccode))
+    rows += _urban_assistants(communities, codes, comm_station, {name for name, *_ in rows})
     officers = pd.DataFrame(rows, columns=["name", "role", "station_code", "community_code"])
     officers.insert(0, "officer_code", [f"O{i:06d}" for i in range(1, len(officers) + 1)])
     comm_officer = officers["officer_code"].to_numpy(dtype=object)[comm_row]
     return officers, comm_officer
+
+
+def _urban_assistants(
+    communities: pd.DataFrame, codes: list[str], comm_station: np.ndarray, taken: set[str]
+) -> list[tuple[str, str, str, str]]:
+    """The police assistants (辅警) of each urban community's police office, one per
+    ``RESIDENTS_PER_ASSISTANT`` residents: the seed's 182 offices are all staffed with officers and
+    assistants (民辅警全配备), and a community of 15,000 brings a village's work several times over.
+
+    Drawn from a stream of their own and listed after everyone else, so the officers before them keep
+    their codes and names. The community officer stays the responsible officer (new risks are theirs);
+    the assistants take what the community officer's day cannot hold when the chief reassigns it."""
+    urban = np.flatnonzero(communities["kind"].to_numpy() == "community")
+    per = communities["population"].to_numpy()[urban] // RESIDENTS_PER_ASSISTANT
+    rng = np.random.default_rng([JURISDICTION_SEED, 2])
+    pool = names.person_names(rng, int(per.sum()), exclude=taken | {LOST_CHILD_PATROL, FEUD_OFFICER})
+    pool.reverse()
+    ccodes = communities["community_code"].to_numpy()
+    return [
+        (pool.pop(), "assistant", codes[comm_station[c]], ccodes[c])
+        for c, n in zip(urban.tolist(), per.tolist(), strict=True)
+        for _ in range(n)
+    ]
 
 
 def _units(

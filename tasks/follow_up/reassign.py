@@ -2,12 +2,13 @@
 their risks, to officers of the same station who have room that day.
 
 From the brief: overload is the station chief's to solve — reassign, or ask for help. A chief who
-reassigns hands each visit that did not fit to the station's community officer or assistant with the
-most room left today (the busiest overflow first, in the brief's order of the day's work), and the
-risk goes with it, so its next visits are the new officer's too and the load evens out across the
-station instead of overflowing again tomorrow. What no officer of the station has room for stays with
-its officer and on the chief's notice: that is the help to ask for. Every move is audited, by the
-chief who made it.
+reassigns hands each visit that did not fit to a carrier with room left today: the risk's own
+community's assistants and officers first (an urban police office's 辅警 take what its community
+officer cannot), then whoever in the station has the most room; the busiest overflow goes first, in
+the brief's order of the day's work. The risk goes with it, so its next visits are the new officer's
+too and the load evens out instead of overflowing again tomorrow. What no officer of the station has
+room for stays with its officer and on the chief's notice: that is the help to ask for. Every move is
+audited, by the chief who made it.
 """
 
 from __future__ import annotations
@@ -42,28 +43,33 @@ def reassign_overflow(
     """Reassign `day`'s overflow in these stations (all by default), each by its chief (or `by`)."""
     owed = ranked(rules, day)
     rows = session.execute(
-        select(owed.c.id, owed.c.risk_id, owed.c.officer_code, owed.c.station_code, owed.c.place, owed.c.cap)
+        select(
+            owed.c.risk_id,
+            owed.c.officer_code,
+            owed.c.station_code,
+            owed.c.community_code,
+            owed.c.place,
+            owed.c.cap,
+        )
         .where(owed.c.officer_code.is_not(None))
         .order_by(owed.c.place, owed.c.officer_code)
     ).all()
     load: dict[str, int] = defaultdict(int)
     over = []
-    for fid, risk_id, officer, station, place, cap in rows:
+    for risk_id, officer, station, community, place, cap in rows:
         load[officer] += 1
         if cap is not None and place > cap and (stations is None or station in stations):
-            over.append((fid, risk_id, officer, station))
+            over.append((risk_id, officer, station, community))
     if not over:
         return Reassigned()
-    room = _room(session, rules, load, {station for *_, station in over})
+    room = _room(session, rules, load, {station for *_, station, _c in over})
     moves: dict[str, list[tuple[int, str, str]]] = defaultdict(list)  # station -> (risk, from, to)
     done = Reassigned()
-    for _fid, risk_id, officer, station in over:
-        helpers = room.get(station, [])
-        if not helpers or -helpers[0][0] <= 0:
+    for risk_id, officer, station, community in over:
+        helper = room.take(f"community {community}", f"station {station}")
+        if helper is None:
             done.still_over += 1
             continue
-        left, helper = heapq.heappop(helpers)
-        heapq.heappush(helpers, (left + 1, helper))
         moves[station].append((risk_id, officer, helper))
     chiefs = station_chiefs(session)
     for station, moved in moves.items():
@@ -73,23 +79,49 @@ def reassign_overflow(
     return done
 
 
-def _room(
-    session: Session, rules: Rules, load: dict[str, int], stations: set[str]
-) -> dict[str, list[tuple[int, str]]]:
-    """Per station, a heap of (−room left today, officer) over its carriers who have any."""
+class _Room:
+    """Room left today per carrier, and a heap of it per community and per station.
+
+    Room only shrinks, so an entry that overstates it is stale: it is refreshed when it reaches the top.
+    """
+
+    def __init__(self, left: dict[str, int], where: dict[str, tuple[str, str]]) -> None:
+        self.left = left
+        self.heaps: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for officer, n in left.items():
+            for place in where[officer]:
+                self.heaps[place].append((-n, officer))
+        for heap in self.heaps.values():
+            heapq.heapify(heap)
+
+    def take(self, *places: str) -> str | None:
+        """One visit's room from the carrier with the most left in the first of `places` that has any."""
+        for place in places:
+            heap = self.heaps.get(place, [])
+            while heap and self.left[heap[0][1]] > 0:
+                officer = heap[0][1]
+                if -heap[0][0] == self.left[officer]:
+                    self.left[officer] -= 1
+                    heapq.heapreplace(heap, (-self.left[officer], officer))
+                    return officer
+                heapq.heapreplace(heap, (-self.left[officer], officer))
+        return None
+
+
+def _room(session: Session, rules: Rules, load: dict[str, int], stations: set[str]) -> _Room:
+    """The room left today of the carriers of these stations who have any."""
     caps = capacities(session, rules)
-    room: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for officer, station in session.execute(
-        select(Officer.officer_code, Officer.station_code).where(
+    left: dict[str, int] = {}
+    where: dict[str, tuple[str, str]] = {}
+    for officer, station, community in session.execute(
+        select(Officer.officer_code, Officer.station_code, Officer.community_code).where(
             Officer.role.in_(CARRIER_ROLES), Officer.station_code.in_(sorted(stations))
         )
     ):
-        left = (caps.get(officer) or 0) - load.get(officer, 0)
-        if left > 0:
-            room[station].append((-left, officer))
-    for heap in room.values():
-        heapq.heapify(heap)
-    return room
+        room = (caps.get(officer) or 0) - load.get(officer, 0)
+        if room > 0:
+            left[officer], where[officer] = room, (f"community {community}", f"station {station}")
+    return _Room(left, where)
 
 
 def _move(session: Session, day: date, moved: list[tuple[int, str, str]], chief: str) -> None:

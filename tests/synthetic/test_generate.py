@@ -182,7 +182,8 @@ def test_value_domains(frames: dict[str, pd.DataFrame]) -> None:
     }
     assert set(visits["concern"]) <= {"none", "low", "medium", "high"}
     officers = frames["officers.csv"]
-    responsible = officers[officers["community_code"] != ""].set_index("community_code")["officer_code"]
+    carriers = officers[officers["community_code"] != ""]  # the responsible officer first, then 辅警
+    responsible = carriers.drop_duplicates("community_code").set_index("community_code")["officer_code"]
     assert (visits["officer_code"] == visits["community_code"].map(responsible)).all()
     assert (visits["risk_id"] == "").all()
     assert analysis["score"].str.fullmatch(r"[01]\.\d{3}").all()
@@ -235,15 +236,19 @@ def test_jurisdiction_matches_the_seed_figures(
     for col, centre in (("lat", 34.36), ("lon", 107.24)):
         assert (comms[col].astype(float) - centre).abs().max() < 1.0
 
-    # 一村一警: every village has one officer or assistant; every community its own officer
+    # 一村一警: every village has one officer or assistant; every community its own officer and, as its
+    # police office is staffed (民辅警全配备), an assistant for every 2,000 residents
     responsible = officers[officers["community_code"] != ""]
     assert set(responsible["role"]) <= {"community", "assistant"}
-    assert responsible["community_code"].is_unique
     assert set(responsible["community_code"]) == set(comms["community_code"])
     village_roles = responsible[responsible["community_code"].isin(village["community_code"])]
+    assert village_roles["community_code"].is_unique
     assert set(village_roles["role"]) == {"community", "assistant"}
     community_roles = responsible[responsible["community_code"].isin(community["community_code"])]
-    assert set(community_roles["role"]) == {"community"}
+    staff = community_roles.groupby("community_code")["role"].value_counts().unstack(fill_value=0)
+    assert (staff["community"] == 1).all()
+    residents = community.set_index("community_code")["population"].astype(int)
+    assert (staff["assistant"] == residents[staff.index] // 2000).all()
     assert (officers.loc[officers["role"].isin(["chief", "patrol"]), "community_code"] == "").all()
     assert (officers.groupby("station_code")["role"].apply(lambda r: (r == "chief").sum()) == 1).all()
     assert officers["officer_code"].str.fullmatch(r"O\d{6}").all()

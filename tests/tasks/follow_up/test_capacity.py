@@ -137,6 +137,29 @@ def test_a_chief_shares_out_the_overflow_to_the_officer_with_room_and_the_risks_
         assert reassign_overflow(s, RULES, day).risks == 0  # nothing left over: nothing moves again
 
 
+def test_the_risks_own_community_office_takes_the_overflow_before_the_rest_of_the_station(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """孙宪河's community has an assistant (辅警) with room for one: that one goes to the assistant,
+    the other two to 李明, who has more room but another community."""
+    header = ("officer_code", "name", "role", "station_code", "community_code", "daily_capacity")
+    folder = write_jurisdiction(tmp_path / "j")
+    rows = [(*o, "") for o in OFFICERS] + [("O000008", "周静", "assistant", "61030301", "61030301001", "1")]
+    write_csv(folder / "officers.csv", header, rows)
+    with session_scope() as s:
+        load_jurisdiction(s, folder, actor="person:test")
+    _owed(engine, 5, tmp_path)
+    with Session(engine) as s:
+        day = max(s.execute(select(FollowUp.due_on)).scalars())
+    with session_scope() as s:
+        plan_day(s, RULES, day)
+        done = reassign_overflow(s, RULES, day)
+    assert (done.risks, done.still_over) == (3, 0)
+    with Session(engine) as s:
+        owners = s.execute(select(Risk.officer_code)).scalars().all()
+    assert sorted(owners) == ["O000001"] * 2 + ["O000002"] * 2 + ["O000008"]
+
+
 def test_what_nobody_in_the_station_has_room_for_stays_on_the_notice(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
