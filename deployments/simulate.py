@@ -34,6 +34,7 @@ from bridgehead.synthetic.writer import COLUMNS, write_csv, write_manifest
 from models.clock import LOCAL_TZ
 
 if TYPE_CHECKING:
+    from flows.daily_sweep import Morning
     from tasks.review.staffing_report import StaffingPoint
 
 ENVIRONMENT = (
@@ -162,11 +163,11 @@ def history_files(data: Dataset, setup: Setup) -> dict[str, Path]:
     return out
 
 
-def run(setup: Setup, world: World, progress: Any = None) -> list[dict[str, Any]]:
+def run(setup: Setup, world: World, progress: Any = None) -> list[Morning]:
     """Every day from `start` to the day before `end`, then `end`'s morning as a daily-sweep flow run."""
     from flows.daily_sweep import daily_sweep, morning
 
-    mornings = []
+    mornings: list[Morning] = []
     day = setup.start
     while day < setup.end:
         mornings.append(morning(day, plain=True))
@@ -263,7 +264,7 @@ def digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def summary_line(mornings: list[dict[str, Any]]) -> dict[str, Any]:
+def summary_line(mornings: list[Morning]) -> dict[str, int]:
     """The last swept day's totals, for a line of progress."""
     return dict(mornings[-1]["days"][-1]["totals"]) if mornings and mornings[-1]["days"] else {}
 

@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -32,10 +32,28 @@ from flows.intake import TASKS, publish, take_in
 from models.clock import not_future, today
 from models.common import LOCAL_TZ, utcnow
 from models.intake import QuarantinedRow
-from tasks.follow_up.sweep import last_finished
+from tasks.follow_up.sweep import DayCounts, DaySummary, last_finished
 
 CHANNELS = ("case", "call", "visit", "analysis", "tip")  # cases first: calls and visits may cite them
 PATTERNS = ("*.csv", "*.jsonl", "*.ndjson")
+
+
+class ChannelTaken(TypedDict):
+    """One channel's files taken from the inbox."""
+
+    channel: str
+    files: int
+    rows: int
+    quarantined: int
+
+
+class Morning(TypedDict):
+    """The inbox taken and every day swept up to `day` (from `start`, the first day not yet swept)."""
+
+    day: str
+    start: str
+    inbox: list[ChannelTaken]
+    days: list[DaySummary]
 
 
 def pending_files(inbox: Path) -> dict[str, list[Path]]:
@@ -71,7 +89,7 @@ def _quarantine_report(kept: Path, original: Path) -> Path:
     return report
 
 
-def take_inbox(inbox: Path, day: date, stages: dict[str, Callable[..., Any]] = TASKS) -> list[dict[str, Any]]:
+def take_inbox(inbox: Path, day: date, stages: dict[str, Callable[..., Any]] = TASKS) -> list[ChannelTaken]:
     """Every channel's pending files through one intake (cases first), then moved aside.
 
     One taker at a time (the 10-minute inbox intake and the morning sweep may meet): the files
@@ -84,7 +102,7 @@ def take_inbox(inbox: Path, day: date, stages: dict[str, Callable[..., Any]] = T
 INBOX_LOCK = "inbox"
 
 
-def _take(inbox: Path, day: date, stages: dict[str, Callable[..., Any]]) -> list[dict[str, Any]]:
+def _take(inbox: Path, day: date, stages: dict[str, Callable[..., Any]]) -> list[ChannelTaken]:
     batch = pending_files(inbox)
     if not batch:
         return []
@@ -101,12 +119,12 @@ def _take(inbox: Path, day: date, stages: dict[str, Callable[..., Any]]) -> list
             if failed:
                 _quarantine_report(dest, f)
         out.append(
-            {
-                "channel": channel,
-                "files": len(files),
-                "rows": sum(x.rows for x in loads),
-                "quarantined": sum(x.quarantined for x in loads),
-            }
+            ChannelTaken(
+                channel=channel,
+                files=len(files),
+                rows=sum(x.rows for x in loads),
+                quarantined=sum(x.quarantined for x in loads),
+            )
         )
     return out
 
@@ -121,7 +139,7 @@ def _inbox_run_name() -> str:
 
 
 @flow(name="inbox-intake", flow_run_name=_inbox_run_name, log_prints=False)
-def inbox_intake() -> list[dict[str, Any]]:
+def inbox_intake() -> list[ChannelTaken]:
     """Every ten minutes: the inbox's pending files through intake, so risks and incidents open within
     minutes of a file arriving rather than at the next morning's sweep."""
     taken = take_inbox(get_settings().inbox_dir, today())
@@ -136,7 +154,7 @@ def inbox_intake() -> list[dict[str, Any]]:
     return taken
 
 
-def morning(day: date, plain: bool = False) -> dict[str, Any]:
+def morning(day: date, plain: bool = False) -> Morning:
     """Take in the inbox, then sweep every day since the last finished one up to `day`.
 
     `plain`: the same stages without task runs (a replayed morning of the simulator), else as tasks
@@ -156,17 +174,17 @@ def morning(day: date, plain: bool = False) -> dict[str, Any]:
         day,
         len(days),
     )
-    return {"day": day.isoformat(), "start": start.isoformat(), "inbox": taken, "days": days}
+    return Morning(day=day.isoformat(), start=start.isoformat(), inbox=taken, days=days)
 
 
 @flow(name="daily-sweep", flow_run_name=_run_name, log_prints=False)
-def daily_sweep(day: date | None = None) -> dict[str, Any]:
+def daily_sweep(day: date | None = None) -> Morning:
     """Take in the inbox, then sweep every day since the last finished one up to `day` (default today)."""
     result = morning(day or today())
     summary = result["days"][-1]
     create_table_artifact(
         key="daily-sweep-stations",
-        table=summary["stations"] or [{"station": "(none)"}],
+        table=[dict(row) for row in summary["stations"]] or [{"station": "(none)"}],
         description=f"Follow-up by station on {result['day']}",
     )
     markdown = _markdown(
@@ -176,13 +194,13 @@ def daily_sweep(day: date | None = None) -> dict[str, Any]:
         summary["totals"],
     )
     create_markdown_artifact(key="daily-sweep", markdown=markdown)
-    return {k: result[k] for k in ("day", "inbox", "days")}
+    return result
 
 
 TOTALS = ("due_today", "late", "notices", "accountability", "colour_changes", "visits_recorded", "assigned")
 
 
-def _markdown(day: date, start: date, taken: list[dict[str, Any]], totals: dict[str, int]) -> str:
+def _markdown(day: date, start: date, taken: list[ChannelTaken], totals: DayCounts) -> str:
     inbox = ", ".join(
         f"{x['channel']} {x['files']} file(s), {x['quarantined']} rows quarantined" for x in taken
     )
@@ -194,6 +212,6 @@ def _markdown(day: date, start: date, taken: list[dict[str, Any]], totals: dict[
             "",
             "| " + " | ".join(k.replace("_", " ") for k in TOTALS) + " |",
             "|" + " --- |" * len(TOTALS),
-            "| " + " | ".join(str(totals[k]) for k in TOTALS) + " |",
+            "| " + " | ".join(str(dict(totals)[k]) for k in TOTALS) + " |",
         ]
     )

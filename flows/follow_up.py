@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow
 from prefect.runtime import flow_run
@@ -23,7 +23,7 @@ from bridgehead.rules import get_rules
 from models.clock import not_future
 from tasks.follow_up.cadence import VisitSummary, record_visits, schedule
 from tasks.follow_up.supervision import SupervisionSummary, supervise
-from tasks.follow_up.sweep import finish, finished, mark_stage, stages_done
+from tasks.follow_up.sweep import DaySummary, finish, finished, mark_stage, stages_done
 
 LOCK = "follow-up-sweep"
 
@@ -65,7 +65,7 @@ def _supervise(day: date) -> SupervisionSummary:
     return climbed
 
 
-def _finish(day: date) -> dict[str, Any]:
+def _finish(day: date) -> DaySummary:
     with session_scope() as session:
         summary = finish(session, day)
     worst = sorted(summary["stations"], key=lambda r: -r["late"])[:3]
@@ -88,14 +88,14 @@ STAGES = tuple(PLAIN)  # in the order a day runs them
 TASKS: dict[str, Callable[..., Any]] = {name: db_task(fn, name=name) for name, fn in PLAIN.items()}
 
 
-def sweep_one_day(day: date, stages: dict[str, Callable[..., Any]] = TASKS) -> dict[str, Any]:
+def sweep_one_day(day: date, stages: dict[str, Callable[..., Any]] = TASKS) -> DaySummary:
     """The day's four stages, or the recorded summary when the day was already swept.
 
     A day a killed sweep left half-done runs only the stages that had not committed."""
     with session_scope() as session:
         done = finished(session, day)
         if done is not None:
-            return {**done.summary, "already_swept": True}
+            return cast(DaySummary, {**done.summary, "already_swept": True})
         committed = stages_done(session, day)
     if committed:
         run_logger().info("%s: resuming a sweep stopped after %s", day, ", ".join(sorted(committed)))
@@ -105,14 +105,14 @@ def sweep_one_day(day: date, stages: dict[str, Callable[..., Any]] = TASKS) -> d
     return stages["finish-day"](day)  # type: ignore[no-any-return]
 
 
-def sweep_days(day: date, last: date, stages: dict[str, Callable[..., Any]] = TASKS) -> list[dict[str, Any]]:
+def sweep_days(day: date, last: date, stages: dict[str, Callable[..., Any]] = TASKS) -> list[DaySummary]:
     """Every day from `day` to `last` in order, one sweep at a time (they queue on one lock).
 
     With `PLAIN` stages the same work runs without task runs: a replay of a year, not a morning."""
     if last < day:
         raise ValueError(f"until ({last}) is before day ({day})")
     not_future(last)
-    logger, results = run_logger(), []
+    logger, results = run_logger(), list[DaySummary]()
     with exclusive(LOCK):
         current = day
         while current <= last:
@@ -144,6 +144,6 @@ def _run_name() -> str:
 
 
 @flow(name="follow-up-sweep", flow_run_name=_run_name, log_prints=False)
-def follow_up_sweep(day: date, until: date | None = None) -> list[dict[str, Any]]:
+def follow_up_sweep(day: date, until: date | None = None) -> list[DaySummary]:
     """Sweep `day`, or every day from `day` to `until` in order (catch-up and replay)."""
     return sweep_days(day, until or day)

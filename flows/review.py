@@ -8,8 +8,6 @@ a self-contained HTML report with CSV and JSON under `reports/`, and a snapshot 
 
 from __future__ import annotations
 
-from typing import Any
-
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
@@ -23,9 +21,16 @@ from models.common import ZONE
 from models.jurisdiction import Station
 from models.review import Lang, ReviewRequest
 from tasks.review.build import build_review, save_snapshot
+from tasks.review.document import Review
 from tasks.review.findings import markdown
 from tasks.review.period import Period, Scope, district_code, last_full_week, parse_period, parse_scope
 from tasks.review.report import write_report
+
+
+class PublishedReview(Review):
+    """The review and the report files written from it (html, csv, json)."""
+
+    files: dict[str, str]
 
 
 def resolve(scope: str, period: str | None, lang: str) -> tuple[Scope, Period, str]:
@@ -44,12 +49,12 @@ def run_name(scope: str, period: str | None) -> str:
     return f"review-{scope.strip().replace(':', '-')}-{shown.replace(':', '-')}"
 
 
-def _figures(scope: Scope, period: Period, lang: str) -> dict[str, Any]:
+def _figures(scope: Scope, period: Period, lang: str) -> Review:
     with session_scope() as session:
         return build_review(session, scope, period, lang)
 
 
-def _publish(review: dict[str, Any], period: Period) -> dict[str, str]:
+def _publish(review: Review, period: Period) -> dict[str, str]:
     """Files under reports/, the artifacts, and the snapshot row."""
     files = write_report(review, get_settings().reports_dir)
     key = review["slug"]
@@ -60,15 +65,17 @@ def _publish(review: dict[str, Any], period: Period) -> dict[str, str]:
     )
     create_table_artifact(
         key=f"{key}-figures",
-        table=[{"figure": k, **{c: f[c] for c in TABLE_COLUMNS}} for k, f in review["figures"].items()],
+        table=[{"figure": k, **{c: dict(f)[c] for c in TABLE_COLUMNS}} for k, f in review["figures"].items()],
         description="figures: current, previous period, last year, changes and the Poisson verdict",
     )
     if review["rankings"]:
-        create_table_artifact(key=f"{key}-rankings", table=review["rankings"], description="ranked by change")
+        create_table_artifact(
+            key=f"{key}-rankings", table=[dict(r) for r in review["rankings"]], description="ranked by change"
+        )
     if review["hotspots"]:
         create_table_artifact(
             key=f"{key}-hotspots",
-            table=review["hotspots"],
+            table=[dict(h) for h in review["hotspots"]],
             description="hotspots: the top places by 110 calls, this period against the one before",
         )
     with session_scope() as session:
@@ -97,7 +104,7 @@ def _run_name() -> str:
 
 
 @flow(name="review", flow_run_name=_run_name, log_prints=False)
-def review(scope: str = "city", period: str | None = None, lang: Lang = Lang.zh) -> dict[str, Any]:
+def review(scope: str = "city", period: str | None = None, lang: Lang = Lang.zh) -> PublishedReview:
     """Review `scope` (city | district:CODE | station:CODE | community:CODE) for `period`
     (2026-W47 | 2026-11 | 28d:2026-11-29 | ytd:2026-11-29; blank: the last full week) in `lang`."""
     logger = get_run_logger()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from sqlalchemy import and_, func, select
 from sqlmodel import Session
@@ -30,17 +30,40 @@ from models.follow_up import (
 from models.jurisdiction import Community
 from models.risk import Risk, RiskLevelChange
 
-COLUMNS = (
-    "due_today",
-    "late",
-    "assigned",
-    "visits_recorded",
-    "calm",
-    "notices",
-    "capacity_notices",
-    "accountability",
-    "colour_changes",
-)
+
+class DayCounts(TypedDict):
+    """A day's counts, for one station or the whole city."""
+
+    due_today: int
+    late: int
+    assigned: int
+    visits_recorded: int
+    calm: int
+    notices: int
+    capacity_notices: int
+    accountability: int
+    colour_changes: int
+
+
+class StationDay(DayCounts):
+    station: str
+
+
+#: A colour the day's visits changed (`to` is "resolved" when a blue risk's visit ended it).
+ColourChange = TypedDict("ColourChange", {"risk_id": int, "from": str, "to": str})
+
+
+class DaySummary(TypedDict):
+    """What a swept day did, as `sweep_day.summary` keeps it (a JSON document)."""
+
+    day: str
+    stations: list[StationDay]
+    totals: DayCounts
+    changes: list[ColourChange]
+    already_swept: NotRequired[bool]  # read back from an earlier sweep of the day
+
+
+COLUMNS = tuple(DayCounts.__annotations__)  # the summary's columns, in the table's order
 
 
 def finished(session: Session, day: date) -> SweepDay | None:
@@ -61,7 +84,7 @@ def last_finished(session: Session) -> date | None:
     return session.execute(select(func.max(SweepDay.day))).scalar()
 
 
-def evidence_changes(session: Session, day: date) -> list[dict[str, Any]]:
+def evidence_changes(session: Session, day: date) -> list[ColourChange]:
     """The colour changes made by the visits recorded on `day` (the evidence rule)."""
     rows = session.execute(
         select(RiskLevelChange.risk_id, RiskLevelChange.from_level, RiskLevelChange.to_level, Risk.status)
@@ -83,7 +106,7 @@ def evidence_changes(session: Session, day: date) -> list[dict[str, Any]]:
     ]
 
 
-def station_summary(session: Session, day: date) -> list[dict[str, Any]]:
+def station_summary(session: Session, day: date) -> list[StationDay]:
     """Per station: due today, late, assigned, visits recorded and calm, notices, entries, colour changes."""
     station = select(Risk.id, Community.station_code).join(Community).subquery()
 
@@ -118,7 +141,7 @@ def station_summary(session: Session, day: date) -> list[dict[str, Any]]:
         session.execute(select(station.c.station_code).where(station.c.id.in_(changed))).scalars()
     )
     stations = sorted(set().union(*counts.values()))
-    return [{"station": s, **{k: counts[k][s] for k in COLUMNS}} for s in stations]
+    return [cast(StationDay, {"station": s, **{k: counts[k][s] for k in COLUMNS}}) for s in stations]
 
 
 def _by(session: Session, station: Any, *where: Any) -> Counter[str]:
@@ -126,12 +149,13 @@ def _by(session: Session, station: Any, *where: Any) -> Counter[str]:
     return Counter(dict(session.execute(select(station, func.count()).where(*where).group_by(station)).all()))
 
 
-def finish(session: Session, day: date) -> dict[str, Any]:
+def finish(session: Session, day: date) -> DaySummary:
     """Record the day as swept, with its summary; audited."""
     stations = station_summary(session, day)
-    totals = {k: sum(r[k] for r in stations) for k in COLUMNS}
-    summary = {"day": day.isoformat(), "stations": stations, "totals": totals}
-    summary["changes"] = evidence_changes(session, day)
+    totals = cast(DayCounts, {k: sum(r[k] for r in stations) for k in COLUMNS})
+    summary = DaySummary(
+        day=day.isoformat(), stations=stations, totals=totals, changes=evidence_changes(session, day)
+    )
     session.add(SweepDay(day=day, actor=audit.current_actor(), summary=summary))
     audit.append(
         session, [audit.Change("sweep", "sweep_day", day.isoformat(), None, totals, "daily sweep finished")]

@@ -23,6 +23,7 @@ from models.review import ReviewSnapshot
 from tasks.review import figures as rf
 from tasks.review import lifecycle, lists
 from tasks.review.conversions import conversions
+from tasks.review.document import Figure, Histogram, Ranking, Review, Trend
 from tasks.review.findings import findings, label
 from tasks.review.period import Period, Scope
 from tasks.review.stats import change_pct, significant
@@ -41,7 +42,7 @@ def figure(
     parts: dict[str, dict[str, int]] | None = None,
     recorded: dict[str, bool] | None = None,
     reasons: dict[str, str] | None = None,
-) -> dict[str, Any]:
+) -> Figure:
     """One figure: its three values, exact changes, and (for counts) the Poisson verdicts; a ratio also
     its numerator and denominator per window, and why a value is unknown (`reasons`, by window, for a
     rate with nothing to judge). A window with nothing on record (`recorded`) has no value, no change
@@ -49,7 +50,15 @@ def figure(
     blank = [w for w in rf.WINDOWS if recorded is not None and not recorded.get(w, True)]
     measured, values = values, {w: None if w in blank else v for w, v in values.items()}
     current, previous, last_year = (values.get(w) for w in rf.WINDOWS)
-    out: dict[str, Any] = {
+    days = {w: period.windows[w].days for w in rf.WINDOWS}
+
+    def verdict(name: str) -> tuple[bool | None, float | None]:
+        if kind != "count":
+            return None, None
+        return significant(current, values.get(name), days["current"], days[name])
+
+    (vs_previous, p_previous), (vs_last_year, p_last_year) = verdict("previous"), verdict("last_year")
+    out: Figure = {
         "label": label(key, lang),
         "kind": kind,
         "current": current,
@@ -57,16 +66,12 @@ def figure(
         "last_year": last_year,
         "change_vs_previous_pct": change_pct(current, previous),
         "change_vs_last_year_pct": change_pct(current, last_year),
+        "significant_vs_previous": vs_previous,
+        "p_vs_previous": p_previous,
+        "significant_vs_last_year": vs_last_year,
+        "p_vs_last_year": p_last_year,
+        "significant": vs_last_year,  # 同比 is the headline comparison
     }
-    days = {w: period.windows[w].days for w in rf.WINDOWS}
-    for name in ("previous", "last_year"):
-        flag, p = (
-            significant(current, values.get(name), days["current"], days[name])
-            if kind == "count"
-            else (None, None)
-        )
-        out[f"significant_vs_{name}"], out[f"p_vs_{name}"] = flag, p
-    out["significant"] = out["significant_vs_last_year"]  # 同比 is the headline comparison
     if parts is not None:
         out["parts"] = parts
         out["unknown"] = {
@@ -151,7 +156,7 @@ KINDS = {
 
 def build_review(
     session: Session, scope: Scope, period: Period, lang: str = "zh", as_of: datetime | None = None
-) -> dict[str, Any]:
+) -> Review:
     """Everything the review shows, as plain data (JSON-ready)."""
     as_of = as_of or utcnow()
     counts = rf.counts(session, period, scope)
@@ -212,7 +217,7 @@ def build_review(
     }
     names = lists.names(session)
     current = incidents["current"]
-    review = {
+    review: Review = {
         "slug": slug(scope, period),
         "scope": scope.text,
         "scope_name": scope.name if scope.kind != "city" or lang == "zh" else "Whole city",  # 全市
@@ -236,6 +241,7 @@ def build_review(
             "open_now": _open_now(rf.open_by_colour(session, scope)),
         },
         "response_histogram": histogram(current),
+        "findings": [],
     }
     review["findings"] = findings(review, lang)
     return review
@@ -281,7 +287,7 @@ def slug(scope: Scope, period: Period) -> str:
 
 def rankings(
     scope: Scope, counts: dict[str, pd.DataFrame], last_year_on_record: bool = True
-) -> list[dict[str, Any]]:
+) -> list[Ranking]:
     """The level below the scope, ranked by the year-on-year change in criminal cases (largest rise first);
     with nothing on record a year back, by this period's cases alone (no change, no verdict)."""
 
@@ -290,7 +296,7 @@ def rankings(
         return frame.groupby(frame.index.map(lambda c: scope.unit_of.get(c, c))).sum()
 
     cases, calls, risks = per_unit("cases_filed"), per_unit("calls"), per_unit("risks_found")
-    rows = []
+    rows: list[Ranking] = []
     for code, name in scope.units.items():
         now = int(cases["current"].get(code, 0))
         before = int(cases["last_year"].get(code, 0)) if last_year_on_record else None
@@ -310,14 +316,14 @@ def rankings(
     return sorted(rows, key=lambda r: (-_rise(r), -r["cases_current"], r["code"]))
 
 
-def _rise(row: dict[str, Any]) -> float:
+def _rise(row: Ranking) -> float:
     """A rise from none last year is the largest rise of all; none to none is no change."""
     if row["change_pct"] is None:
         return math.inf if row["cases_current"] else 0.0
     return float(row["change_pct"])
 
 
-def trend(session: Session, scope: Scope, period: Period) -> dict[str, Any]:
+def trend(session: Session, scope: Scope, period: Period) -> Trend:
     """Weekly calls and cases of the period's year to its last whole week, against all of last year."""
     sunday = period.current.last - timedelta(days=period.current.last.isoweekday() % 7)
     year, reached, _ = sunday.isocalendar()  # the ISO year of the period's last whole week
@@ -335,17 +341,18 @@ def _open_now(frame: pd.DataFrame) -> dict[str, int]:
     return {c: int(totals.get(c, 0)) for c in COLOURS}
 
 
-def histogram(frame: pd.DataFrame) -> dict[str, list]:
+def histogram(frame: pd.DataFrame) -> Histogram:
     """Dispatch and arrival seconds of the period's incidents, in the bins the chart shows."""
     edges = HISTOGRAM_EDGES_S
-    out: dict[str, list] = {"edges_s": edges}
-    for name, done in (("dispatch", "dispatched_at"), ("arrival", "arrived_at")):
+
+    def binned(done: str) -> list[int]:
         seconds = (frame[done] - frame["opened_at"]).dt.total_seconds().dropna().clip(0, edges[-1] - 1)
-        out[name] = pd.cut(seconds, edges, right=False).value_counts(sort=False).astype(int).tolist()
-    return out
+        return pd.cut(seconds, edges, right=False).value_counts(sort=False).astype(int).tolist()
+
+    return {"edges_s": edges, "dispatch": binned("dispatched_at"), "arrival": binned("arrived_at")}
 
 
-def save_snapshot(session: Session, review: dict[str, Any], period: Period) -> None:
+def save_snapshot(session: Session, review: Review, period: Period) -> None:
     """One row per scope and period, replaced by a rerun (late data changes figures); audited."""
     record = {
         "scope": review["scope"],

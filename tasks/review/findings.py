@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tasks.review.document import Review
 from tasks.review.stats import shown_cell, shown_pct
 
 LABELS: dict[str, tuple[str, str]] = {
@@ -73,7 +74,7 @@ def _n(value: Any) -> str:
     return f"{value:,.0f}" if isinstance(value, int | float) else "—"
 
 
-def findings(review: dict[str, Any], lang: str) -> list[str]:
+def findings(review: Review, lang: str) -> list[str]:
     """The sentences at the top of the review, most telling first."""
     zh = lang == "zh"
     out: list[str] = []
@@ -175,7 +176,7 @@ def findings(review: dict[str, Any], lang: str) -> list[str]:
     return out
 
 
-def _ends(review: dict[str, Any], zh: bool) -> list[str]:
+def _ends(review: Review, zh: bool) -> list[str]:
     """化解: the settlement rate (or why it is unknown), the risks back, the capacity notices."""
     figures, out = review["figures"], []
     rate = figures.get("settlement_rate_pct")
@@ -210,7 +211,7 @@ def _ends(review: dict[str, Any], zh: bool) -> list[str]:
     return out
 
 
-def unknown_notes(review: dict[str, Any]) -> list[str]:
+def unknown_notes(review: Review) -> list[str]:
     """'label (window): why it is unknown', for every figure that says."""
     zh = review.get("lang") == "zh"
     names = {"current": "本期", "previous": "上期", "last_year": "去年同期"} if zh else {}
@@ -223,7 +224,7 @@ def unknown_notes(review: dict[str, Any]) -> list[str]:
     ]
 
 
-def markdown(review: dict[str, Any], html: Any) -> str:
+def markdown(review: Review, html: Any) -> str:
     """The review as the Prefect UI shows it: findings, the figures, the top of the rankings."""
     zh = review["lang"] == "zh"
     w = review["windows"]

@@ -21,6 +21,7 @@ from models.common import DISPUTE_CATEGORIES
 from models.jurisdiction import Community, Officer, OfficerRole, Place
 from models.risk import Risk, RiskLevelChange
 from models.signal import Signal, is_news
+from tasks.review.document import Hotspot
 from tasks.review.figures import WINDOWS, in_scope, scope_stations
 from tasks.review.period import Period, Scope, Window
 from tasks.review.stats import change_pct, significant
@@ -173,7 +174,7 @@ def unknown_reason(key: str, lang: str) -> str:
 
 def hotspots(
     session: Session, period: Period, scope: Scope, names: dict[str, dict[str, str]], top: int = 10
-) -> list[dict[str, Any]]:
+) -> list[Hotspot]:
     """The top places (risks with a place kind) by 110 calls in the period, against the previous period."""
     calls: dict[str, pd.Series] = {}
     for name in ("current", "previous"):
@@ -213,7 +214,7 @@ def hotspots(
         )
     }
     days = (period.current.days, period.previous.days)
-    out = []
+    out: list[Hotspot] = []
     for rid in ranked:
         d, n, b = details[int(rid)], int(now[rid]), int(before[rid])
         flag, p = significant(n, b, *days)

@@ -4,7 +4,6 @@ officers and stations, the conversions case by case; and the names they are show
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from sqlmodel import Session
 from models.clock import local_date
 from models.common import LOCAL_TZ
 from models.jurisdiction import Community, Officer, Station
+from tasks.review.document import Conversion, Late, RiskCommunity
 from tasks.review.period import Period
 
 
@@ -28,7 +28,7 @@ def names(session: Session) -> dict[str, dict[str, str]]:
 
 def risk_communities(
     frame: pd.DataFrame, names: dict[str, dict[str, str]], top: int = 10
-) -> list[dict[str, Any]]:
+) -> list[RiskCommunity]:
     """The communities with the most open red, then orange, risks (the hotspots are places, by calls)."""
     hot = frame[frame["level"].isin(["red", "orange"])]
     if hot.empty:
@@ -49,7 +49,7 @@ def risk_communities(
     ]
 
 
-def late(frame: pd.DataFrame, as_of: datetime, names: dict[str, dict[str, str]], top: int = 10) -> dict:
+def late(frame: pd.DataFrame, as_of: datetime, names: dict[str, dict[str, str]], top: int = 10) -> Late:
     """The officers and stations with the most follow-ups of the period not done on time."""
     today = local_date(as_of)
     missed = frame[~frame["on_time"] & (frame["due_on"] < today)]
@@ -72,7 +72,9 @@ def late(frame: pd.DataFrame, as_of: datetime, names: dict[str, dict[str, str]],
     }
 
 
-def conversion_rows(frame: pd.DataFrame, period: Period, names: dict[str, dict[str, str]]) -> list[dict]:
+def conversion_rows(
+    frame: pd.DataFrame, period: Period, names: dict[str, dict[str, str]]
+) -> list[Conversion]:
     if frame.empty:
         return []
     filed = pd.to_datetime(frame["filed_at"], utc=True)

@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from bridgehead.exports import safe_values
+from tasks.review import document as doc
 from tasks.review.stats import shown_pct
 from tasks.review.text import TEXT
 
@@ -36,7 +37,7 @@ CSV_COLUMNS = [
                         for part in ("numerator", "denominator")), "unknown",
 ]  # fmt: skip
 WINDOWS = ("current", "previous", "last_year")
-Draw = Callable[[dict[str, Any], dict[str, str]], "Figure"]
+Draw = Callable[[doc.Review, dict[str, str]], "Figure"]
 TEST_NAME = "exact conditional Poisson test, two-sided, 5% level"
 COLOURS = {"red": "#d62728", "orange": "#ff7f0e", "yellow": "#e6b800", "blue": "#1f77b4"}
 # What the browser uses to draw chart text; matplotlib measures with whichever of these it has.
@@ -44,7 +45,7 @@ CSS_FONTS = "'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingF
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Micro Hei"]
 
 
-def write_report(review: dict[str, Any], folder: Path) -> dict[str, Path]:
+def write_report(review: doc.Review, folder: Path) -> dict[str, Path]:
     """Write `<slug>.html`, `.json` and `.csv` into `folder`; the slug names files, so no paths in it."""
     slug = str(review["slug"])
     if not slug or slug.startswith(".") or Path(slug).name != slug:
@@ -61,7 +62,7 @@ def write_report(review: dict[str, Any], folder: Path) -> dict[str, Path]:
     return paths
 
 
-def _csv_cells(fig: dict[str, Any]) -> list[Any]:
+def _csv_cells(fig: doc.Figure) -> list[Any]:
     """A figure's CSV cells after its key: the plain columns, a ratio's parts, why values are unknown."""
     parts = fig.get("parts") or {}
     cells = {
@@ -82,7 +83,7 @@ th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
 svg.chart{max-width:100%;height:auto;display:block;margin-bottom:1.5em}"""
 
 
-def render_html(review: dict[str, Any]) -> str:
+def render_html(review: doc.Review) -> str:
     """The whole page as one string; every piece of review text passes through `html.escape`."""
     t = TEXT.get(review.get("lang", "zh"), TEXT["zh"])
     title = f"{review.get('scope_name') or review.get('scope', '')} {t['title']} · {review.get('period', '')}"
@@ -107,7 +108,7 @@ def render_html(review: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _windows(review: dict[str, Any], t: dict[str, str]) -> str:
+def _windows(review: doc.Review, t: dict[str, str]) -> str:
     windows = review.get("windows") or {}
     spans = [
         f"{t[name]}: {w.get('first')} – {w.get('last')} ({w.get('days')} {t['days']})"
@@ -165,12 +166,12 @@ def _change(pct: float | None, sig: bool | None, p: float | None) -> str:
     return f'<td class="n">{text}</td>'
 
 
-def _value_cell(f: dict[str, Any], window: str, kind: str, t: dict[str, str]) -> str:
+def _value_cell(f: doc.Figure, window: str, kind: str, t: dict[str, str]) -> str:
     parts, why = (f.get("parts") or {}).get(window), (f.get("unknown") or {}).get(window)
     return _number_cell(f.get(window), kind, t, parts, why)
 
 
-def _figures_table(figures: dict[str, dict[str, Any]], t: dict[str, str]) -> str:
+def _figures_table(figures: dict[str, doc.Figure], t: dict[str, str]) -> str:
     if not figures:
         return f'<p class="none">{t["none"]}</p>'
     heads = ["figure", "current", "previous", "vs_previous", "last_year", "vs_last_year"]
@@ -186,7 +187,7 @@ def _figures_table(figures: dict[str, dict[str, Any]], t: dict[str, str]) -> str
     return "<table>" + "".join(rows) + "</table>"
 
 
-def _unknown(figures: dict[str, dict[str, Any]], t: dict[str, str]) -> str:
+def _unknown(figures: dict[str, doc.Figure], t: dict[str, str]) -> str:
     """Below the figures: each value shown as — and why it is unknown."""
     notes = [
         f"{f.get('label') or key} · {t[w]}: {why}"
@@ -240,7 +241,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
 # --- the charts ----------------------------------------------------------------------------------------
 
 
-def _chart(draw: Draw, review: dict[str, Any], t: dict[str, str], chart_id: str, label: str) -> str:
+def _chart(draw: Draw, review: doc.Review, t: dict[str, str], chart_id: str, label: str) -> str:
     """Draw and save under one style, as tick labels only take their font when the figure is saved."""
     style = {"font.family": chart_fonts(), "font.size": 9, "svg.fonttype": "none", "svg.hashsalt": chart_id}
     with matplotlib.rc_context(style), warnings.catch_warnings():
@@ -284,7 +285,7 @@ def _empty(ax: Axes, t: dict[str, str]) -> None:
     ax.text(0.5, 0.5, t["none"], transform=ax.transAxes, ha="center", va="center", color="#999", fontsize=14)
 
 
-def _trend_chart(review: dict[str, Any], t: dict[str, str]) -> Figure:
+def _trend_chart(review: doc.Review, t: dict[str, str]) -> Figure:
     """Calls and cases week by week, this year solid against last year dashed."""
     trend = review.get("trend") or {}
     weeks = list(trend.get("weeks") or [])
@@ -307,7 +308,7 @@ def _trend_chart(review: dict[str, Any], t: dict[str, str]) -> Figure:
     return fig
 
 
-def _colours_chart(review: dict[str, Any], t: dict[str, str]) -> Figure:
+def _colours_chart(review: doc.Review, t: dict[str, str]) -> Figure:
     """Risks found in the period and open now, one bar per colour in its own colour."""
     colours = review.get("colours") or {}
     fig, axes = _figure(2)
@@ -322,7 +323,7 @@ def _colours_chart(review: dict[str, Any], t: dict[str, str]) -> Figure:
     return fig
 
 
-def _response_chart(review: dict[str, Any], t: dict[str, str]) -> Figure:
+def _response_chart(review: doc.Review, t: dict[str, str]) -> Figure:
     """Dispatch and arrival seconds per bin; bins are unequal, so they stand side by side, labelled."""
     hist = review.get("response_histogram") or {}
     edges = hist.get("edges_s") or []

@@ -7,14 +7,52 @@ they keep, and nothing here can lead back to them.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from models.follow_up import AccountabilityEntry
 from models.jurisdiction import Officer, Station
+from models.reward import RewardEntry
 from tasks.rewards.ledger import ACCOUNTABILITY_LIST, OFFICER_POINTS, TIP_REWARD, ledger
+
+#: An officer's points in the month (光荣榜), ranked within the station; `from` is what earned them.
+LeaderboardRow = TypedDict(
+    "LeaderboardRow",
+    {
+        "station": str,
+        "rank": int,
+        "officer": str,
+        "officer_code": str,
+        "points": int,
+        "from": str,
+        "status": str,
+        "id": int,
+    },
+)
+
+
+class AccountabilityRow(TypedDict):
+    """A line of a station's accountability list (问责清单)."""
+
+    station: str
+    officer: str
+    officer_code: str | None
+    kind: str
+    reason: str
+    list_status: str
+    list_id: int
+
+
+class PayoutRow(TypedDict):
+    """A tip reward, by the tip's code: no contact, no tipster."""
+
+    tip: str
+    amount_cny: int
+    outcome: str | None
+    status: str
+    id: int
 
 
 def _names(session: Session) -> tuple[dict[str, str], dict[str, str]]:
@@ -27,14 +65,14 @@ def _breakdown(sources: list[dict[str, Any]]) -> str:
     return ", ".join(f"{s['kind']} ×{len(s['ids'])}" for s in sources)
 
 
-def leaderboard(session: Session, period: str, station: str | None = None) -> list[dict[str, Any]]:
+def leaderboard(session: Session, period: str, station: str | None = None) -> list[LeaderboardRow]:
     """Officers ranked by points within each station, with what earned them and the decision."""
     officers, stations = _names(session)
     entries = [e for e in ledger(session, period, station) if e.kind == OFFICER_POINTS]
-    by_station: dict[str, list] = defaultdict(list)
+    by_station: dict[str, list[RewardEntry]] = defaultdict(list)
     for e in entries:
         by_station[e.station_code or ""].append(e)
-    rows = []
+    rows: list[LeaderboardRow] = []
     for code in sorted(by_station):
         ranked = sorted(by_station[code], key=lambda e: (-e.points, e.beneficiary))
         for rank, e in enumerate(ranked, start=1):
@@ -54,10 +92,10 @@ def leaderboard(session: Session, period: str, station: str | None = None) -> li
     return rows
 
 
-def station_lists(session: Session, period: str, station: str | None = None) -> list[dict[str, Any]]:
+def station_lists(session: Session, period: str, station: str | None = None) -> list[AccountabilityRow]:
     """Each station's accountability list: one line per entry, with the officer and the reason."""
     officers, stations = _names(session)
-    rows = []
+    rows: list[AccountabilityRow] = []
     for e in ledger(session, period, station):
         if e.kind != ACCOUNTABILITY_LIST:
             continue
@@ -85,7 +123,7 @@ def station_lists(session: Session, period: str, station: str | None = None) -> 
     return rows
 
 
-def payouts(session: Session, period: str, station: str | None = None) -> list[dict[str, Any]]:
+def payouts(session: Session, period: str, station: str | None = None) -> list[PayoutRow]:
     """Tip rewards by code and amount, with their status; no contact, no tipster."""
     return [
         {
