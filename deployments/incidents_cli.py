@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import func, select
 
 from deployments.cli_checks import input_file
 from deployments.console import emit, not_blank, say
@@ -69,24 +68,14 @@ def incidents_list(
     """Incidents, newest first, with their response times and targets met or missed."""
     from bridgehead.db import session_scope
     from models.common import utcnow
-    from models.incident import Incident
-    from tasks.quick_response.incidents import response_times
-    from tasks.quick_response.response_watch import verdicts
+    from tasks.quick_response.board import board
 
-    stmt = select(Incident).order_by(Incident.opened_at.desc(), Incident.id.desc())
-    if status is not Shown.all:
-        stmt = stmt.where(Incident.status == status.value)
-    if station:
-        stmt = stmt.where(Incident.station_code == station)
-    now = utcnow()
+    wanted = None if status is Shown.all else status.value
     with session_scope() as session:
-        total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-        incidents = list(session.execute(stmt.limit(rows_wanted(limit, fmt, 50))).scalars())
-        times = response_times(session, [i.id for i in incidents if i.id is not None])
+        found = board(session, utcnow(), wanted, station, rows_wanted(limit, fmt, 50))
     rows: list[dict[str, Any]] = []
-    for i in incidents:
-        t = times.get(i.id or 0)
-        judged = verdicts(i, t, now)
+    for line in found.lines:
+        i, t, judged = line.incident, line.times, line.judged
         dispatched, on_scene = (t.first_dispatch_at, t.first_on_scene_at) if t else (None, None)
         rows.append(
             {
@@ -102,6 +91,7 @@ def incidents_list(
                 "outcome": i.outcome,
             }
         )
+    total = found.total
     emit(rows, fmt, f"Incidents ({len(rows):,} of {total:,})")
 
 
@@ -110,35 +100,15 @@ def incidents_show(code: str, fmt: FormatOption = Format.table) -> None:
     """One incident: targets, every unit with the time of each state, breaches and notices."""
     from bridgehead.db import session_scope
     from models.common import utcnow
-    from models.follow_up import SupervisionNotice
-    from models.incident import Dispatch, ResponseBreach, UnitStatusEvent
-    from tasks.quick_response.incidents import get_incident, response_times
-    from tasks.quick_response.response_watch import verdicts
+    from tasks.quick_response.board import incident_record
 
     with session_scope() as session:
         try:
-            i = get_incident(session, code)
+            record = incident_record(session, code, utcnow())
         except LookupError:
             say(f"[red]There is no incident {code}.[/]")
             raise typer.Exit(1) from None
-        t = response_times(session, [i.id]).get(i.id or 0)  # type: ignore[list-item]
-        judged = verdicts(i, t, utcnow())
-        dispatches = session.execute(
-            select(Dispatch)
-            .where(Dispatch.incident_id == i.id)
-            .order_by(Dispatch.dispatched_at, Dispatch.unit_code)
-        ).scalars()
-        events = session.execute(
-            select(UnitStatusEvent)
-            .where(UnitStatusEvent.incident_id == i.id)
-            .order_by(UnitStatusEvent.at, UnitStatusEvent.id)
-        ).scalars()
-        breaches = list(
-            session.execute(select(ResponseBreach).where(ResponseBreach.incident_id == i.id)).scalars()
-        )
-        notices = session.execute(
-            select(SupervisionNotice).where(SupervisionNotice.breach_id.in_([b.id for b in breaches]))
-        ).scalars()
+        i, t, judged = record.incident, record.times, record.judged
         head = i.model_dump()
         targets = [
             {
@@ -166,7 +136,7 @@ def incidents_show(code: str, fmt: FormatOption = Format.table) -> None:
                 "on_scene": after(i.opened_at, d.on_scene_at),
                 "cleared": after(i.opened_at, d.cleared_at),
             }
-            for d in dispatches
+            for d in record.dispatches
         ]
         changes = [
             {
@@ -175,7 +145,7 @@ def incidents_show(code: str, fmt: FormatOption = Format.table) -> None:
                 "unit": e.unit_code,
                 "status": e.status,
             }
-            for e in events
+            for e in record.events
         ]
         missed = [
             {
@@ -184,7 +154,7 @@ def incidents_show(code: str, fmt: FormatOption = Format.table) -> None:
                 "detected": clock(b.detected_at),
                 "unit_from_other_station": b.escalated_unit_code,
             }
-            for b in breaches
+            for b in record.breaches
         ]
         told = [
             {
@@ -193,7 +163,7 @@ def incidents_show(code: str, fmt: FormatOption = Format.table) -> None:
                 "station": n.station_code,
                 "issued_on": str(n.issued_on),
             }
-            for n in notices
+            for n in record.notices
         ]
     if fmt is Format.json:
         emit(
