@@ -2,7 +2,8 @@
 
 Every import counts, at the top of a module or inside a function: no module imports a layer above its
 own, no import loop runs between modules (a parent package's own names count, its submodules don't),
-`tasks/` has no Prefect in it, and no file in `tasks/` is longer than a sitting's reading.
+`tasks/` has no Prefect in it, and no file in `tasks/` is longer than a sitting's reading. In `tests/`,
+no module imports a `test_*` module: what tests share lives in helper modules (`factories.py`, `scenario.py`).
 """
 
 from __future__ import annotations
@@ -143,3 +144,69 @@ def test_no_file_in_tasks_is_longer_than_a_sitting() -> None:
         and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_TASK_LINES
     }
     assert long == {}
+
+
+TESTS = ROOT / "tests"
+
+
+def imports_of_test_modules(source: str, package: str) -> list[tuple[str, int]]:
+    """(`test_*` module imported, line) for every import in `source` of a test module of the project;
+    `package` is the importing module's package, for relative imports."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*up, base] if base else up)
+            targets = [base] + [f"{base}.{a.name}" for a in node.names if a.name.startswith("test_")]
+        else:
+            continue
+        tested = [
+            t
+            for t in targets
+            if t.split(".")[0] == "tests" and any(p.startswith("test_") for p in t.split("."))
+        ]
+        if tested:
+            found.append((tested[0], node.lineno))
+    return found
+
+
+def test_no_test_module_imports_another() -> None:
+    """A helper two test files share lives in a module of its own, not in one of them: importing a test
+    module ties one stage's tests to another's, so renaming or splitting one file breaks the other."""
+    found = []
+    for path in sorted(TESTS.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        package = ".".join(parts if parts[-1] == "__init__" else parts[:-1])
+        found += [
+            f"{path.relative_to(ROOT)}:{line} imports {target}"
+            for target, line in imports_of_test_modules(path.read_text(encoding="utf-8"), package)
+        ]
+    assert found == []
+
+
+def test_the_test_finds_an_import_of_a_test_module() -> None:
+    """The check above can fail: imports of test modules written on purpose are found, in every form."""
+    source = "\n".join(
+        [
+            "from tests.factories import ingest",
+            "from tests.tasks.follow_up.scenario import at",
+            "from tests.tasks.follow_up.test_cadence import at",
+            "from tests.tasks.review import story, test_lifecycle",
+            "import tests.flows.test_intake_flow",
+            "from .test_load import call_row",
+            "from . import rows",
+            "def helper():",
+            "    from tests.tasks.review.test_build import pct",
+        ]
+    )
+    assert imports_of_test_modules(source, "tests.tasks.intake") == [
+        ("tests.tasks.follow_up.test_cadence", 3),
+        ("tests.tasks.review.test_lifecycle", 4),
+        ("tests.flows.test_intake_flow", 5),
+        ("tests.tasks.intake.test_load", 6),
+        ("tests.tasks.review.test_build", 9),
+    ]

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from bridgehead.db import session_scope
 from deployments.cli import app
 from models.jurisdiction import Officer
-from tests.tasks.follow_up.test_cadence import BASE, add_calls, add_visit, at, call, days, open_risk, sweep
+from tests.tasks.follow_up.scenario import BASE, add_calls, add_visit, at, call, days, open_risk, sweep
 
 runner = CliRunner()
 

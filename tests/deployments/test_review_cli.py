@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from deployments.cli import app
-from tests.tasks.review.test_build import CITY, PERIOD, Story, load_story, pct
+from tests.tasks.review.story import CITY, PERIOD, Story, load_story, pct
 
 pytestmark = pytest.mark.prefect
 runner = CliRunner()
@@ -18,7 +18,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def story(prefect_server: None, engine: Engine, jurisdiction: Path, tmp_path: Path) -> Story:
-    """The hand-counted month of tests/tasks/review/test_build.py; the review runs as a flow."""
+    """The hand-counted month of tests/tasks/review/story.py; the review runs as a flow."""
     return load_story(tmp_path)
 
 

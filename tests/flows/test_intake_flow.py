@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import pytest
@@ -11,25 +10,10 @@ from sqlalchemy import Engine, text
 
 from flows.intake import intake
 from tests.factories import TIP, write_csv, write_rows
-from tests.tasks.intake.test_load import CALL_HEADER, call_row
+from tests.flows.runs import task_runs
+from tests.tasks.intake.rows import CALL_HEADER, call_row
 
 pytestmark = pytest.mark.prefect
-
-
-def _task_runs(flow_run_id: object, expected: int = 6, wait_s: float = 20) -> list[str]:
-    """The flow run's task runs, by name; the server records them from events, so give it a moment."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    deadline = time.monotonic() + wait_s
-    with get_client(sync_client=True) as client:
-        while True:
-            runs = client.read_task_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-            )
-            if len(runs) >= expected or time.monotonic() > deadline:
-                return sorted(r.name.rsplit("-", 1)[0] for r in runs)
-            time.sleep(0.5)
 
 
 def test_task_runs_do_not_grow_with_the_file_and_nothing_personal_is_logged(
@@ -43,7 +27,7 @@ def test_task_runs_do_not_grow_with_the_file_and_nothing_personal_is_logged(
     for channel, path in (("call", small), ("call", large), ("tip", tips)):
         state = intake(channel, [str(path)], return_state=True)
         assert state.is_completed()
-        runs.append(_task_runs(state.state_details.flow_run_id))
+        runs.append(task_runs(state.state_details.flow_run_id))
     assert runs[0] == runs[1] == ["grade", "link", "load", "open-incidents", "report", "validate"]
     report = state.result()
     assert report.signals_by_channel["call"] == 3_020 and report.signals_by_channel["tip"] == 1

@@ -17,7 +17,7 @@ from models.follow_up import SupervisionNotice
 from models.incident import Dispatch, ResponseBreach
 from models.jurisdiction import PatrolUnit
 from tests.factories import ingest, write_jurisdiction, write_rows
-from tests.flows.test_intake_flow import _task_runs
+from tests.flows.runs import task_runs
 
 pytestmark = pytest.mark.prefect
 
@@ -51,7 +51,7 @@ def test_a_missing_child_takes_every_free_unit_in_one_named_run(
     assert state.is_completed()
     result = state.result()
     assert sorted(u["unit_code"] for u in result.units) == ["U6103030101", "U6103030102"]
-    assert _task_runs(state.state_details.flow_run_id, expected=1) == ["dispatch"]
+    assert task_runs(state.state_details.flow_run_id, expected=1) == ["dispatch"]
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:

@@ -11,9 +11,9 @@ from sqlmodel import Session
 
 from models.review import ReviewSnapshot
 from tests.factories import ingest, write_rows
-from tests.tasks.review import test_lifecycle
+from tests.tasks.review import ends_story
 
-story = test_lifecycle.story  # the fixture: the hand-counted May of tests/tasks/review/test_lifecycle.py
+story = ends_story.story  # the fixture: the hand-counted May of tests/tasks/review/ends_story.py
 
 pytestmark = pytest.mark.prefect
 

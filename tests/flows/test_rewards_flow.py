@@ -27,7 +27,8 @@ from models.reward import RewardEntry
 from models.signal import Signal
 from models.tip import Tip
 from tests.factories import BRIDGEHEAD, ingest, sweep_stages, wait_for, write_rows
-from tests.tasks.follow_up.test_supervision import add_visit, at, open_risk
+from tests.tasks.follow_up.overdue import add_visit, open_risk
+from tests.tasks.follow_up.scenario import at
 
 pytestmark = pytest.mark.server
 

@@ -7,7 +7,7 @@ supervise — for successive days in order. A visit is always ingested before th
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,75 +16,33 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from bridgehead import audit
-from bridgehead.db import get_engine, session_scope
+from bridgehead.db import session_scope
 from bridgehead.rules import get_rules
 from models.audit import AuditLog
-from models.common import LOCAL_TZ
 from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice
 from models.risk import Risk, RiskLevelChange
 from models.signal import Signal
 from tasks.follow_up.cadence import VisitSummary, day_start, local_date, next_due, schedule
 from tasks.follow_up.supervision import SupervisionSummary
-from tests.factories import ingest, sweep_stages, write_rows
+from tests.factories import ingest, write_rows
+from tests.tasks.follow_up.scenario import (
+    BASE,
+    add_calls,
+    add_visit,
+    at,
+    call,
+    days,
+    follow_ups,
+    level_history,
+    open_risk,
+    pending,
+    risk,
+    sweep,
+    trail,
+)
 
 RULES = get_rules()
-BASE = date(2026, 3, 2)  # the first swept day; the risks open the day before
 COLOURS = ["red", "orange", "yellow", "blue"]
-SIGNALS = {  # a call the default grading gives each colour
-    "red": {"category": "family_neighbor", "summary": "邻居持刀威胁"},
-    "orange": {"category": "violence", "summary": "两人互殴"},
-    "yellow": {"category": "family_neighbor", "summary": "邻里因噪音争吵"},
-    "blue": {"category": "public_order", "summary": "深夜聚众喧哗"},
-}
-
-
-def days(n: int) -> timedelta:
-    return timedelta(days=n)
-
-
-def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
-    """A local (Asia/Shanghai) time on `day`."""
-    return datetime.combine(day, time(hour, minute), LOCAL_TZ)
-
-
-def add_calls(tmp_path: Path, *rows: dict[str, Any]) -> None:
-    ingest(write_rows(tmp_path / f"calls-{rows[0]['call_id']}" / "calls.csv", *rows))
-
-
-def call(call_id: str, when: datetime, colour: str = "yellow", **fields: Any) -> dict[str, Any]:
-    return {"call_id": call_id, "received_at": when.isoformat(), **SIGNALS[colour], **fields}
-
-
-def open_risk(
-    tmp_path: Path, colour: str, *, call_id: str = "C1", when: datetime | None = None, **fields: Any
-) -> int:
-    """A risk of `colour`, opened by one call (the day before BASE unless `when` says otherwise)."""
-    add_calls(tmp_path, call(call_id, when or at(BASE - days(1)), colour, **fields))
-    with Session(get_engine()) as s:
-        rid = s.execute(select(Signal.risk_id).where(Signal.source_id == call_id)).scalar_one()
-        assert s.get(Risk, rid).level == colour  # type: ignore[union-attr]
-    return rid
-
-
-def add_visit(
-    tmp_path: Path, visit_id: str, when: datetime, risk_id: int, concern: str = "none", **fields: Any
-) -> None:
-    """An officer's visit record naming the risk; its category is the risk's own."""
-    with Session(get_engine()) as s:
-        category = s.get(Risk, risk_id).category  # type: ignore[union-attr]
-    row = {
-        "visit_id": visit_id,
-        "visited_at": when.isoformat(),
-        "category": category,
-        "summary": "回访，了解近况",
-        "concern": concern,
-        "risk_id": risk_id,
-        **fields,
-    }
-    ingest(write_rows(tmp_path / f"visits-{visit_id}" / "visits.csv", row), "visit")
-
-
-sweep = sweep_stages
 
 
 def sweep_days(first: date, last: date) -> None:
@@ -92,45 +50,6 @@ def sweep_days(first: date, last: date) -> None:
     while day <= last:
         sweep(day)
         day += days(1)
-
-
-def risk(engine: Engine, risk_id: int) -> Risk:
-    with Session(engine) as s:
-        found = s.get(Risk, risk_id)
-        assert found is not None
-        return found
-
-
-def follow_ups(engine: Engine, risk_id: int) -> list[FollowUp]:
-    with Session(engine) as s:
-        return list(
-            s.execute(select(FollowUp).where(FollowUp.risk_id == risk_id).order_by(FollowUp.id)).scalars()
-        )
-
-
-def pending(engine: Engine, risk_id: int) -> FollowUp | None:
-    open_ = [f for f in follow_ups(engine, risk_id) if f.status == "pending"]
-    assert len(open_) <= 1, "a risk owes one visit at a time"
-    return open_[0] if open_ else None
-
-
-def level_history(engine: Engine, risk_id: int, cause: str | None = None) -> list[RiskLevelChange]:
-    with Session(engine) as s:
-        stmt = select(RiskLevelChange).where(RiskLevelChange.risk_id == risk_id)
-        if cause:
-            stmt = stmt.where(RiskLevelChange.cause == cause)
-        return list(s.execute(stmt.order_by(RiskLevelChange.id)).scalars())
-
-
-def trail(engine: Engine, entity: str, entity_id: int | str) -> list[AuditLog]:
-    with Session(engine) as s:
-        return list(
-            s.execute(
-                select(AuditLog)
-                .where(AuditLog.entity == entity, AuditLog.entity_id == str(entity_id))
-                .order_by(AuditLog.seq)
-            ).scalars()
-        )
 
 
 def signal_id(engine: Engine, source_id: str) -> int:

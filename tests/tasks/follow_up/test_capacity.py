@@ -20,7 +20,7 @@ from tasks.follow_up.capacity import capacities, day_lists, in_order, plan_day
 from tasks.follow_up.reassign import reassign_overflow
 from tasks.jurisdiction import load_jurisdiction
 from tests.factories import OFFICERS, write_csv, write_jurisdiction
-from tests.tasks.follow_up.test_cadence import BASE, add_calls, at, call, days, sweep
+from tests.tasks.follow_up.scenario import BASE, add_calls, at, call, days, sweep
 
 RULES = get_rules()
 

@@ -2,7 +2,7 @@
 visit, a signal before it, the chief's sign-off for red, referred, dormant, the 180-day re-check, a
 dispute mediated on the scene; and no sequence of signals and visits lowers a colour without calm.
 
-The city is played as in `test_follow_up`: signals ingested as intake does, each day swept in order.
+The city is played as in `scenario.py`: signals ingested as intake does, each day swept in order.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tasks.follow_up.sign_off import settle_by_chief
 from tasks.jurisdiction import load_jurisdiction
 from tasks.quick_response.disposal import close_incident
 from tests.factories import empty_tables
-from tests.tasks.follow_up.test_cadence import (
+from tests.tasks.follow_up.scenario import (
     BASE,
     add_calls,
     add_visit,

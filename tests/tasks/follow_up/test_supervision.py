@@ -7,61 +7,31 @@ is due on the day of that sweep (never retroactively) and each later day adds on
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from bridgehead.db import get_engine, session_scope
+from bridgehead.db import session_scope
 from bridgehead.rules import get_rules
 from models.audit import AuditLog
-from models.common import LOCAL_TZ
 from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice
-from models.signal import Signal
 from tasks.follow_up.cadence import record_visits, schedule
 from tasks.follow_up.supervision import SupervisionSummary, rungs, supervise
 from tasks.follow_up.sweep import finish, finished, last_finished, station_summary
-from tests.factories import ingest, sweep_stages, write_rows
+from tests.factories import sweep_stages
+from tests.tasks.follow_up.overdue import LONG_AGO, add_visit, open_risk
+from tests.tasks.follow_up.scenario import at
 
 RULES = get_rules()
 BASE = date(2026, 3, 2)
-LONG_AGO = date(2026, 2, 1)
-CALM_CALL = {"category": "family_neighbor", "summary": "邻里因噪音争吵"}  # yellow
 KNIFE_CALL = {"category": "family_neighbor", "summary": "邻居持刀威胁"}  # red
 
 
 def days(n: int) -> timedelta:
     return timedelta(days=n)
-
-
-def at(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour), LOCAL_TZ)
-
-
-def open_risk(tmp_path: Path, call_id: str = "C1", when: datetime | None = None, **fields: Any) -> int:
-    """A yellow risk (unless `fields` say otherwise) opened by one call, long before the first sweep."""
-    row = {"call_id": call_id, "received_at": (when or at(LONG_AGO)).isoformat(), **CALM_CALL, **fields}
-    ingest(write_rows(tmp_path / f"calls-{call_id}" / "calls.csv", row))
-    with Session(get_engine()) as s:
-        return s.execute(select(Signal.risk_id).where(Signal.source_id == call_id)).scalar_one()
-
-
-def add_visit(
-    tmp_path: Path, visit_id: str, when: datetime, risk_id: int, concern: str, **fields: Any
-) -> None:
-    row = {
-        "visit_id": visit_id,
-        "visited_at": when.isoformat(),
-        "category": "family_neighbor",
-        "summary": "回访",
-        "concern": concern,
-        "risk_id": risk_id,
-        **fields,
-    }
-    ingest(write_rows(tmp_path / f"visits-{visit_id}" / "visits.csv", row), "visit")
 
 
 sweep = sweep_stages

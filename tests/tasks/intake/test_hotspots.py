@@ -21,7 +21,7 @@ from models.signal import Signal
 from tasks.intake.hotspots import many_parties, ranking
 from tasks.jurisdiction import load_jurisdiction
 from tests.factories import write_csv
-from tests.tasks.follow_up.test_cadence import BASE, add_calls, at, days, level_history, sweep
+from tests.tasks.follow_up.scenario import BASE, add_calls, at, days, level_history, sweep
 
 NOISE = {"category": "public_order", "summary": "有人吵闹"}
 

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from tasks.intake.report import by_station, intake_markdown, intake_report, station_line
 from tests.factories import ingest, write_rows
-from tests.tasks.quick_response.test_incidents import SMART, URBAN, VILLAGE, call
+from tests.tasks.quick_response.calls import SMART, URBAN, VILLAGE, call
 
 MARCH = datetime(2026, 3, 1, 9)
 

@@ -29,26 +29,9 @@ from tasks.quick_response.incidents import (
     response_times,
 )
 from tests.factories import ingest, write_rows
+from tests.tasks.quick_response.calls import SMART, URBAN, VILLAGE, call
 
 RULES = get_rules()
-SMART, URBAN, VILLAGE = "61030301001", "61030301002", "61032301001"
-
-
-def call(call_id: str, at: datetime, **fields: Any) -> dict[str, Any]:
-    """A 110 call received at `at`; an urgent violence call in the smart-security estate unless told."""
-    row: dict[str, Any] = {
-        "call_id": call_id,
-        "received_at": at.isoformat(),
-        "community_code": SMART,
-        "category": "violence",
-        "priority": 2,
-        "summary": "两人打架",
-    }
-    row.update(fields)
-    for key in ("closed_at", "dispatched_at", "arrived_at"):
-        if isinstance(row.get(key), datetime):
-            row[key] = row[key].isoformat()
-    return row
 
 
 def take_in(folder: Path, *rows: dict[str, Any]) -> OpenedIncidents:

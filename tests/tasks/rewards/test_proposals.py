@@ -34,7 +34,8 @@ from tasks.rewards.proposals import month, propose
 from tasks.rewards.report import payouts, per_station, proposals_markdown, station_lists
 from tasks.rewards.tips import tip_status, verify_tip
 from tests.factories import TIP, ingest, sweep_stages, write_rows
-from tests.tasks.follow_up.test_supervision import add_visit, at, open_risk
+from tests.tasks.follow_up.overdue import add_visit, open_risk
+from tests.tasks.follow_up.scenario import at
 
 RULES = get_rules()
 POINTS = RULES.rewards.points
