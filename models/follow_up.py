@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlmodel import JSON, Field, SQLModel, UniqueConstraint
+from sqlmodel import JSON, Field, Index, SQLModel, UniqueConstraint
 
 from models.common import utcnow
 
@@ -13,10 +13,15 @@ class FollowUp(SQLModel, table=True):
     """One visit owed on a risk by its community officer; one per risk per due date."""
 
     __tablename__ = "follow_up"
-    __table_args__ = (UniqueConstraint("risk_id", "due_on"),)
+    # a risk's pending visits by (risk, status): with `status` indexed alone, SQLite's planner (no
+    # statistics) scanned every pending follow-up for each risk a chief reassigned
+    __table_args__ = (
+        UniqueConstraint("risk_id", "due_on"),
+        Index("ix_follow_up_risk_id_status", "risk_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    risk_id: int = Field(foreign_key="risk.id", index=True)
+    risk_id: int = Field(foreign_key="risk.id")
     officer_code: str | None = Field(default=None, foreign_key="officer.officer_code", index=True)
     due_on: date = Field(index=True)
     basis_at: datetime = Field(description="the visit (or the opening) the due date counts from")
