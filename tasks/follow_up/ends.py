@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import exists, insert, select, update
@@ -250,30 +250,26 @@ def opening_outcomes(ends: Ends) -> None:
     day, or a later reopening, never applies it twice."""
     session = ends.session
     ended = exists().where(col(RiskLevelChange.risk_id) == Risk.id, col(RiskLevelChange.cause) == "end")
-    rows = (
-        session.execute(
-            select(Risk, col(Signal.id), col(Signal.occurred_at), col(Signal.concern), col(Signal.outcome))
-            .join(Signal, col(Signal.risk_id) == Risk.id)
-            .where(
-                col(Signal.channel) == "visit",
-                col(Signal.named_risk_id).is_(None),  # a visit naming its risk came for it: it opened nothing
-                col(Signal.outcome).in_(["settled", "referred"]),
-                col(Signal.occurred_at) == Risk.first_signal_at,
-                col(Signal.occurred_at) < ends.as_of,
-                col(Risk.status) == RiskStatus.open.value,
-                ~ended,
-            )
+    rows: Sequence[tuple[Risk, int, datetime, str | None, str | None]] = session.execute(
+        select(Risk, col(Signal.id), col(Signal.occurred_at), col(Signal.concern), col(Signal.outcome))
+        .join(Signal, col(Signal.risk_id) == Risk.id)
+        .where(
+            col(Signal.channel) == "visit",
+            col(Signal.named_risk_id).is_(None),  # a visit naming its risk came for it: it opened nothing
+            col(Signal.outcome).in_(["settled", "referred"]),
+            col(Signal.occurred_at) == Risk.first_signal_at,
+            col(Signal.occurred_at) < ends.as_of,
+            col(Risk.status) == RiskStatus.open.value,
+            ~ended,
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     if not rows:
         return
     done = pd.DataFrame(
         [(r.id, sid, at, concern, outcome, "opening", False) for r, sid, at, concern, outcome in rows],
         columns=["risk_id", "signal_id", "at", "concern", "outcome", "why", "interrupted"],
     ).drop_duplicates("risk_id")
-    apply_outcomes(ends, done, {r.id: r for r, *_ in rows})
+    apply_outcomes(ends, done, {cast(int, r.id): r for r, *_ in rows})
 
 
 def _may_have_become_dormant(ends: Ends, cutoff: datetime) -> list[int] | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -42,22 +43,18 @@ def reassign_overflow(
 ) -> Reassigned:
     """Reassign `day`'s overflow in these stations (all by default), each by its chief (or `by`)."""
     owed = ranked(rules, day)
-    rows = (
-        session.execute(
-            select(
-                owed.c.risk_id,
-                owed.c.officer_code,
-                owed.c.station_code,
-                owed.c.community_code,
-                owed.c.place,
-                owed.c.cap,
-            )
-            .where(owed.c.officer_code.is_not(None))
-            .order_by(owed.c.place, owed.c.officer_code)
+    rows: Sequence[tuple[int, str, str, str, int, int | None]] = session.execute(
+        select(
+            owed.c.risk_id,
+            owed.c.officer_code,
+            owed.c.station_code,
+            owed.c.community_code,
+            owed.c.place,
+            owed.c.cap,
         )
-        .tuples()
-        .all()
-    )
+        .where(owed.c.officer_code.is_not(None))
+        .order_by(owed.c.place, owed.c.officer_code)
+    ).all()
     load: dict[str, int] = defaultdict(int)
     over = []
     for risk_id, officer, station, community, place, cap in rows:

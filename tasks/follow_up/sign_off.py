@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
@@ -55,15 +56,11 @@ def _sign_off_checked(session: Session, risk_id: int, by: str) -> tuple[Risk, st
     station: str = session.execute(
         select(col(Community.station_code)).where(col(Community.community_code) == risk.community_code)
     ).scalar_one()
-    chiefs = (
-        session.execute(
-            select(col(Officer.officer_code), col(Officer.name)).where(
-                col(Officer.station_code) == station, col(Officer.role) == OfficerRole.chief
-            )
+    chiefs: Sequence[tuple[str, str]] = session.execute(
+        select(col(Officer.officer_code), col(Officer.name)).where(
+            col(Officer.station_code) == station, col(Officer.role) == OfficerRole.chief
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     named = [code for code, name in chiefs if by.strip() in (code, name)]
     if len(named) != 1:
         raise PermissionError(

@@ -87,29 +87,25 @@ def last_finished(session: Session) -> date | None:
 
 def evidence_changes(session: Session, day: date) -> list[ColourChange]:
     """The colour changes made by the visits recorded on `day` (the evidence rule)."""
-    rows = (
-        session.execute(
-            select(
-                col(RiskLevelChange.risk_id),
-                col(RiskLevelChange.from_level),
-                col(RiskLevelChange.to_level),
-                col(Risk.status),
-            )
-            .join(
-                FollowUp,
-                and_(
-                    col(FollowUp.risk_id) == RiskLevelChange.risk_id,
-                    col(FollowUp.done_at) == RiskLevelChange.at,
-                    col(FollowUp.recorded_on) == day,
-                ),
-            )
-            .join(Risk, col(Risk.id) == RiskLevelChange.risk_id)
-            .where(col(RiskLevelChange.cause) == "evidence")
-            .order_by(col(RiskLevelChange.risk_id))
+    rows: Sequence[tuple[int, str, str, str]] = session.execute(
+        select(
+            col(RiskLevelChange.risk_id),
+            col(RiskLevelChange.from_level),
+            col(RiskLevelChange.to_level),
+            col(Risk.status),
         )
-        .tuples()
-        .all()
-    )
+        .join(
+            FollowUp,
+            and_(
+                col(FollowUp.risk_id) == RiskLevelChange.risk_id,
+                col(FollowUp.done_at) == RiskLevelChange.at,
+                col(FollowUp.recorded_on) == day,
+            ),
+        )
+        .join(Risk, col(Risk.id) == RiskLevelChange.risk_id)
+        .where(col(RiskLevelChange.cause) == "evidence")
+        .order_by(col(RiskLevelChange.risk_id))
+    ).all()
     return [
         {"risk_id": rid, "from": old, "to": "resolved" if old == new == "blue" else new}
         for rid, old, new, _status in rows

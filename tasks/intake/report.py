@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, case, distinct, func, select
@@ -73,23 +74,19 @@ def by_station(session: Session, file_ids: list[int]) -> list[dict[str, int | st
     if not file_ids:
         return []
     urgent = and_(col(Risk.status) == RiskStatus.open, col(Risk.level).in_((Colour.red, Colour.orange)))
-    rows = (
-        session.execute(
-            select(
-                col(Community.station_code),
-                func.count(col(Signal.id)),
-                func.count(distinct(col(Signal.risk_id))),
-                func.count(distinct(case((urgent, Risk.id)))),
-            )
-            .join(Community, col(Community.community_code) == Signal.community_code)
-            .outerjoin(Risk, col(Risk.id) == Signal.risk_id)
-            .where(col(Signal.source_file_id).in_(file_ids))
-            .group_by(col(Community.station_code))
+    rows: Sequence[tuple[str, int, int, int]] = session.execute(
+        select(
+            col(Community.station_code),
+            func.count(col(Signal.id)),
+            func.count(distinct(col(Signal.risk_id))),
+            func.count(distinct(case((urgent, Risk.id)))),
         )
-        .tuples()
-        .all()
-    )
-    stations = [
+        .join(Community, col(Community.community_code) == Signal.community_code)
+        .outerjoin(Risk, col(Risk.id) == Signal.risk_id)
+        .where(col(Signal.source_file_id).in_(file_ids))
+        .group_by(col(Community.station_code))
+    ).all()
+    stations: list[dict[str, int | str]] = [
         {"station": code, "signals": int(n), "risks": int(risks), "red_or_orange": int(hot)}
         for code, n, risks, hot in rows
     ]
