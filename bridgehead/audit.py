@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
+from bridgehead.db import table_of
 from bridgehead.privacy import REDACTED, redact
 from bridgehead.settings import get_settings
 from models.audit import AuditHead, AuditLog
@@ -168,7 +169,7 @@ def append(
         row["hash"] = prev = row_hash(row)
         rows.append(row)
     # a Core insert: the trail's rows need no ORM bookkeeping, and a day's sweep writes thousands
-    session.connection().execute(insert(AuditLog.__table__), rows)  # type: ignore[attr-defined]
+    session.connection().execute(insert(table_of(AuditLog)), rows)
     session.execute(update(AuditHead).where(the_head).values(seq=seq, hash=prev))
     return len(rows)
 
