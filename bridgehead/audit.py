@@ -22,8 +22,9 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from bridgehead.db import table_of
 from bridgehead.privacy import REDACTED, redact
 from bridgehead.settings import get_settings
 from models.audit import AuditHead, AuditLog
@@ -144,8 +145,9 @@ def append(
     actor = actor or current_actor()
     at = at or utcnow()
     # Taking the head row's write lock first is what keeps concurrent appends in one line.
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
-    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one_or_none()
+    the_head = col(AuditHead.id) == 1
+    session.execute(update(AuditHead).where(the_head).values(seq=AuditHead.seq))
+    head = session.execute(select(col(AuditHead.seq), col(AuditHead.hash)).where(the_head)).one_or_none()
     if head is None:
         raise AuditHeadMissing()
     seq, prev = head.seq, head.hash
@@ -167,8 +169,8 @@ def append(
         row["hash"] = prev = row_hash(row)
         rows.append(row)
     # a Core insert: the trail's rows need no ORM bookkeeping, and a day's sweep writes thousands
-    session.connection().execute(insert(AuditLog.__table__), rows)  # type: ignore[attr-defined]
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    session.connection().execute(insert(table_of(AuditLog)), rows)
+    session.execute(update(AuditHead).where(the_head).values(seq=seq, hash=prev))
     return len(rows)
 
 
@@ -194,8 +196,8 @@ def verify(session: Session, batch: int = 5000, against: Anchor | None = None) -
     expected_seq, prev = 1, GENESIS_HASH
     checked = 0
     anchored = GENESIS_HASH if against is not None and against.seq == 0 else None
-    result = session.execute(select(AuditLog).order_by(AuditLog.seq).execution_options(yield_per=batch))
-    for (row,) in result:
+    rows = session.scalars(select(AuditLog).order_by(col(AuditLog.seq)).execution_options(yield_per=batch))
+    for row in rows:
         data = row.model_dump()
         if row.seq != expected_seq:
             missing = (

@@ -12,9 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Table, event
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from bridgehead.settings import get_settings
 
@@ -97,6 +97,11 @@ def dialect_insert(session: Session, table: Any) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core table, for set-based statements (`model.__table__`: SQLModel's types omit it)."""
+    return model.__table__  # type: ignore[attr-defined]  # set by SQLAlchemy's declarative mapping
 
 
 def chunks(values: list[Any], size: int = 5000) -> Iterator[list[Any]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -144,7 +145,7 @@ class Drop(Rule):
     """Rows the profile leaves out before anything is read (a cancelled or duplicate call): a condition
     on `column` (required here), as a rule's."""
 
-    column: str  # type: ignore[assignment]
+    column: str
 
 
 class Derived(BaseModel):
@@ -328,14 +329,19 @@ class ImportProfile(BaseModel):
                 used.setdefault(j.coordinates.y, "jurisdiction.coordinates.y")
         for i, rule in enumerate(self.drop):
             used.setdefault(rule.column, f"drop.{i}.column")
-        for name, made in (("lookups", self.lookups), ("derived", self.derived)):
-            for i, m in enumerate(made):
+        made: list[tuple[str, Sequence[Lookup | Derived]]] = [
+            ("lookups", self.lookups),
+            ("derived", self.derived),
+        ]
+        for name, columns in made:
+            for i, m in enumerate(columns):
                 used.setdefault(m.source, f"{name}.{i}.from")
         return used
 
     def made_columns(self) -> set[str]:
         """The columns lookups and derived values add (not the export's own)."""
-        return {m.column for m in [*self.lookups, *self.derived]}
+        made: list[Lookup | Derived] = [*self.lookups, *self.derived]
+        return {m.column for m in made}
 
 
 # --- loading ---------------------------------------------------------------------------------

@@ -50,14 +50,13 @@ def retry_if_transient(_task: Task[..., Any], _run: TaskRun, state: State[Any]) 
 def db_task(fn: Callable[..., R], *, name: str | None = None, retries: int = 4) -> Task[..., R]:
     """Wrap a set-based function as a Prefect task that may write to the database."""
     return task(
-        fn,
         name=name or fn.__name__.replace("_", "-"),
         cache_policy=NO_CACHE,
         retries=retries,
         retry_delay_seconds=exponential_backoff(backoff_factor=0.5),
         retry_jitter_factor=0.5,
         retry_condition_fn=retry_if_transient,
-    )
+    )(fn)
 
 
 def run_logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:

@@ -21,16 +21,16 @@ from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import URL, event, inspect, select
+from sqlalchemy import URL, Select, event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import Session
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from bridgehead.db import get_engine
 from bridgehead.settings import Settings, get_settings
@@ -190,7 +190,8 @@ def _cipher() -> SealingKey:
 def _block_secret(name: str) -> str:
     from prefect.blocks.system import Secret  # only when configured: reading commands stay Prefect-free
 
-    return str(Secret.load(name).get())
+    secret = cast("Secret[str]", Secret.load(name))  # called in sync code: the block, not a coroutine
+    return str(secret.get())
 
 
 def _mismatch(key: SealingKey, recorded: str) -> KeyRefused:
@@ -200,8 +201,8 @@ def _mismatch(key: SealingKey, recorded: str) -> KeyRefused:
     )
 
 
-def _fingerprint_query() -> Any:
-    return select(InstallationFact.value).where(InstallationFact.name == KEY_FINGERPRINT)
+def _fingerprint_query() -> Select[str]:
+    return select(col(InstallationFact.value)).where(col(InstallationFact.name) == KEY_FINGERPRINT)
 
 
 def _check(key: SealingKey, *, sealing: bool) -> None:

@@ -14,39 +14,41 @@ from models.common import SimulatedClock
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BRIDGEHEAD_", env_file=".env", extra="ignore")
 
-    var_dir: Path = Field(Path("var"), description="Where local state lives (SQLite file, reports).")
+    var_dir: Path = Field(default=Path("var"), description="Where local state lives (SQLite file, reports).")
     database_url: str | None = Field(
-        None, description="SQLAlchemy URL; default is a SQLite file under var_dir."
+        default=None, description="SQLAlchemy URL; default is a SQLite file under var_dir."
     )
     rules_file: Path = Field(
-        Path(__file__).parent / "rulesets" / "default.yaml",
+        default=Path(__file__).parent / "rulesets" / "default.yaml",
         description="The versioned rules file (grading, cadence, targets, points).",
     )
-    data_dir: Path = Field(Path("var/data"), description="Where generated or received files go.")
-    inbox_dir: Path = Field(Path("var/inbox"), description="Pending input files, one folder per channel.")
-    reports_dir: Path = Field(Path("reports"), description="Review reports (HTML, CSV, JSON).")
+    data_dir: Path = Field(default=Path("var/data"), description="Where generated or received files go.")
+    inbox_dir: Path = Field(
+        default=Path("var/inbox"), description="Pending input files, one folder per channel."
+    )
+    reports_dir: Path = Field(default=Path("reports"), description="Review reports (HTML, CSV, JSON).")
     actor: str | None = Field(
-        None, description="Who a command acts as when not inside a flow run (default: the OS user)."
+        default=None, description="Who a command acts as when not inside a flow run (default: the OS user)."
     )
     secret_key: SecretStr | None = Field(
-        None, description="Fernet key that encrypts tipster contacts and caller phones at rest."
+        default=None, description="Fernet key that encrypts tipster contacts and caller phones at rest."
     )
     secret_block: str | None = Field(
-        None, description="Name of a Prefect Secret block holding that key (instead of secret_key)."
+        default=None, description="Name of a Prefect Secret block holding that key (instead of secret_key)."
     )
     secret_key_file: Path | None = Field(
-        None,
+        default=None,
         description="Absolute path of a file holding that key (made once if missing). Default: secret.key "
         "beside a SQLite database; for PostgreSQL, keys/<host>-<port>-<db>.key under an absolute var_dir.",
     )
     sqlite_busy_timeout_s: float = 30.0
     timezone: str = Field(
-        "Asia/Shanghai",
+        default="Asia/Shanghai",
         description="The jurisdiction's time zone (IANA name): days, weeks, sweep days, schedules and every "
         "time shown. Read once by models.common; set it before the first intake.",
     )
     clock: str | None = Field(
-        None,
+        default=None,
         description="A simulated clock, '<time> x<speed> since <real time>': what `simulate --live` "
         "gives the flows it serves (read by models.common.utcnow; never ahead of the real clock).",
     )

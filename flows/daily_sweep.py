@@ -19,6 +19,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 from sqlalchemy import select
+from sqlmodel import col
 
 from bridgehead.db import session_scope
 from bridgehead.exports import safe_values
@@ -77,9 +78,9 @@ def _quarantine_report(kept: Path, original: Path) -> Path:
     """The bad lines of a failed file, beside it: line and reason (the raw row stays in the database)."""
     with session_scope() as session:
         rows = session.execute(
-            select(QuarantinedRow.line, QuarantinedRow.reason)
-            .where(QuarantinedRow.file == str(original))
-            .order_by(QuarantinedRow.line)
+            select(col(QuarantinedRow.line), col(QuarantinedRow.reason))
+            .where(col(QuarantinedRow.file) == str(original))
+            .order_by(col(QuarantinedRow.line))
         ).all()
     report = kept.with_name(kept.name + ".quarantine.csv")
     with report.open("w", encoding="utf-8", newline="") as fh:

@@ -102,7 +102,7 @@ def sweep_one_day(day: date, stages: dict[str, Callable[..., Any]] = TASKS) -> D
     for name in STAGES[:-1]:
         if name not in committed:
             stages[name](day)
-    return stages["finish-day"](day)  # type: ignore[no-any-return]
+    return stages["finish-day"](day)
 
 
 def sweep_days(day: date, last: date, stages: dict[str, Callable[..., Any]] = TASKS) -> list[DaySummary]:

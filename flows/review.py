@@ -12,6 +12,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 from sqlalchemy import select
+from sqlmodel import col
 
 from bridgehead.db import session_scope
 from bridgehead.orchestration import db_task
@@ -35,7 +36,7 @@ class PublishedReview(Review):
 
 def resolve(scope: str, period: str | None, lang: str) -> tuple[Scope, Period, str]:
     """Check the parameters against the forms allowed and the jurisdiction; a ValueError otherwise."""
-    request = ReviewRequest(scope=scope, period=period, lang=lang)
+    request = ReviewRequest.model_validate({"scope": scope, "period": period, "lang": lang})
     parsed = parse_period(request.period or last_full_week(today()))
     if parsed.current.first > today():
         raise ValueError(f"{parsed.text} has not begun (today is {today()} in {ZONE}): nothing to see")
@@ -125,7 +126,7 @@ def review(scope: str = "city", period: str | None = None, lang: Lang = Lang.zh)
 
 def districts() -> list[str]:
     with session_scope() as session:
-        stations = session.execute(select(Station.station_code, Station.district)).all()
+        stations = session.execute(select(col(Station.station_code), col(Station.district))).tuples().all()
         return sorted({district_code(code, district) for code, district in stations})
 
 

@@ -9,6 +9,7 @@ month run again proposes only what is still undecided, so nothing is ever paid t
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -65,6 +66,11 @@ def _decide(period: str, answer: dict[str, Any]) -> dict[str, int]:
         )
 
 
+def _table(rows: Sequence[Mapping[str, Any]], none: dict[str, Any]) -> list[dict[str, Any]]:
+    """A table artifact's rows, or the one row saying there are none."""
+    return [dict(row) for row in rows] or [none]
+
+
 def _publish(period: str) -> dict[str, Any]:
     """The leaderboard, the accountability lists and the payout list (codes and amounts only)."""
     with session_scope() as session:
@@ -78,13 +84,13 @@ def _publish(period: str) -> dict[str, Any]:
     key = f"rewards-{period}"
     create_markdown_artifact(key=key, markdown=pending, description=f"rewards and accountability, {period}")
     create_table_artifact(
-        key=f"{key}-leaderboard", table=board or [{"officer": "none"}], description="per station"
+        key=f"{key}-leaderboard", table=_table(board, {"officer": "none"}), description="per station"
     )
     create_table_artifact(
-        key=f"{key}-accountability", table=lists or [{"station": "none"}], description="问责清单"
+        key=f"{key}-accountability", table=_table(lists, {"station": "none"}), description="问责清单"
     )
     create_table_artifact(
-        key=f"{key}-payouts", table=paid or [{"tip": "none"}], description="codes and amounts"
+        key=f"{key}-payouts", table=_table(paid, {"tip": "none"}), description="codes and amounts"
     )
     return {
         "leaderboard": len(board),

@@ -155,7 +155,9 @@ def is_news() -> Any:
     """SQL: a signal that is news for its risk — anything but a visit finding things calm (no or low
     concern), which is evidence for the evidence rule and the ends of a risk, not a new signal."""
     from sqlalchemy import or_
+    from sqlmodel import col
 
     from models.risk import CALM_CONCERN
 
-    return or_(Signal.channel != "visit", Signal.concern.is_(None), Signal.concern.not_in(CALM_CONCERN))
+    concern = col(Signal.concern)
+    return or_(col(Signal.channel) != "visit", concern.is_(None), concern.not_in(CALM_CONCERN))

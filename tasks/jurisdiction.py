@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlmodel import Session, SQLModel, func
+from sqlmodel import Session, SQLModel, col, func
 
 from bridgehead import audit
 from bridgehead.addresses import normalise_address
@@ -158,7 +158,7 @@ def load_jurisdiction(session: Session, folder: Path, actor: str | None = None) 
         path = folder / spec.name
         if not path.exists():
             raise FileNotFoundError(f"{path} is missing: a jurisdiction folder needs {spec.name}")
-        table_keys = set(session.execute(select(getattr(spec.table, spec.key))).scalars())
+        table_keys: set[str] = set(session.execute(select(getattr(spec.table, spec.key))).scalars())
         checked = check_file(path, spec.contract, key=spec.key)
         _check_parents(spec, checked, known)
         known[spec.name] = table_keys | {getattr(m, spec.key) for _, m in checked.rows}
@@ -216,29 +216,29 @@ def coverage(session: Session) -> Coverage:
         return int(session.execute(stmt).scalar_one())
 
     covered_villages = (
-        select(Officer.community_code)
-        .where(Officer.role.in_(CARRIER_ROLES))
-        .where(Officer.community_code.is_not(None))
+        select(col(Officer.community_code))
+        .where(col(Officer.role).in_(CARRIER_ROLES))
+        .where(col(Officer.community_code).is_not(None))
     )
-    no_office = session.execute(
-        select(Community.community_code, Community.name)
-        .where(Community.kind == CommunityKind.community, Community.has_police_office.is_(False))
-        .order_by(Community.community_code)
+    no_office: Sequence[tuple[str, str]] = session.execute(
+        select(col(Community.community_code), col(Community.name))
+        .where(col(Community.kind) == CommunityKind.community, col(Community.has_police_office).is_(False))
+        .order_by(col(Community.community_code))
     ).all()
-    no_officer = session.execute(
-        select(Community.community_code, Community.name)
-        .where(Community.kind == CommunityKind.village)
-        .where(Community.community_code.not_in(covered_villages))
-        .order_by(Community.community_code)
+    no_officer: Sequence[tuple[str, str]] = session.execute(
+        select(col(Community.community_code), col(Community.name))
+        .where(col(Community.kind) == CommunityKind.village)
+        .where(col(Community.community_code).not_in(covered_villages))
+        .order_by(col(Community.community_code))
     ).all()
-    roles = dict(session.execute(select(Officer.role, func.count()).group_by(Officer.role)).all())
+    roles = dict(session.execute(select(col(Officer.role), func.count()).group_by(col(Officer.role))).all())
     return Coverage(
         stations=count(select(func.count()).select_from(Station)),
-        communities=count(select(func.count()).where(Community.kind == CommunityKind.community)),
-        villages=count(select(func.count()).where(Community.kind == CommunityKind.village)),
+        communities=count(select(func.count()).where(col(Community.kind) == CommunityKind.community)),
+        villages=count(select(func.count()).where(col(Community.kind) == CommunityKind.village)),
         officers_by_role={str(k): int(v) for k, v in sorted(roles.items())},
         units=count(select(func.count()).select_from(PatrolUnit)),
-        smart_security_communities=count(select(func.count()).where(Community.smart_security.is_(True))),
+        smart_security_communities=count(select(func.count()).where(col(Community.smart_security).is_(True))),
         communities_without_office=[(c, n) for c, n in no_office],
         villages_without_officer=[(c, n) for c, n in no_officer],
     )
@@ -247,8 +247,8 @@ def coverage(session: Session) -> Coverage:
 def station_chiefs(session: Session) -> dict[str, str]:
     """Each station's chief (所长), who supervision notices go to; the first by code if there are two."""
     rows = session.execute(
-        select(Officer.station_code, func.min(Officer.officer_code))
-        .where(Officer.role == OfficerRole.chief.value)
-        .group_by(Officer.station_code)
-    ).all()
+        select(col(Officer.station_code), func.min(Officer.officer_code))
+        .where(col(Officer.role) == OfficerRole.chief.value)
+        .group_by(col(Officer.station_code))
+    ).tuples()
     return {station: officer for station, officer in rows}

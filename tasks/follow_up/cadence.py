@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import and_, exists, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert, frame_in
+from bridgehead.db import chunks, dialect_insert, frame_in, table_of
 from bridgehead.locks import hold_register
 from bridgehead.rules import FollowUpRules, Rules
 from models.clock import day_start, local_date
@@ -88,22 +88,25 @@ def _complete(
     visits = _frame(
         session.execute(
             select(
-                FollowUp.id,
-                FollowUp.risk_id,
-                FollowUp.why,
-                Signal.id,
-                Signal.occurred_at,
-                Signal.concern,
-                Signal.outcome,
+                col(FollowUp.id),
+                col(FollowUp.risk_id),
+                col(FollowUp.why),
+                col(Signal.id),
+                col(Signal.occurred_at),
+                col(Signal.concern),
+                col(Signal.outcome),
             )
-            .join(Signal, and_(Signal.risk_id == FollowUp.risk_id, Signal.occurred_at > FollowUp.basis_at))
+            .join(
+                Signal,
+                and_(col(Signal.risk_id) == FollowUp.risk_id, col(Signal.occurred_at) > FollowUp.basis_at),
+            )
             # basis before as_of is implied, and said: it lets the planner start from the few follow-ups
             # that can be complete (a re-check's basis is months ahead), not from every visit on record
             .where(
-                FollowUp.status == "pending",
-                FollowUp.basis_at < as_of,
-                Signal.channel == "visit",
-                Signal.occurred_at < as_of,
+                col(FollowUp.status) == "pending",
+                col(FollowUp.basis_at) < as_of,
+                col(Signal.channel) == "visit",
+                col(Signal.occurred_at) < as_of,
             )
         ),
         ["follow_up_id", "risk_id", "why", "signal_id", "at", "concern", "outcome"],
@@ -113,12 +116,15 @@ def _complete(
     first = visits.sort_values(["at", "signal_id"]).drop_duplicates("follow_up_id")
     others = _frame(
         session.execute(
-            select(FollowUp.id, Signal.occurred_at)
-            .join(Signal, and_(Signal.risk_id == FollowUp.risk_id, Signal.occurred_at > FollowUp.basis_at))
+            select(col(FollowUp.id), col(Signal.occurred_at))
+            .join(
+                Signal,
+                and_(col(Signal.risk_id) == FollowUp.risk_id, col(Signal.occurred_at) > FollowUp.basis_at),
+            )
             .where(
-                FollowUp.id.in_(first["follow_up_id"].tolist()),
-                Signal.channel != "visit",
-                Signal.occurred_at < as_of,
+                col(FollowUp.id).in_(first["follow_up_id"].tolist()),
+                col(Signal.channel) != "visit",
+                col(Signal.occurred_at) < as_of,
             )
         ),
         ["follow_up_id", "at"],
@@ -156,9 +162,9 @@ def _complete(
         for r in first.itertuples()
     ]
     risks = {
-        r.id: r
+        cast(int, r.id): r
         for part in chunks(first["risk_id"].astype(int).tolist())
-        for r in session.execute(select(Risk).where(Risk.id.in_(part))).scalars()
+        for r in session.scalars(select(Risk).where(col(Risk.id).in_(part)))
     }
     apply_outcomes(ends, first, risks)
     return changes + _evidence(session, rules, first, summary, risks, ends)
@@ -227,20 +233,23 @@ def _free_date(due: date, taken: set[date]) -> date:
 def _candidates(session: Session, as_of: datetime) -> list[int]:
     """Open risks that need a plan: none pending, or a signal since the pending one was planned."""
     is_open = and_(  # a household's risk: a place (hotspot) is patrolled, not visited on a cadence
-        Risk.status == RiskStatus.open.value, Risk.first_signal_at < as_of, Risk.place_kind.is_(None)
+        col(Risk.status) == RiskStatus.open.value,
+        col(Risk.first_signal_at) < as_of,
+        col(Risk.place_kind).is_(None),
     )
-    pending = select(FollowUp.risk_id).where(FollowUp.status == "pending")
-    unplanned = select(Risk.id).where(is_open, Risk.id.not_in(pending))  # one hash, not a scan per risk
+    pending = select(col(FollowUp.risk_id)).where(col(FollowUp.status) == "pending")
+    # one hash, not a scan per risk
+    unplanned = select(col(Risk.id)).where(is_open, col(Risk.id).not_in(pending))
     newer = exists().where(
-        Signal.risk_id == FollowUp.risk_id,
-        Signal.channel != "visit",
-        Signal.occurred_at >= FollowUp.created_at,  # came in after the plan was made
-        Signal.occurred_at < as_of,
+        col(Signal.risk_id) == FollowUp.risk_id,
+        col(Signal.channel) != "visit",
+        col(Signal.occurred_at) >= FollowUp.created_at,  # came in after the plan was made
+        col(Signal.occurred_at) < as_of,
     )
     hurried = (
-        select(Risk.id)
-        .join(FollowUp, FollowUp.risk_id == Risk.id)
-        .where(is_open, FollowUp.status == "pending", newer)
+        select(col(Risk.id))
+        .join(FollowUp, col(FollowUp.risk_id) == Risk.id)
+        .where(is_open, col(FollowUp.status) == "pending", newer)
     )
     return sorted(set(session.execute(unplanned).scalars()) | set(session.execute(hurried).scalars()))
 
@@ -266,15 +275,15 @@ PLAN_PART = 50_000
 def _plan(session: Session, rules: Rules, day: date, as_of: datetime, ids: list[int]) -> int:
     frame = frame_in(
         session,
-        select(Risk.id, Risk.level, Risk.level_since, Risk.officer_code),
+        select(col(Risk.id), col(Risk.level), col(Risk.level_since), col(Risk.officer_code)),
         Risk.id,
         ids,
         ["risk_id", "level", "level_since", "officer_code"],
     )
     signals = frame_in(
         session,
-        select(Signal.risk_id, Signal.channel == "visit", Signal.occurred_at).where(
-            Signal.occurred_at < as_of
+        select(col(Signal.risk_id), col(Signal.channel) == "visit", col(Signal.occurred_at)).where(
+            col(Signal.occurred_at) < as_of
         ),
         Signal.risk_id,
         ids,
@@ -282,7 +291,7 @@ def _plan(session: Session, rules: Rules, day: date, as_of: datetime, ids: list[
     )
     follow_ups = frame_in(
         session,
-        select(FollowUp.risk_id, FollowUp.id, FollowUp.due_on, FollowUp.status),
+        select(col(FollowUp.risk_id), col(FollowUp.id), col(FollowUp.due_on), col(FollowUp.status)),
         FollowUp.risk_id,
         ids,
         ["risk_id", "follow_up_id", "due_on", "status"],
@@ -313,7 +322,7 @@ def _plan(session: Session, rules: Rules, day: date, as_of: datetime, ids: list[
     make = frame[~has | sooner]
     cancel = frame.loc[sooner, "follow_up_id"].astype(int).tolist()
     if cancel:
-        session.execute(update(FollowUp).where(FollowUp.id.in_(cancel)).values(status="cancelled"))
+        session.execute(update(FollowUp).where(col(FollowUp.id).in_(cancel)).values(status="cancelled"))
     if make.empty:
         return 0
     records = [
@@ -328,20 +337,25 @@ def _plan(session: Session, rules: Rules, day: date, as_of: datetime, ids: list[
         }
         for r in make.itertuples()
     ]
-    upsert = dialect_insert(session, FollowUp.__table__)
+    follow_up = table_of(FollowUp)
+    upsert = dialect_insert(session, follow_up)
     session.connection().execute(
         upsert.on_conflict_do_update(
             index_elements=["risk_id", "due_on"],
             set_={k: upsert.excluded[k] for k in ("officer_code", "basis_at", "why", "status", "created_at")},
-            where=FollowUp.__table__.c.status == "cancelled",
+            where=follow_up.c.status == "cancelled",
         ),
         records,
     )
     made = frame_in(
         session,
-        select(FollowUp.id, FollowUp.risk_id, FollowUp.officer_code, FollowUp.due_on, FollowUp.why).where(
-            FollowUp.status == "pending", FollowUp.created_at == as_of
-        ),
+        select(
+            col(FollowUp.id),
+            col(FollowUp.risk_id),
+            col(FollowUp.officer_code),
+            col(FollowUp.due_on),
+            col(FollowUp.why),
+        ).where(col(FollowUp.status) == "pending", col(FollowUp.created_at) == as_of),
         FollowUp.risk_id,
         [int(r) for r in make["risk_id"]],
         ["id", "risk_id", "officer_code", "due_on", "why"],

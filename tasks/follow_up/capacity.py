@@ -17,10 +17,10 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import case, func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert, frame_in
+from bridgehead.db import chunks, dialect_insert, frame_in, table_of
 from bridgehead.rules import Rules
 from models.follow_up import CapacityNotice, FollowUp
 from models.jurisdiction import Community, Officer
@@ -61,39 +61,40 @@ def capacities(session: Session, rules: Rules) -> dict[str, int | None]:
     return {
         code: own or defaults.get(role)
         for code, role, own in session.execute(
-            select(Officer.officer_code, Officer.role, Officer.daily_capacity)
-        )
+            select(col(Officer.officer_code), col(Officer.role), col(Officer.daily_capacity))
+        ).tuples()
     }
 
 
 def ranked(rules: Rules, day: date) -> Any:
     """Every due visit with its place in its officer's day (the brief's order, by the database's
     window function) and its officer's capacity (NULL: not capped)."""
-    tier = case((Risk.level == "red", 0), (FollowUp.why == "new_signal", 1), else_=2)
-    colour = case(*((Risk.level == c, r) for c, r in COLOUR_RANK.items()), else_=9)
+    tier = case((col(Risk.level) == "red", 0), (col(FollowUp.why) == "new_signal", 1), else_=2)
+    colour = case(*((col(Risk.level) == c, r) for c, r in COLOUR_RANK.items()), else_=9)
     defaults = {role.value: n for role, n in rules.capacity.daily_visits.items()}
-    role_cap = case(*((Officer.role == role, n) for role, n in defaults.items()), else_=None)
+    role_cap = case(*((col(Officer.role) == role, n) for role, n in defaults.items()), else_=None)
     place = func.row_number().over(
-        partition_by=FollowUp.officer_code, order_by=[tier, FollowUp.due_on, colour, FollowUp.id]
+        partition_by=col(FollowUp.officer_code),
+        order_by=[tier, col(FollowUp.due_on), colour, col(FollowUp.id)],
     )
     return (
         select(
-            FollowUp.id.label("id"),
-            FollowUp.officer_code.label("officer_code"),
-            FollowUp.planned_on.label("planned_on"),
-            FollowUp.risk_id.label("risk_id"),
-            FollowUp.why.label("why"),
-            Risk.level.label("level"),
-            Risk.category.label("category"),
-            Risk.community_code.label("community_code"),
-            Community.station_code.label("station_code"),
+            col(FollowUp.id).label("id"),
+            col(FollowUp.officer_code).label("officer_code"),
+            col(FollowUp.planned_on).label("planned_on"),
+            col(FollowUp.risk_id).label("risk_id"),
+            col(FollowUp.why).label("why"),
+            col(Risk.level).label("level"),
+            col(Risk.category).label("category"),
+            col(Risk.community_code).label("community_code"),
+            col(Community.station_code).label("station_code"),
             place.label("place"),
             func.coalesce(Officer.daily_capacity, role_cap).label("cap"),
         )
-        .join(Risk, Risk.id == FollowUp.risk_id)
-        .join(Community, Community.community_code == Risk.community_code)
-        .outerjoin(Officer, Officer.officer_code == FollowUp.officer_code)
-        .where(FollowUp.status == "pending", FollowUp.due_on <= day)
+        .join(Risk, col(Risk.id) == FollowUp.risk_id)
+        .join(Community, col(Community.community_code) == Risk.community_code)
+        .outerjoin(Officer, col(Officer.officer_code) == FollowUp.officer_code)
+        .where(col(FollowUp.status) == "pending", col(FollowUp.due_on) <= day)
         .subquery()
     )
 
@@ -105,11 +106,15 @@ def plan_day(session: Session, rules: Rules, day: date) -> DayPlan:
     of the visits newly listed, and the overflow one count per officer.
     """
     owed = ranked(rules, day)
-    rows = session.execute(
-        select(
-            owed.c.id, owed.c.officer_code, owed.c.station_code, owed.c.planned_on, owed.c.place, owed.c.cap
-        )
-    ).all()
+    columns = (
+        owed.c.id,
+        owed.c.officer_code,
+        owed.c.station_code,
+        owed.c.planned_on,
+        owed.c.place,
+        owed.c.cap,
+    )
+    rows = session.execute(select(*columns)).tuples().all()
     plan = DayPlan()
     first: list[int] = []
     per_officer: dict[tuple[str, str], list[int]] = {}  # (officer, station) -> [capacity, owed, overflow]
@@ -123,7 +128,7 @@ def plan_day(session: Session, rules: Rules, day: date) -> DayPlan:
             counts[1] += 1
             counts[2] += not fits and planned_on is None
     for part in chunks(first):
-        session.execute(update(FollowUp).where(FollowUp.id.in_(part)).values(planned_on=day))
+        session.execute(update(FollowUp).where(col(FollowUp.id).in_(part)).values(planned_on=day))
     plan.first_listed = len(first)
     overloaded = [(o, s, cap, n, over) for (o, s), (cap, n, over) in per_officer.items() if over]
     plan.overflow = sum(over for *_, over in overloaded)
@@ -149,12 +154,12 @@ def _notify(session: Session, per_officer: list[Any], day: date) -> int:
         for officer, station, cap, owed, over in per_officer
     ]
     taken = set(
-        session.execute(select(CapacityNotice.officer_code).where(CapacityNotice.issued_on == day)).scalars()
+        session.scalars(select(col(CapacityNotice.officer_code)).where(col(CapacityNotice.issued_on) == day))
     )
     fresh = [n for n in notices if n["officer_code"] not in taken]
     if fresh:
         session.connection().execute(
-            dialect_insert(session, CapacityNotice.__table__).on_conflict_do_nothing(
+            dialect_insert(session, table_of(CapacityNotice)).on_conflict_do_nothing(
                 index_elements=["officer_code", "issued_on"]
             ),
             fresh,
@@ -217,13 +222,13 @@ def risk_signals(session: Session, risk_ids: list[int]) -> pd.DataFrame:
     return frame_in(
         session,
         select(
-            Signal.risk_id,
-            Signal.channel,
-            Signal.source_id,
-            Signal.occurred_at,
-            Signal.address,
-            Signal.party_keys,
-        ).order_by(Signal.risk_id, Signal.occurred_at, Signal.id),
+            col(Signal.risk_id),
+            col(Signal.channel),
+            col(Signal.source_id),
+            col(Signal.occurred_at),
+            col(Signal.address),
+            col(Signal.party_keys),
+        ).order_by(col(Signal.risk_id), col(Signal.occurred_at), col(Signal.id)),
         Signal.risk_id,
         sorted(set(risk_ids)),
         ["risk_id", "channel", "source_id", "occurred_at", "address", "party_keys"],

@@ -14,13 +14,14 @@ and the audit trail. Nothing here lowers a colour: that stays the evidence rule'
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import exists, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
 from bridgehead.db import chunks, frame_in
@@ -165,7 +166,7 @@ class Ends:
         for part in chunks(sorted(self.off_cadence)):
             session.execute(
                 update(FollowUp)
-                .where(FollowUp.risk_id.in_(part), FollowUp.status == "pending")
+                .where(col(FollowUp.risk_id).in_(part), col(FollowUp.status) == "pending")
                 .values(status="cancelled")
             )
         if self.history:
@@ -178,7 +179,7 @@ class Ends:
         taken = (
             frame_in(
                 self.session,
-                select(FollowUp.risk_id, FollowUp.due_on),
+                select(col(FollowUp.risk_id), col(FollowUp.due_on)),
                 FollowUp.risk_id,
                 sorted({v["risk_id"] for v in self.visits}),
                 ["risk_id", "due_on"],
@@ -191,7 +192,9 @@ class Ends:
             while visit["due_on"] in used:
                 visit["due_on"] += timedelta(days=1)
             used.add(visit["due_on"])
-        ids = self.session.execute(insert(FollowUp).returning(FollowUp.id), self.visits).scalars().all()
+        ids: Sequence[int] = (
+            self.session.execute(insert(FollowUp).returning(col(FollowUp.id)), self.visits).scalars().all()
+        )
         self.changes += [
             audit.Change("assign", "follow_up", str(fid), None, _assigned(v), v["why"].replace("_", " "))
             for fid, v in zip(ids, self.visits, strict=True)
@@ -246,17 +249,17 @@ def opening_outcomes(ends: Ends) -> None:
     referred with its check. Only while the risk is still open and has never ended, so a rerun of the
     day, or a later reopening, never applies it twice."""
     session = ends.session
-    ended = exists().where(RiskLevelChange.risk_id == Risk.id, RiskLevelChange.cause == "end")
-    rows = session.execute(
-        select(Risk, Signal.id, Signal.occurred_at, Signal.concern, Signal.outcome)
-        .join(Signal, Signal.risk_id == Risk.id)
+    ended = exists().where(col(RiskLevelChange.risk_id) == Risk.id, col(RiskLevelChange.cause) == "end")
+    rows: Sequence[tuple[Risk, int, datetime, str | None, str | None]] = session.execute(
+        select(Risk, col(Signal.id), col(Signal.occurred_at), col(Signal.concern), col(Signal.outcome))
+        .join(Signal, col(Signal.risk_id) == Risk.id)
         .where(
-            Signal.channel == "visit",
-            Signal.named_risk_id.is_(None),  # a visit naming its risk came for it: it opened nothing
-            Signal.outcome.in_(["settled", "referred"]),
-            Signal.occurred_at == Risk.first_signal_at,
-            Signal.occurred_at < ends.as_of,
-            Risk.status == RiskStatus.open.value,
+            col(Signal.channel) == "visit",
+            col(Signal.named_risk_id).is_(None),  # a visit naming its risk came for it: it opened nothing
+            col(Signal.outcome).in_(["settled", "referred"]),
+            col(Signal.occurred_at) == Risk.first_signal_at,
+            col(Signal.occurred_at) < ends.as_of,
+            col(Risk.status) == RiskStatus.open.value,
             ~ended,
         )
     ).all()
@@ -266,39 +269,37 @@ def opening_outcomes(ends: Ends) -> None:
         [(r.id, sid, at, concern, outcome, "opening", False) for r, sid, at, concern, outcome in rows],
         columns=["risk_id", "signal_id", "at", "concern", "outcome", "why", "interrupted"],
     ).drop_duplicates("risk_id")
-    apply_outcomes(ends, done, {r.id: r for r, *_ in rows})
+    apply_outcomes(ends, done, {cast(int, r.id): r for r, *_ in rows})
 
 
 def _may_have_become_dormant(ends: Ends, cutoff: datetime) -> list[int] | None:
     """The only risks that can turn dormant today: their last news is just 60 days old, or a follow-up
     was recorded today. None (look at all) on a register's first swept day, for what went quiet before."""
     session, day = ends.session, local_date(ends.as_of)
-    if session.execute(select(SweepDay.day).where(SweepDay.day < day).limit(1)).first() is None:
+    if session.execute(select(col(SweepDay.day)).where(col(SweepDay.day) < day).limit(1)).first() is None:
         return None
-    aged = select(Signal.risk_id).where(
-        Signal.occurred_at >= cutoff - timedelta(days=1),
-        Signal.occurred_at < cutoff,
-        Signal.risk_id.is_not(None),
+    aged = select(col(Signal.risk_id)).where(
+        col(Signal.occurred_at) >= cutoff - timedelta(days=1),
+        col(Signal.occurred_at) < cutoff,
+        col(Signal.risk_id).is_not(None),
         is_news(),
     )
-    seen = select(FollowUp.risk_id).where(FollowUp.recorded_on == day)
+    seen = select(col(FollowUp.risk_id)).where(col(FollowUp.recorded_on) == day)
     return sorted(set(session.execute(aged).scalars()) | set(session.execute(seen).scalars()))
 
 
 def _among(session: Session, stmt: Any, candidates: list[int] | None) -> list[int]:
     """The risk ids `stmt` selects, among `candidates` (None: all)."""
     if candidates is None:
-        return list(session.execute(stmt).scalars())
-    return [
-        r for part in chunks(candidates) for r in session.execute(stmt.where(Risk.id.in_(part))).scalars()
-    ]
+        return list(session.scalars(stmt))
+    return [r for part in chunks(candidates) for r in session.scalars(stmt.where(col(Risk.id).in_(part)))]
 
 
 def _places_quiet(cutoff: datetime, news: Any) -> Any:
-    return select(Risk.id).where(
-        Risk.status.in_([RiskStatus.open.value, RiskStatus.settled.value, RiskStatus.referred.value]),
-        Risk.place_kind.is_not(None),
-        Risk.first_signal_at < cutoff,
+    return select(col(Risk.id)).where(
+        col(Risk.status).in_([RiskStatus.open.value, RiskStatus.settled.value, RiskStatus.referred.value]),
+        col(Risk.place_kind).is_not(None),
+        col(Risk.first_signal_at) < cutoff,
         ~news,
     )
 
@@ -309,7 +310,7 @@ def _quiet_places(ends: Ends, ids: list[int]) -> None:
     A place is patrolled, not visited, so no follow-up can be its evidence: the quiet is."""
     days = ends.rules.ends.dormant_days
     for part in chunks(ids):
-        for risk in ends.session.execute(select(Risk).where(Risk.id.in_(part))).scalars():
+        for risk in ends.session.scalars(select(Risk).where(col(Risk.id).in_(part))):
             evidence = {"quiet_since": risk.last_signal_at.isoformat()}
             note = f"a place with no signal for {days} days: off the patrol ranking"
             ends.resolve(risk, ends.as_of, evidence, "ends.place_quiet", note)
@@ -321,12 +322,12 @@ def resolve_dormant(ends: Ends) -> None:
     rules, session = ends.rules.ends, ends.session
     # in calendar days: a signal on day D leaves the risk dormant on day D + 60, judged at its start
     cutoff = ends.as_of - timedelta(days=rules.dormant_days - 1)
-    news = exists().where(Signal.risk_id == Risk.id, Signal.occurred_at >= cutoff, is_news())
-    quiet_now = select(Risk.id).where(
-        Risk.status == RiskStatus.open.value,
-        Risk.level.in_([c.value for c in rules.dormant_levels]),
-        Risk.first_signal_at < cutoff,
-        Risk.place_kind.is_(None),
+    news = exists().where(col(Signal.risk_id) == Risk.id, col(Signal.occurred_at) >= cutoff, is_news())
+    quiet_now = select(col(Risk.id)).where(
+        col(Risk.status) == RiskStatus.open.value,
+        col(Risk.level).in_([c.value for c in rules.dormant_levels]),
+        col(Risk.first_signal_at) < cutoff,
+        col(Risk.place_kind).is_(None),
         ~news,
     )
     candidates = _may_have_become_dormant(ends, cutoff)
@@ -335,9 +336,12 @@ def resolve_dormant(ends: Ends) -> None:
     last = (
         frame_in(
             session,
-            select(FollowUp.risk_id, FollowUp.done_at, FollowUp.calm, FollowUp.visit_signal_id).where(
-                FollowUp.status == "done", FollowUp.done_at < ends.as_of
-            ),
+            select(
+                col(FollowUp.risk_id),
+                col(FollowUp.done_at),
+                col(FollowUp.calm),
+                col(FollowUp.visit_signal_id),
+            ).where(col(FollowUp.status) == "done", col(FollowUp.done_at) < ends.as_of),
             FollowUp.risk_id,
             list(quiet),
             ["risk_id", "done_at", "calm", "visit_signal_id"],
@@ -347,7 +351,7 @@ def resolve_dormant(ends: Ends) -> None:
     )
     calm = last[last["calm"].fillna(False).astype(bool)]
     for part in chunks(calm["risk_id"].astype(int).tolist()):
-        for risk in session.execute(select(Risk).where(Risk.id.in_(part))).scalars():
+        for risk in session.scalars(select(Risk).where(col(Risk.id).in_(part))):
             visit = int(calm.loc[calm["risk_id"] == risk.id, "visit_signal_id"].iloc[0])
             note = f"no signal for {rules.dormant_days} days and the last follow-up calm: dormant"
             ends.resolve(risk, ends.as_of, {"visit": visit}, "ends.dormant", note)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import bindparam, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
 from bridgehead.rules import Rules
@@ -42,7 +43,7 @@ def reassign_overflow(
 ) -> Reassigned:
     """Reassign `day`'s overflow in these stations (all by default), each by its chief (or `by`)."""
     owed = ranked(rules, day)
-    rows = session.execute(
+    rows: Sequence[tuple[int, str, str, str, int, int | None]] = session.execute(
         select(
             owed.c.risk_id,
             owed.c.officer_code,
@@ -114,10 +115,10 @@ def _room(session: Session, rules: Rules, load: dict[str, int], stations: set[st
     left: dict[str, int] = {}
     where: dict[str, tuple[str, str]] = {}
     for officer, station, community in session.execute(
-        select(Officer.officer_code, Officer.station_code, Officer.community_code).where(
-            Officer.role.in_(CARRIER_ROLES), Officer.station_code.in_(sorted(stations))
+        select(col(Officer.officer_code), col(Officer.station_code), col(Officer.community_code)).where(
+            col(Officer.role).in_(CARRIER_ROLES), col(Officer.station_code).in_(sorted(stations))
         )
-    ):
+    ).tuples():
         room = (caps.get(officer) or 0) - load.get(officer, 0)
         if room > 0:
             left[officer], where[officer] = room, (f"community {community}", f"station {station}")
@@ -129,7 +130,7 @@ def _move(session: Session, day: date, moved: list[tuple[int, str, str]], chief:
     session.execute(update(Risk), [{"id": risk_id, "officer_code": to} for risk_id, _, to in moved])
     session.connection().execute(
         update(FollowUp)
-        .where(FollowUp.risk_id == bindparam("b_risk"), FollowUp.status == "pending")
+        .where(col(FollowUp.risk_id) == bindparam("b_risk"), col(FollowUp.status) == "pending")
         .values(officer_code=bindparam("b_to"), planned_on=day),
         [{"b_risk": risk_id, "b_to": to} for risk_id, _, to in moved],
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
 from bridgehead.rules import Rules
@@ -52,12 +53,12 @@ def _sign_off_checked(session: Session, risk_id: int, by: str) -> tuple[Risk, st
             f"risk {risk_id} is {risk.level} and {risk.status}: only an open or referred red risk is settled "
             "by sign-off; the others are settled by a visit with outcome settled"
         )
-    station = session.execute(
-        select(Community.station_code).where(Community.community_code == risk.community_code)
+    station: str = session.execute(
+        select(col(Community.station_code)).where(col(Community.community_code) == risk.community_code)
     ).scalar_one()
-    chiefs = session.execute(
-        select(Officer.officer_code, Officer.name).where(
-            Officer.station_code == station, Officer.role == OfficerRole.chief
+    chiefs: Sequence[tuple[str, str]] = session.execute(
+        select(col(Officer.officer_code), col(Officer.name)).where(
+            col(Officer.station_code) == station, col(Officer.role) == OfficerRole.chief
         )
     ).all()
     named = [code for code, name in chiefs if by.strip() in (code, name)]
@@ -67,9 +68,9 @@ def _sign_off_checked(session: Session, risk_id: int, by: str) -> tuple[Risk, st
             f"({', '.join(f'{c} {n}' for c, n in chiefs) or 'it has no chief on record'})"
         )
     visit = session.execute(
-        select(Signal.id, Signal.outcome, Signal.occurred_at)
-        .where(Signal.risk_id == risk_id, Signal.channel == "visit")
-        .order_by(Signal.occurred_at.desc(), Signal.id.desc())
+        select(col(Signal.id), col(Signal.outcome), col(Signal.occurred_at))
+        .where(col(Signal.risk_id) == risk_id, col(Signal.channel) == "visit")
+        .order_by(col(Signal.occurred_at).desc(), col(Signal.id).desc())
         .limit(1)
     ).first()
     if visit is None or visit.outcome != "settled":
@@ -84,16 +85,16 @@ def awaiting_sign_off(session: Session) -> pd.DataFrame:
     """Red risks whose latest visit settled them, waiting for their station chief (risk_id,
     station_code, chief): the chief's morning list of sign-offs."""
     red = (
-        select(Risk.id)
-        .where(Risk.level == Colour.red, Risk.status.in_([RiskStatus.open, RiskStatus.referred]))
+        select(col(Risk.id))
+        .where(col(Risk.level) == Colour.red, col(Risk.status).in_([RiskStatus.open, RiskStatus.referred]))
         .scalar_subquery()
     )
     visits = pd.DataFrame(
         session.execute(
-            select(Signal.risk_id, Signal.outcome, Community.station_code)
-            .join(Community, Community.community_code == Signal.community_code)
-            .where(Signal.channel == "visit", Signal.risk_id.in_(red))
-            .order_by(Signal.risk_id, Signal.occurred_at, Signal.id)
+            select(col(Signal.risk_id), col(Signal.outcome), col(Community.station_code))
+            .join(Community, col(Community.community_code) == Signal.community_code)
+            .where(col(Signal.channel) == "visit", col(Signal.risk_id).in_(red))
+            .order_by(col(Signal.risk_id), col(Signal.occurred_at), col(Signal.id))
         ).all(),
         columns=["risk_id", "outcome", "station_code"],
     )
@@ -101,7 +102,9 @@ def awaiting_sign_off(session: Session) -> pd.DataFrame:
     latest = latest[latest["outcome"] == "settled"]
     chiefs = dict(
         session.execute(
-            select(Officer.station_code, Officer.officer_code).where(Officer.role == OfficerRole.chief)
+            select(col(Officer.station_code), col(Officer.officer_code)).where(
+                col(Officer.role) == OfficerRole.chief
+            )
         ).all()
     )
     return latest.assign(chief=latest["station_code"].map(chiefs))[["risk_id", "station_code", "chief"]]

@@ -16,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import String, cast, exists, select
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert
+from bridgehead.db import chunks, dialect_insert, table_of
 from bridgehead.rules import Rules, SupervisionRules
 from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice
 from models.jurisdiction import Community
@@ -134,31 +134,43 @@ def _reached(session: Session, rung: str, due_by: date, after: int) -> pd.DataFr
     """The next page of pending follow-ups listed by `due_by` without this rung yet, by id after `after`."""
     if rung == "accountability":
         done = exists().where(
-            AccountabilityEntry.kind == "late_follow_up",
-            AccountabilityEntry.source_entity == "follow_up",
-            AccountabilityEntry.source_id == cast(FollowUp.id, String),
+            col(AccountabilityEntry.kind) == "late_follow_up",
+            col(AccountabilityEntry.source_entity) == "follow_up",
+            col(AccountabilityEntry.source_id) == cast(FollowUp.id, String),
         )
     else:
-        done = exists().where(SupervisionNotice.follow_up_id == FollowUp.id, SupervisionNotice.level == rung)
+        done = exists().where(
+            col(SupervisionNotice.follow_up_id) == FollowUp.id, col(SupervisionNotice.level) == rung
+        )
     rows = session.execute(
-        select(FollowUp.id, FollowUp.officer_code, FollowUp.planned_on, Community.station_code)
-        .join(Risk, Risk.id == FollowUp.risk_id)
-        .join(Community, Community.community_code == Risk.community_code)
-        .where(FollowUp.status == "pending", FollowUp.planned_on <= due_by, FollowUp.id > after, ~done)
-        .order_by(FollowUp.id)
+        select(
+            col(FollowUp.id),
+            col(FollowUp.officer_code),
+            col(FollowUp.planned_on),
+            col(Community.station_code),
+        )
+        .join(Risk, col(Risk.id) == FollowUp.risk_id)
+        .join(Community, col(Community.community_code) == Risk.community_code)
+        .where(
+            col(FollowUp.status) == "pending",
+            col(FollowUp.planned_on) <= due_by,
+            col(FollowUp.id) > after,
+            ~done,
+        )
+        .order_by(col(FollowUp.id))
         .limit(PAGE)
     ).all()
     return pd.DataFrame(rows, columns=["follow_up_id", "officer_code", "planned_on", "station_code"])
 
 
-def _insert_new(session: Session, model: type, rows: list[dict], key: list[str]) -> list[dict]:
+def _insert_new(session: Session, model: type[SQLModel], rows: list[dict], key: list[str]) -> list[dict]:
     """Insert the rows whose key is not taken yet; return those (a rung is climbed once).
 
     The key's last column is the selective one: existing keys are read only for the rows at hand.
     """
     if not rows:
         return []
-    table = model.__table__  # type: ignore[attr-defined]
+    table = table_of(model)
     columns = [table.c[k] for k in key]
     taken: set[tuple] = set()
     for part in chunks(sorted({r[key[-1]] for r in rows})):
@@ -177,15 +189,15 @@ def _repeated_notices(session: Session, ladder: SupervisionRules, day: date) -> 
     rows = pd.DataFrame(
         session.execute(
             select(
-                SupervisionNotice.id,
-                SupervisionNotice.recipient_officer_code,
-                SupervisionNotice.station_code,
-                SupervisionNotice.issued_on,
+                col(SupervisionNotice.id),
+                col(SupervisionNotice.recipient_officer_code),
+                col(SupervisionNotice.station_code),
+                col(SupervisionNotice.issued_on),
             ).where(
-                SupervisionNotice.level == "officer",
-                SupervisionNotice.follow_up_id.is_not(None),
-                SupervisionNotice.issued_on >= since,
-                SupervisionNotice.issued_on <= day,
+                col(SupervisionNotice.level) == "officer",
+                col(SupervisionNotice.follow_up_id).is_not(None),
+                col(SupervisionNotice.issued_on) >= since,
+                col(SupervisionNotice.issued_on) <= day,
             )
         ).all(),
         columns=["notice_id", "officer_code", "station_code", "issued_on"],

@@ -11,11 +11,12 @@ it again changes nothing.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, NotRequired, TypedDict, cast
 
-from sqlalchemy import and_, func, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlmodel import Session, col
 
 from bridgehead import audit
 from models.clock import day_start
@@ -72,7 +73,7 @@ def finished(session: Session, day: date) -> SweepDay | None:
 
 def stages_done(session: Session, day: date) -> set[str]:
     """The stages of `day` that have committed (a killed sweep resumes after them)."""
-    return set(session.execute(select(SweepStage.stage).where(SweepStage.day == day)).scalars())
+    return set(session.execute(select(col(SweepStage.stage)).where(col(SweepStage.day) == day)).scalars())
 
 
 def mark_stage(session: Session, day: date, stage: str) -> None:
@@ -86,19 +87,24 @@ def last_finished(session: Session) -> date | None:
 
 def evidence_changes(session: Session, day: date) -> list[ColourChange]:
     """The colour changes made by the visits recorded on `day` (the evidence rule)."""
-    rows = session.execute(
-        select(RiskLevelChange.risk_id, RiskLevelChange.from_level, RiskLevelChange.to_level, Risk.status)
+    rows: Sequence[tuple[int, str, str, str]] = session.execute(
+        select(
+            col(RiskLevelChange.risk_id),
+            col(RiskLevelChange.from_level),
+            col(RiskLevelChange.to_level),
+            col(Risk.status),
+        )
         .join(
             FollowUp,
             and_(
-                FollowUp.risk_id == RiskLevelChange.risk_id,
-                FollowUp.done_at == RiskLevelChange.at,
-                FollowUp.recorded_on == day,
+                col(FollowUp.risk_id) == RiskLevelChange.risk_id,
+                col(FollowUp.done_at) == RiskLevelChange.at,
+                col(FollowUp.recorded_on) == day,
             ),
         )
-        .join(Risk, Risk.id == RiskLevelChange.risk_id)
-        .where(RiskLevelChange.cause == "evidence")
-        .order_by(RiskLevelChange.risk_id)
+        .join(Risk, col(Risk.id) == RiskLevelChange.risk_id)
+        .where(col(RiskLevelChange.cause) == "evidence")
+        .order_by(col(RiskLevelChange.risk_id))
     ).all()
     return [
         {"risk_id": rid, "from": old, "to": "resolved" if old == new == "blue" else new}
@@ -108,32 +114,32 @@ def evidence_changes(session: Session, day: date) -> list[ColourChange]:
 
 def station_summary(session: Session, day: date) -> list[StationDay]:
     """Per station: due today, late, assigned, visits recorded and calm, notices, entries, colour changes."""
-    station = select(Risk.id, Community.station_code).join(Community).subquery()
+    station = select(col(Risk.id), col(Community.station_code)).join(Community).subquery()
 
-    def by_station(*where: Any) -> Counter[str]:
+    def by_station(*where: ColumnElement[bool]) -> Counter[str]:
         stmt = (
             select(station.c.station_code, func.count())
-            .join(FollowUp, FollowUp.risk_id == station.c.id)
+            .join(FollowUp, col(FollowUp.risk_id) == station.c.id)
             .where(*where)
             .group_by(station.c.station_code)
         )
         return Counter(dict(session.execute(stmt).all()))
 
     counts = {
-        "due_today": by_station(FollowUp.status == "pending", FollowUp.due_on == day),
-        "late": by_station(FollowUp.status == "pending", FollowUp.planned_on < day),
-        "capacity_notices": _by(session, CapacityNotice.station_code, CapacityNotice.issued_on == day),
-        "assigned": by_station(FollowUp.created_at == day_start(day)),
-        "visits_recorded": by_station(FollowUp.recorded_on == day),
-        "calm": by_station(FollowUp.recorded_on == day, FollowUp.calm.is_(True)),
+        "due_today": by_station(col(FollowUp.status) == "pending", col(FollowUp.due_on) == day),
+        "late": by_station(col(FollowUp.status) == "pending", col(FollowUp.planned_on) < day),
+        "capacity_notices": _by(session, CapacityNotice.station_code, col(CapacityNotice.issued_on) == day),
+        "assigned": by_station(col(FollowUp.created_at) == day_start(day)),
+        "visits_recorded": by_station(col(FollowUp.recorded_on) == day),
+        "calm": by_station(col(FollowUp.recorded_on) == day, col(FollowUp.calm).is_(True)),
         "notices": _by(
             session,
             SupervisionNotice.station_code,
-            SupervisionNotice.issued_on == day,
-            SupervisionNotice.follow_up_id.is_not(None),
+            col(SupervisionNotice.issued_on) == day,
+            col(SupervisionNotice.follow_up_id).is_not(None),
         ),
         "accountability": _by(
-            session, AccountabilityEntry.station_code, AccountabilityEntry.recorded_on == day
+            session, AccountabilityEntry.station_code, col(AccountabilityEntry.recorded_on) == day
         ),
     }
     changed = [c["risk_id"] for c in evidence_changes(session, day)]
@@ -144,7 +150,7 @@ def station_summary(session: Session, day: date) -> list[StationDay]:
     return [cast(StationDay, {"station": s, **{k: counts[k][s] for k in COLUMNS}}) for s in stations]
 
 
-def _by(session: Session, station: Any, *where: Any) -> Counter[str]:
+def _by(session: Session, station: Any, *where: ColumnElement[bool]) -> Counter[str]:
     """Rows that carry their station, counted per station."""
     return Counter(dict(session.execute(select(station, func.count()).where(*where).group_by(station)).all()))
 
@@ -152,11 +158,12 @@ def _by(session: Session, station: Any, *where: Any) -> Counter[str]:
 def finish(session: Session, day: date) -> DaySummary:
     """Record the day as swept, with its summary; audited."""
     stations = station_summary(session, day)
-    totals = cast(DayCounts, {k: sum(r[k] for r in stations) for k in COLUMNS})
+    counted: Sequence[Mapping[str, Any]] = stations  # each count by its name, for every column
+    totals = cast(DayCounts, {k: sum(r[k] for r in counted) for k in COLUMNS})
     summary = DaySummary(
         day=day.isoformat(), stations=stations, totals=totals, changes=evidence_changes(session, day)
     )
-    session.add(SweepDay(day=day, actor=audit.current_actor(), summary=summary))
+    session.add(SweepDay(day=day, actor=audit.current_actor(), summary=dict(summary)))
     audit.append(
         session, [audit.Change("sweep", "sweep_day", day.isoformat(), None, totals, "daily sweep finished")]
     )

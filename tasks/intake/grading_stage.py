@@ -8,12 +8,12 @@ colour only goes up here: the evidence rule of follow-up is the one thing that l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
 from bridgehead.db import chunks, frame_in
@@ -29,8 +29,8 @@ from tasks.intake.hotspots import VOLUME_CODES, classify, mark_places
 @dataclass
 class GradeSummary:
     graded: int = 0
-    raised: dict[str, int] | None = None
-    new_red: list[int] | None = None
+    raised: dict[str, int] = field(default_factory=dict)
+    new_red: list[int] = field(default_factory=list)
 
 
 # A follow-up visit that finds things calm is evidence for the evidence rule, not a risk signal:
@@ -43,23 +43,23 @@ def _signals_since_floor(session: Session, risk_ids: list[int]) -> pd.DataFrame:
 
 def signals_to_grade(session: Session, risk_ids: list[int], *where: Any) -> pd.DataFrame:
     """The graded signals of `risk_ids` (news only), with the columns the rules read; `where` bounds them."""
-    rows = []
+    rows: list[Any] = []
     for part in chunks(risk_ids):
         rows += session.execute(
             select(
-                Signal.risk_id,
-                Signal.occurred_at,
-                Signal.channel,
-                Signal.category,
-                Signal.summary,
-                Signal.party_keys,
-                Signal.score,
-                Signal.named_risk_id,
-                Signal.concern,
-                Signal.outcome,
+                col(Signal.risk_id),
+                col(Signal.occurred_at),
+                col(Signal.channel),
+                col(Signal.category),
+                col(Signal.summary),
+                col(Signal.party_keys),
+                col(Signal.score),
+                col(Signal.named_risk_id),
+                col(Signal.concern),
+                col(Signal.outcome),
             )
-            .join(Risk, Risk.id == Signal.risk_id)
-            .where(Signal.risk_id.in_(part), is_news(), *where)
+            .join(Risk, col(Risk.id) == Signal.risk_id)
+            .where(col(Signal.risk_id).in_(part), is_news(), *where)
         ).all()
     frame = pd.DataFrame(
         rows,
@@ -92,9 +92,13 @@ def grade_pending(session: Session, rules: Rules) -> GradeSummary:
     people give it — the volume that made a crossing red was never about a household.
     """
     hold_register(session)
-    pending = session.execute(
-        select(Risk.id, Risk.level, Risk.rules_version, Risk.place_kind).where(Risk.graded_at.is_(None))
-    ).all()
+    pending: list[Any] = list(  # rows, and below the frame's tuples: both read by name and position
+        session.execute(
+            select(col(Risk.id), col(Risk.level), col(Risk.rules_version), col(Risk.place_kind)).where(
+                col(Risk.graded_at).is_(None)
+            )
+        )
+    )
     summary = GradeSummary(graded=len(pending), raised={}, new_red=[])
     if not pending:
         return summary
@@ -104,7 +108,7 @@ def grade_pending(session: Session, rules: Rules) -> GradeSummary:
     if beyond := sorted(set(became) - seen):  # the address's other risks become places with it
         pending += frame_in(
             session,
-            select(Risk.id, Risk.level, Risk.rules_version, Risk.place_kind),
+            select(col(Risk.id), col(Risk.level), col(Risk.rules_version), col(Risk.place_kind)),
             Risk.id,
             beyond,
             ["id", "level", "rules_version", "place_kind"],

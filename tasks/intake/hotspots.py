@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
 from bridgehead.addresses import is_crossing
@@ -109,8 +109,8 @@ def classify(session: Session, risk_ids: list[int]) -> dict[int, str]:
     household risk there becomes a place risk with it."""
     pending = frame_in(
         session,
-        select(Risk.id, Risk.community_code, Risk.address_norm).where(
-            Risk.place_kind.is_(None), Risk.address_norm.is_not(None)
+        select(col(Risk.id), col(Risk.community_code), col(Risk.address_norm)).where(
+            col(Risk.place_kind).is_(None), col(Risk.address_norm).is_not(None)
         ),
         Risk.id,
         risk_ids,
@@ -121,8 +121,8 @@ def classify(session: Session, risk_ids: list[int]) -> dict[int, str]:
     wanted = set(zip(pending["community_code"], pending["address_norm"], strict=True))
     others = frame_in(
         session,
-        select(Risk.id, Risk.community_code, Risk.address_norm).where(
-            Risk.place_kind.is_(None), Risk.status.in_(LIVE_STATUSES)
+        select(col(Risk.id), col(Risk.community_code), col(Risk.address_norm)).where(
+            col(Risk.place_kind).is_(None), col(Risk.status).in_(LIVE_STATUSES)
         ),
         Risk.address_norm,
         sorted({a for _, a in wanted}),
@@ -132,22 +132,23 @@ def classify(session: Session, risk_ids: list[int]) -> dict[int, str]:
     risks = _at(risks, wanted)
     addresses = list(zip(risks["community_code"], risks["address_norm"], strict=True))
     keys = sorted({f"{c}|{a}" for c, a in addresses})
-    places = frame_in(session, select(Place.place_key, Place.kind), Place.place_key, keys, ["k", "v"])
+    places = frame_in(
+        session, select(col(Place.place_key), col(Place.kind)), Place.place_key, keys, ["k", "v"]
+    )
     kind_of: dict[tuple[str, str], str] = {
-        tuple(k.split("|", 1)): v
-        for k, v in zip(places["k"], places["v"], strict=True)  # type: ignore[misc]
+        tuple(k.split("|", 1)): v for k, v in zip(places["k"], places["v"], strict=True)
     }
     signals = frame_in(
         session,
         select(
-            Signal.community_code,
-            Signal.address_norm,
-            Signal.occurred_at,
-            Signal.id,
-            Signal.channel,
-            Signal.category,
-            Signal.party_keys,
-            Signal.address,
+            col(Signal.community_code),
+            col(Signal.address_norm),
+            col(Signal.occurred_at),
+            col(Signal.id),
+            col(Signal.channel),
+            col(Signal.category),
+            col(Signal.party_keys),
+            col(Signal.address),
         ),
         Signal.address_norm,
         sorted({a for c, a in wanted if (c, a) not in kind_of}),
@@ -178,11 +179,11 @@ def mark_places(session: Session, kinds: dict[int, str]) -> list[audit.Change]:
     for kind in set(kinds.values()):
         ids = [rid for rid, k in kinds.items() if k == kind]
         for part in chunks(ids):
-            session.execute(update(Risk).where(Risk.id.in_(part)).values(place_kind=kind))
+            session.execute(update(Risk).where(col(Risk.id).in_(part)).values(place_kind=kind))
     for part in chunks(sorted(kinds)):
         session.execute(
             update(FollowUp)
-            .where(FollowUp.risk_id.in_(part), FollowUp.status == "pending")
+            .where(col(FollowUp.risk_id).in_(part), col(FollowUp.status) == "pending")
             .values(status="cancelled")
         )
     return [
@@ -212,27 +213,31 @@ def ranking(
 
     def calls(since: datetime, until: datetime) -> Any:
         return (
-            select(Signal.risk_id, func.count().label("n"))
-            .where(Signal.channel == "call", Signal.occurred_at >= since, Signal.occurred_at < until)
-            .group_by(Signal.risk_id)
+            select(col(Signal.risk_id), func.count().label("n"))
+            .where(
+                col(Signal.channel) == "call",
+                col(Signal.occurred_at) >= since,
+                col(Signal.occurred_at) < until,
+            )
+            .group_by(col(Signal.risk_id))
             .subquery()
         )
 
     recent, earlier = calls(now, as_of), calls(before, now)
     stmt = (
-        select(Risk, Community.name, Community.station_code, recent.c.n, earlier.c.n)
-        .join(Community, Community.community_code == Risk.community_code)
+        select(Risk, col(Community.name), col(Community.station_code), recent.c.n, earlier.c.n)
+        .join(Community, col(Community.community_code) == Risk.community_code)
         .join(recent, recent.c.risk_id == Risk.id)
         .join(earlier, earlier.c.risk_id == Risk.id, isouter=True)
-        .where(Risk.place_kind.is_not(None), Risk.status.in_(LIVE_STATUSES))
+        .where(col(Risk.place_kind).is_not(None), col(Risk.status).in_(LIVE_STATUSES))
     )
     if station:
-        stmt = stmt.where(Community.station_code == station)
-    rows = session.execute(stmt).all()
+        stmt = stmt.where(col(Community.station_code) == station)
+    rows = list(session.execute(stmt).tuples())
     rank = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
     rows.sort(key=lambda r: (-r[3], rank.get(r[0].level, 9), r[0].id))
     return [
-        Hotspot(risk.id, risk.place_kind, risk.level, f"{risk.community_code} {name}", station_code,  # type: ignore[arg-type]
+        Hotspot(risk.id, risk.place_kind, risk.level, f"{risk.community_code} {name}", station_code,
                 risk.address_norm, int(n), int(m or 0))
         for risk, name, station_code, n, m in rows[:limit]
     ]  # fmt: skip

@@ -6,16 +6,17 @@ run that died half-way is finished by the next one. The decisions come from `tas
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 from sqlalchemy import and_, case, func, insert, select, text, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert
+from bridgehead.db import chunks, dialect_insert, table_of
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
@@ -25,6 +26,9 @@ from models.risk import CALM_CONCERN, Risk, RiskLinkKey, RiskStatus
 from models.signal import Signal
 from tasks.intake.grading import opens_risk
 from tasks.intake.linking import KnownRisk, LinkPlan, address_key, pair_keys, plan_links
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 @dataclass
@@ -47,17 +51,17 @@ def _at(seconds: int) -> datetime:
 def _pending_signals(session: Session) -> pd.DataFrame:
     rows = session.execute(
         select(
-            Signal.id,
-            Signal.occurred_at,
-            Signal.community_code,
-            Signal.address_norm,
-            Signal.category,
-            Signal.summary,
-            Signal.party_keys,
-            Signal.named_risk_id,
-            Signal.channel,
-            Signal.concern,
-        ).where(Signal.linked_at.is_(None))
+            col(Signal.id),
+            col(Signal.occurred_at),
+            col(Signal.community_code),
+            col(Signal.address_norm),
+            col(Signal.category),
+            col(Signal.summary),
+            col(Signal.party_keys),
+            col(Signal.named_risk_id),
+            col(Signal.channel),
+            col(Signal.concern),
+        ).where(col(Signal.linked_at).is_(None))
     ).all()
     frame = pd.DataFrame(
         rows,
@@ -91,19 +95,23 @@ def _known(session: Session, frame: pd.DataFrame) -> tuple[dict, dict]:
     for kind, of_kind in wanted.items():  # by kind and key: the primary key's order, not a scan
         for part in chunks(sorted(of_kind)):
             for key, rid, seen in session.execute(
-                select(RiskLinkKey.key, RiskLinkKey.risk_id, RiskLinkKey.last_seen_at).where(
-                    RiskLinkKey.kind == kind, RiskLinkKey.key.in_(part)
+                select(col(RiskLinkKey.key), col(RiskLinkKey.risk_id), col(RiskLinkKey.last_seen_at)).where(
+                    col(RiskLinkKey.kind) == kind, col(RiskLinkKey.key).in_(part)
                 )
-            ):
+            ).tuples():
                 keys[(kind, key)] = (rid, _epoch(seen))
     ids = {rid for rid, _ in keys.values()} | {int(n) for n in frame["named_risk_id"].dropna()}
     risks: dict[int, KnownRisk] = {}
     for part in chunks(sorted(ids)):
         for rid, status, last, resolved, place in session.execute(
-            select(Risk.id, Risk.status, Risk.last_signal_at, Risk.resolved_at, Risk.place_kind).where(
-                Risk.id.in_(part)
-            )
-        ):
+            select(
+                col(Risk.id),
+                col(Risk.status),
+                col(Risk.last_signal_at),
+                col(Risk.resolved_at),
+                col(Risk.place_kind),
+            ).where(col(Risk.id).in_(part))
+        ).tuples():
             active = max(_epoch(last), _epoch(resolved) if resolved else 0)
             risks[rid] = KnownRisk(status, active, place=place is not None)
     return keys, risks
@@ -121,12 +129,15 @@ def link_pending(session: Session, rules: Rules) -> LinkSummary:
     plan = plan_links(frame, keys, risks, rules.linking.window_days * 86_400)
     ids = _create_risks(session, plan)
     now = utcnow()
-    resolve = lambda ref: ids.get(ref, ref)  # noqa: E731
+
+    def resolve(ref: int) -> int:  # a new risk's ref (negative) -> its id; a risk's id as it is
+        return ids.get(ref, ref)
+
     risk_of = {sid: resolve(ref) for sid, ref in plan.risk_of.items()}
     _assign(session, risk_of, now)
     unlinked = [int(s) for s in frame["id"] if int(s) not in risk_of]
     for part in chunks(unlinked):
-        session.execute(update(Signal).where(Signal.id.in_(part)).values(linked_at=now))
+        session.execute(update(Signal).where(col(Signal.id).in_(part)).values(linked_at=now))
     _save_keys(session, plan, resolve)
     news = {int(i) for i, wakes in zip(frame["id"], frame["wakes"], strict=True) if wakes}
     changes = _touch_risks(session, risk_of, plan, ids, news)
@@ -149,7 +160,7 @@ def _assign(session: Session, risk_of: dict[int, int], now: datetime) -> None:
     session.execute(
         text("CREATE TEMPORARY TABLE link_plan (signal_id integer, risk_id integer) ON COMMIT DROP")
     )
-    raw = session.connection().connection.driver_connection
+    raw = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
     with raw.cursor() as cur, cur.copy("COPY link_plan (signal_id, risk_id) FROM STDIN") as copy:
         for pair in risk_of.items():
             copy.write_row(pair)
@@ -165,15 +176,15 @@ def _assign(session: Session, risk_of: dict[int, int], now: datetime) -> None:
 def _create_risks(session: Session, plan: LinkPlan) -> dict[int, int]:
     if not plan.new_risks:
         return {}
-    officers = dict(
+    officers: dict[str, str] = dict(
         session.execute(
-            select(Officer.community_code, func.min(Officer.officer_code))
-            .where(Officer.role.in_(CARRIER_ROLES))
-            .group_by(Officer.community_code)
+            select(col(Officer.community_code), func.min(Officer.officer_code))
+            .where(col(Officer.role).in_(CARRIER_ROLES))
+            .group_by(col(Officer.community_code))
         ).all()
     )
     refs = list(plan.new_risks)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "community_code": r.community_code,
             "category": r.category,
@@ -190,8 +201,8 @@ def _create_risks(session: Session, plan: LinkPlan) -> dict[int, int]:
         }
         for r in (plan.new_risks[ref] for ref in refs)
     ]
-    table = Risk.__table__  # Core RETURNING batches rows; the ORM's would go row by row
-    new_ids = (
+    table = table_of(Risk)  # Core RETURNING batches rows; the ORM's would go row by row
+    new_ids: Sequence[int] = (
         session.connection()
         .execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
         .scalars()
@@ -219,25 +230,26 @@ def _refresh_signal_times(session: Session, risk_ids: list[int]) -> None:
     for part in chunks(risk_ids):
         times = (
             select(
-                Signal.risk_id,
+                col(Signal.risk_id),
                 func.min(Signal.occurred_at).label("first"),
                 func.max(Signal.occurred_at).label("last"),
             )
-            .where(Signal.risk_id.in_(part))
-            .group_by(Signal.risk_id)
+            .where(col(Signal.risk_id).in_(part))
+            .group_by(col(Signal.risk_id))
             .subquery()
         )
         earlier = times.c.first < Risk.opened_at
         session.execute(
             update(Risk)
-            .where(Risk.id == times.c.risk_id)
+            .where(col(Risk.id) == times.c.risk_id)
             .values(
                 first_signal_at=times.c.first,
                 last_signal_at=times.c.last,
                 # a late file with older signals moves the opening back, and with it the grading
                 # floor unless reopening or the evidence rule has moved that on since
                 level_since=case(
-                    (and_(earlier, Risk.level_since == Risk.opened_at), times.c.first), else_=Risk.level_since
+                    (and_(earlier, col(Risk.level_since) == Risk.opened_at), times.c.first),
+                    else_=Risk.level_since,
                 ),
                 opened_at=case((earlier, times.c.first), else_=Risk.opened_at),
             ),
@@ -304,12 +316,14 @@ def _touch_risks(
     for part in chunks(sorted([*woken, *reopened])):  # back on the cadence: the schedule plans anew
         session.execute(
             update(FollowUp)
-            .where(FollowUp.risk_id.in_(part), FollowUp.status == "pending")
+            .where(col(FollowUp.risk_id).in_(part), col(FollowUp.status) == "pending")
             .values(status="cancelled")
         )
     _refresh_signal_times(session, [int(r) for r in counts.index])
     if reopened:
         session.execute(
-            update(Risk).where(Risk.id.in_(list(reopened))).values(reopened_count=Risk.reopened_count + 1)
+            update(Risk)
+            .where(col(Risk.id).in_(list(reopened)))
+            .values(reopened_count=Risk.reopened_count + 1)
         )
     return changes

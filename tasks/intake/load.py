@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
 from bridgehead.addresses import normalise_addresses
@@ -93,15 +93,15 @@ def validate_file(session: Session, channel: str, path: Path) -> ValidatedFile:
 def _known_ids(session: Session, ids: set[int]) -> set[int]:
     found: set[int] = set()
     for part in chunks(sorted(ids)):
-        found |= set(session.execute(select(Risk.id).where(Risk.id.in_(part))).scalars())
+        found |= set(session.execute(select(col(Risk.id)).where(col(Risk.id).in_(part))).scalars())
     return found
 
 
 def _existing_keys(session: Session, spec: InputContract, keys: list[str]) -> set[str]:
     if spec.channel == "case":
-        column, where = CriminalCase.case_id, []
+        column, where = col(CriminalCase.case_id), []
     else:
-        column, where = Signal.source_id, [Signal.channel == spec.channel]
+        column, where = col(Signal.source_id), [col(Signal.channel) == spec.channel]
     found: set[str] = set()
     for part in chunks(keys):
         found |= set(session.execute(select(column).where(column.in_(part), *where)).scalars())
@@ -112,7 +112,7 @@ def load_file(session: Session, file: ValidatedFile) -> LoadResult:
     """Load a validated file in the caller's transaction; audit the load once per file."""
     spec = INPUT_CONTRACTS[file.channel]
     result = LoadResult(file.channel, file.path, file.total, 0, 0, len(file.rejects))
-    if session.execute(select(SourceFile.id).where(SourceFile.sha256 == file.sha256)).first():
+    if session.execute(select(col(SourceFile.id)).where(col(SourceFile.sha256) == file.sha256)).first():
         result.skipped_file = True
         result.duplicates = len(file.rows)
         return result
@@ -121,8 +121,8 @@ def load_file(session: Session, file: ValidatedFile) -> LoadResult:
     new = [r for r in rows if r[spec.key] not in existing]
     result.duplicates = len(rows) - len(new)
     result.loaded = len(new)
-    source_id = session.execute(
-        insert(SourceFile).returning(SourceFile.id),
+    source_id: int = session.execute(
+        insert(SourceFile).returning(col(SourceFile.id)),
         [
             {
                 "sha256": file.sha256,
@@ -189,7 +189,7 @@ def _insert_new(
     session.connection().execute(
         dialect_insert(session, t).on_conflict_do_nothing(index_elements=unique), records
     )
-    rows = session.execute(select(t.c.id, t.c[key]).where(t.c.source_file_id == source_file_id))
+    rows = session.execute(select(t.c.id, t.c[key]).where(t.c.source_file_id == source_file_id)).tuples()
     return {natural: rid for rid, natural in rows}
 
 

@@ -54,7 +54,7 @@ def dry_run(source: Path, profile: ImportProfile, top: int = 10, rows: int = 5) 
         checked = check_file(converted, CallIn, "call_id")
     source_rows = frame.attrs["source_rows"]
     by_reason = Counter(r.reason for r in checked.rejects)
-    first_line = {}
+    first_line: dict[str, int] = {}
     for r in checked.rejects:  # the converted file's line back to the export's (header: line 1)
         first_line.setdefault(r.reason, int(source_rows[r.line - 2]) + 2)
     zone_note = None

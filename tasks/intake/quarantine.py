@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
 from models.intake import QuarantinedRow
@@ -21,11 +21,11 @@ def quarantine(session: Session, channel: str, checked: Checked[Any]) -> int:
     if not checked.rejects:
         return 0
     already = set(
-        session.execute(
-            select(QuarantinedRow.line).where(QuarantinedRow.file_sha256 == checked.sha256)
-        ).scalars()
+        session.scalars(
+            select(col(QuarantinedRow.line)).where(col(QuarantinedRow.file_sha256) == checked.sha256)
+        )
     )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "channel": channel,
             "file": r.file,

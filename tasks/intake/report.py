@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, case, distinct, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.case import CriminalCase
 from models.common import Colour
@@ -39,10 +40,14 @@ class IntakeReport:
 def intake_report(
     session: Session, loads: list[LoadResult], link: LinkSummary, grading: GradeSummary
 ) -> IntakeReport:
-    by_channel = dict(session.execute(select(Signal.channel, func.count()).group_by(Signal.channel)).all())
+    by_channel = dict(
+        session.execute(select(col(Signal.channel), func.count()).group_by(col(Signal.channel))).all()
+    )
     by_colour = dict(
         session.execute(
-            select(Risk.level, func.count()).where(Risk.status == RiskStatus.open).group_by(Risk.level)
+            select(col(Risk.level), func.count())
+            .where(col(Risk.status) == RiskStatus.open)
+            .group_by(col(Risk.level))
         ).all()
     )
     return IntakeReport(
@@ -68,20 +73,20 @@ def by_station(session: Session, file_ids: list[int]) -> list[dict[str, int | st
     of those are open red or orange now; busiest station first."""
     if not file_ids:
         return []
-    urgent = and_(Risk.status == RiskStatus.open, Risk.level.in_((Colour.red, Colour.orange)))
-    rows = session.execute(
+    urgent = and_(col(Risk.status) == RiskStatus.open, col(Risk.level).in_((Colour.red, Colour.orange)))
+    rows: Sequence[tuple[str, int, int, int]] = session.execute(
         select(
-            Community.station_code,
-            func.count(Signal.id),
-            func.count(distinct(Signal.risk_id)),
+            col(Community.station_code),
+            func.count(col(Signal.id)),
+            func.count(distinct(col(Signal.risk_id))),
             func.count(distinct(case((urgent, Risk.id)))),
         )
-        .join(Community, Community.community_code == Signal.community_code)
-        .outerjoin(Risk, Risk.id == Signal.risk_id)
-        .where(Signal.source_file_id.in_(file_ids))
-        .group_by(Community.station_code)
+        .join(Community, col(Community.community_code) == Signal.community_code)
+        .outerjoin(Risk, col(Risk.id) == Signal.risk_id)
+        .where(col(Signal.source_file_id).in_(file_ids))
+        .group_by(col(Community.station_code))
     ).all()
-    stations = [
+    stations: list[dict[str, int | str]] = [
         {"station": code, "signals": int(n), "risks": int(risks), "red_or_orange": int(hot)}
         for code, n, risks, hot in rows
     ]

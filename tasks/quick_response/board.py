@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.follow_up import SupervisionNotice
 from models.incident import Dispatch, Incident, ResponseBreach, UnitStatusEvent
@@ -37,13 +37,13 @@ def board(
     session: Session, as_of: datetime, status: str | None = None, station: str | None = None, limit: int = 50
 ) -> Board:
     """Incidents newest first, optionally of one status and one station."""
-    stmt = select(Incident).order_by(Incident.opened_at.desc(), Incident.id.desc())
+    stmt = select(Incident).order_by(col(Incident.opened_at).desc(), col(Incident.id).desc())
     if status is not None:
-        stmt = stmt.where(Incident.status == status)
+        stmt = stmt.where(col(Incident.status) == status)
     if station:
-        stmt = stmt.where(Incident.station_code == station)
-    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    incidents = list(session.execute(stmt.limit(limit)).scalars())
+        stmt = stmt.where(col(Incident.station_code) == station)
+    total: int = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    incidents = list(session.scalars(stmt.limit(limit)))
     times = response_times(session, [i.id for i in incidents if i.id is not None])
     lines = []
     for i in incidents:
@@ -70,21 +70,19 @@ def incident_record(session: Session, code: str, as_of: datetime) -> IncidentRec
     i = get_incident(session, code)
     assert i.id is not None
     t = response_times(session, [i.id]).get(i.id)
-    dispatches = session.execute(
+    dispatches = session.scalars(
         select(Dispatch)
-        .where(Dispatch.incident_id == i.id)
-        .order_by(Dispatch.dispatched_at, Dispatch.unit_code)
-    ).scalars()
-    events = session.execute(
-        select(UnitStatusEvent)
-        .where(UnitStatusEvent.incident_id == i.id)
-        .order_by(UnitStatusEvent.at, UnitStatusEvent.id)
-    ).scalars()
-    breaches = list(
-        session.execute(select(ResponseBreach).where(ResponseBreach.incident_id == i.id)).scalars()
+        .where(col(Dispatch.incident_id) == i.id)
+        .order_by(col(Dispatch.dispatched_at), col(Dispatch.unit_code))
     )
-    notices = session.execute(
-        select(SupervisionNotice).where(SupervisionNotice.breach_id.in_([b.id for b in breaches]))
-    ).scalars()
+    events = session.scalars(
+        select(UnitStatusEvent)
+        .where(col(UnitStatusEvent.incident_id) == i.id)
+        .order_by(col(UnitStatusEvent.at), col(UnitStatusEvent.id))
+    )
+    breaches = list(session.scalars(select(ResponseBreach).where(col(ResponseBreach.incident_id) == i.id)))
+    notices = session.scalars(
+        select(SupervisionNotice).where(col(SupervisionNotice.breach_id).in_([b.id for b in breaches]))
+    )
     judged = verdicts(i, t, as_of)
     return IncidentRecord(i, t, judged, list(dispatches), list(events), breaches, list(notices))

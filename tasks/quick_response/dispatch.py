@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
 from models.incident import Dispatch, Incident, UnitStatusEvent
@@ -44,7 +44,10 @@ def lock_units(session: Session, where: ColumnElement[bool]) -> None:
     """Serialise everyone who claims these units; call it first in the transaction."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
-            select(PatrolUnit.unit_code).where(where).order_by(PatrolUnit.unit_code).with_for_update()
+            select(col(PatrolUnit.unit_code))
+            .where(where)
+            .order_by(col(PatrolUnit.unit_code))
+            .with_for_update()
         ).all()
     else:
         session.execute(update(PatrolUnit).where(where).values(status=PatrolUnit.status))
@@ -53,10 +56,14 @@ def lock_units(session: Session, where: ColumnElement[bool]) -> None:
 def station_units(session: Session, where: ColumnElement[bool]) -> pd.DataFrame:
     rows = session.execute(
         select(
-            PatrolUnit.unit_code, PatrolUnit.station_code, PatrolUnit.status, PatrolUnit.lat, PatrolUnit.lon
+            col(PatrolUnit.unit_code),
+            col(PatrolUnit.station_code),
+            col(PatrolUnit.status),
+            col(PatrolUnit.lat),
+            col(PatrolUnit.lon),
         )
         .where(where)
-        .order_by(PatrolUnit.unit_code)
+        .order_by(col(PatrolUnit.unit_code))
     ).all()
     return pd.DataFrame(rows, columns=["unit_code", "station_code", "status", "lat", "lon"])
 
@@ -74,7 +81,9 @@ class DispatchResult:
 def place_of(session: Session, incident: Incident) -> tuple[float, float]:
     """Where to send units: the incident's community (calls carry an address, not coordinates)."""
     row = session.execute(
-        select(Community.lat, Community.lon).where(Community.community_code == incident.community_code)
+        select(col(Community.lat), col(Community.lon)).where(
+            col(Community.community_code) == incident.community_code
+        )
     ).one()
     return float(row.lat), float(row.lon)
 
@@ -93,7 +102,9 @@ def claim(
     for unit in chosen.itertuples():
         moved = session.execute(
             update(PatrolUnit)
-            .where(PatrolUnit.unit_code == unit.unit_code, PatrolUnit.status == UnitStatus.free.value)
+            .where(
+                col(PatrolUnit.unit_code) == unit.unit_code, col(PatrolUnit.status) == UnitStatus.free.value
+            )
             .values(status=UnitStatus.dispatched.value, status_since=at, incident_id=incident.id)
         )
         if moved.rowcount == 1:  # type: ignore[attr-defined]
@@ -117,7 +128,9 @@ def claim(
             )
             for u in claimed
         ]
-        + [
+    )
+    session.add_all(
+        [
             UnitStatusEvent(unit_code=u["unit_code"], incident_id=incident.id, status="dispatched", at=at)  # type: ignore[arg-type]
             for u in claimed
         ]
@@ -162,17 +175,17 @@ def dispatch_incident(
     if incident.status == "closed":
         result.closed = True
         return result
-    lock_units(session, PatrolUnit.station_code == incident.station_code)
+    lock_units(session, col(PatrolUnit.station_code) == incident.station_code)
     session.refresh(incident)
     has = session.execute(
-        select(Dispatch.id)
-        .where(Dispatch.incident_id == incident.id, Dispatch.escalation.is_(False))
+        select(col(Dispatch.id))
+        .where(col(Dispatch.incident_id) == incident.id, col(Dispatch.escalation).is_(False))
         .limit(1)
     ).first()
     if has:  # a replayed trigger or a second run: the first one already sent units
         result.already_dispatched = True
         return result
-    units = station_units(session, PatrolUnit.station_code == incident.station_code)
+    units = station_units(session, col(PatrolUnit.station_code) == incident.station_code)
     result.free_before = int((units["status"] == UnitStatus.free.value).sum())
     lat, lon = place_of(session, incident)
     chosen = nearest_free(units, lat, lon, wanted)
@@ -183,18 +196,18 @@ def dispatch_incident(
 
 def escalate(session: Session, incident: Incident, at: datetime, reason: str) -> dict[str, Any] | None:
     """Pull the nearest free unit of the nearest other station that has one (跨所增援)."""
-    lock_units(session, PatrolUnit.station_code != incident.station_code)
+    lock_units(session, col(PatrolUnit.station_code) != incident.station_code)
     lat, lon = place_of(session, incident)
     stations = session.execute(
-        select(Station.station_code, Station.lat, Station.lon).where(
-            Station.station_code != incident.station_code
+        select(col(Station.station_code), col(Station.lat), col(Station.lon)).where(
+            col(Station.station_code) != incident.station_code
         )
     ).all()
     if not stations:
         return None
     frame = pd.DataFrame(stations, columns=["station_code", "lat", "lon"])
     frame["distance_km"] = distance_km(lat, lon, frame["lat"], frame["lon"])
-    units = station_units(session, PatrolUnit.station_code != incident.station_code)
+    units = station_units(session, col(PatrolUnit.station_code) != incident.station_code)
     for station in frame.sort_values(["distance_km", "station_code"])["station_code"]:
         chosen = nearest_free(units[units["station_code"] == station], lat, lon, 1)
         if not chosen.empty:

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select, true, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
 from bridgehead.locks import hold_register
 from bridgehead.privacy import scrub_text
 from bridgehead.rules import Rules
-from models.common import DISPUTE_CATEGORIES, FUTURE_TOLERANCE, Colour, local_text, utcnow
+from models.common import DISPUTE_CATEGORIES, FUTURE_TOLERANCE, Category, Colour, local_text, utcnow
 from models.incident import Dispatch, Incident, IncidentOutcome, UnitStatusEvent
 from models.jurisdiction import Officer, PatrolUnit, UnitStatus
 from models.risk import Risk, RiskStatus
@@ -45,8 +46,8 @@ def closing_officer(session: Session, by: str, station_code: str) -> str | None:
     nobody the response's points: guessing would credit the wrong person."""
     if session.get(Officer, by) is not None:
         return by
-    for where in (Officer.station_code == station_code, true()):
-        codes = session.execute(select(Officer.officer_code).where(Officer.name == by, where)).scalars().all()
+    for where in (col(Officer.station_code) == station_code, true()):
+        codes = session.scalars(select(col(Officer.officer_code)).where(col(Officer.name) == by, where)).all()
         if len(codes) == 1:
             return codes[0]
         if codes:
@@ -86,9 +87,8 @@ def close_incident(
     at, note = at or utcnow(), note and scrub_text(note)  # a note must not carry a phone number onwards
     incident = get_incident(session, code)
     if incident.status == "closed":
-        raise ValueError(
-            f"{code} was closed at {local_text(incident.closed_at)} with outcome {incident.outcome}"
-        )
+        closed_at = cast(datetime, incident.closed_at)  # a closed incident has its time
+        raise ValueError(f"{code} was closed at {local_text(closed_at)} with outcome {incident.outcome}")
     if at > utcnow() + FUTURE_TOLERANCE:
         raise ValueError(f"{code} cannot be closed at {local_text(at)}: that is in the future")
     if at < incident.opened_at:
@@ -98,7 +98,7 @@ def close_incident(
     freed = _free_units(session, incident, at)
     session.execute(
         update(Dispatch)
-        .where(Dispatch.incident_id == incident.id, Dispatch.cleared_at.is_(None))
+        .where(col(Dispatch.incident_id) == incident.id, col(Dispatch.cleared_at).is_(None))
         .values(cleared_at=at)
     )
     before = incident.status
@@ -173,16 +173,18 @@ def _settled_on_scene(
 
 def _free_units(session: Session, incident: Incident, at: datetime) -> list[str]:
     units = list(
-        session.execute(
-            select(PatrolUnit).where(PatrolUnit.incident_id == incident.id).order_by(PatrolUnit.unit_code)
-        ).scalars()
+        session.scalars(
+            select(PatrolUnit)
+            .where(col(PatrolUnit.incident_id) == incident.id)
+            .order_by(col(PatrolUnit.unit_code))
+        )
     )
     for unit in units:
         unit.status, unit.status_since, unit.incident_id = UnitStatus.free.value, at, None
         session.add(unit)
         session.add(
-            UnitStatusEvent(unit_code=unit.unit_code, incident_id=incident.id, status="cleared", at=at)
-        )  # type: ignore[arg-type]
+            UnitStatusEvent(unit_code=unit.unit_code, incident_id=incident.id, status="cleared", at=at)  # type: ignore[arg-type]
+        )
     return [u.unit_code for u in units]
 
 
@@ -205,7 +207,7 @@ def _disposal_signal(
         community_code=incident.community_code,
         address=address,
         address_norm=origin.address_norm if origin else address,
-        category=category,
+        category=Category(category),
         summary=f"处置 {outcome.value}" + (f": {note}" if note else ""),
         party_keys=origin.party_keys if origin else (risk.party_pair if risk else None),
         closed_at=at,

@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, exists, func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert
+from bridgehead.db import chunks, dialect_insert, table_of
 from bridgehead.locks import hold_register
 from bridgehead.rules import QuickResponseRules, Rules
 from models.common import Colour, utcnow
@@ -60,27 +60,30 @@ def _targets(frame: pd.DataFrame, rules: QuickResponseRules) -> pd.DataFrame:
 
 
 def _urgent_calls(session: Session, rules: QuickResponseRules) -> pd.DataFrame:
-    has_incident = exists().where(Incident.signal_id == Signal.id)
+    has_incident = exists().where(col(Incident.signal_id) == Signal.id)
     rows = session.execute(
         select(
-            Signal.id.label("signal_id"),
-            Signal.source_id,
-            Signal.risk_id,
-            Signal.community_code,
-            Signal.category,
-            Signal.priority,
-            Signal.occurred_at.label("opened_at"),
-            Signal.closed_at,
-            Signal.disposition,
-            Community.station_code,
-            Community.kind,
-            Community.smart_security,
+            col(Signal.id).label("signal_id"),
+            col(Signal.source_id),
+            col(Signal.risk_id),
+            col(Signal.community_code),
+            col(Signal.category),
+            col(Signal.priority),
+            col(Signal.occurred_at).label("opened_at"),
+            col(Signal.closed_at),
+            col(Signal.disposition),
+            col(Community.station_code),
+            col(Community.kind),
+            col(Community.smart_security),
         )
-        .join(Community, Community.community_code == Signal.community_code)
+        .join(Community, col(Community.community_code) == Signal.community_code)
         .where(
-            Signal.channel == "call",
-            Signal.linked_at.is_not(None),
-            or_(Signal.priority <= rules.urgent_priority, Signal.category.in_(rules.urgent_categories)),
+            col(Signal.channel) == "call",
+            col(Signal.linked_at).is_not(None),
+            or_(
+                col(Signal.priority) <= rules.urgent_priority,
+                col(Signal.category).in_(rules.urgent_categories),
+            ),
             ~has_incident,
         )
     ).all()
@@ -90,40 +93,40 @@ def _urgent_calls(session: Session, rules: QuickResponseRules) -> pd.DataFrame:
 def _newly_red(session: Session, rules: QuickResponseRules, now: datetime) -> pd.DataFrame:
     """Open red risks whose latest turn to red was on a fresh signal (or by a person just now)."""
     latest = (
-        select(RiskLevelChange.risk_id, func.max(RiskLevelChange.id).label("change_id"))
-        .where(RiskLevelChange.to_level == Colour.red.value)
-        .group_by(RiskLevelChange.risk_id)
+        select(col(RiskLevelChange.risk_id), func.max(RiskLevelChange.id).label("change_id"))
+        .where(col(RiskLevelChange.to_level) == Colour.red.value)
+        .group_by(col(RiskLevelChange.risk_id))
         .subquery()
     )
     # Covered: an incident is still open on the risk, or one was opened since this turn to red (the
     # urgent call that turned it red, even if that call came in already closed).
     covered = exists().where(
-        Incident.risk_id == Risk.id,
-        or_(Incident.status != "closed", Incident.created_at >= RiskLevelChange.at),
+        col(Incident.risk_id) == Risk.id,
+        or_(col(Incident.status) != "closed", col(Incident.created_at) >= RiskLevelChange.at),
     )
     fresh = now - timedelta(minutes=rules.red_risk_fresh_within_min)
     rows = session.execute(
         select(
             latest.c.change_id,
-            Risk.id.label("risk_id"),
-            Risk.community_code,
-            Risk.category,
-            RiskLevelChange.cause,
-            RiskLevelChange.at,
-            Risk.last_signal_at,
-            Community.station_code,
-            Community.kind,
-            Community.smart_security,
+            col(Risk.id).label("risk_id"),
+            col(Risk.community_code),
+            col(Risk.category),
+            col(RiskLevelChange.cause),
+            col(RiskLevelChange.at),
+            col(Risk.last_signal_at),
+            col(Community.station_code),
+            col(Community.kind),
+            col(Community.smart_security),
         )
-        .join(Risk, Risk.id == latest.c.risk_id)
-        .join(RiskLevelChange, RiskLevelChange.id == latest.c.change_id)
-        .join(Community, Community.community_code == Risk.community_code)
+        .join(Risk, col(Risk.id) == latest.c.risk_id)
+        .join(RiskLevelChange, col(RiskLevelChange.id) == latest.c.change_id)
+        .join(Community, col(Community.community_code) == Risk.community_code)
         .where(
-            Risk.level == Colour.red.value,
-            Risk.status == RiskStatus.open.value,
+            col(Risk.level) == Colour.red.value,
+            col(Risk.status) == RiskStatus.open.value,
             or_(
-                and_(RiskLevelChange.cause == "person", RiskLevelChange.at >= fresh),
-                and_(RiskLevelChange.cause != "person", Risk.last_signal_at >= fresh),
+                and_(col(RiskLevelChange.cause) == "person", col(RiskLevelChange.at) >= fresh),
+                and_(col(RiskLevelChange.cause) != "person", col(Risk.last_signal_at) >= fresh),
             ),
             ~covered,
         )
@@ -143,7 +146,9 @@ def _existing_codes(session: Session, codes: list[str]) -> set[str]:
     found: set[str] = set()
     for part in chunks(codes):
         found |= set(
-            session.execute(select(Incident.incident_code).where(Incident.incident_code.in_(part))).scalars()
+            session.execute(
+                select(col(Incident.incident_code)).where(col(Incident.incident_code).in_(part))
+            ).scalars()
         )
     return found
 
@@ -183,7 +188,7 @@ def open_incidents(session: Session, rules: Rules, now: datetime | None = None) 
     created = utcnow()  # when Bridgehead opened them, whatever time the rules judged freshness by
     records = [{**r, "created_at": created} for r in frame.to_dict("records")]
     session.connection().execute(
-        dialect_insert(session, Incident.__table__).on_conflict_do_nothing(index_elements=["incident_code"]),
+        dialect_insert(session, table_of(Incident)).on_conflict_do_nothing(index_elements=["incident_code"]),
         records,
     )
     result.live = [
@@ -230,20 +235,22 @@ def response_times(session: Session, incident_ids: list[int]) -> dict[int, Respo
     for part in chunks(incident_ids):
         rows = session.execute(
             select(
-                Dispatch.incident_id,
+                col(Dispatch.incident_id),
                 func.min(Dispatch.dispatched_at),
                 func.min(Dispatch.on_scene_at),
                 func.count(),
             )
-            .where(Dispatch.incident_id.in_(part))
-            .group_by(Dispatch.incident_id)
-        ).all()
+            .where(col(Dispatch.incident_id).in_(part))
+            .group_by(col(Dispatch.incident_id))
+        ).tuples()
         out |= {iid: ResponseTimes(d, s, n) for iid, d, s, n in rows}
     return out
 
 
 def get_incident(session: Session, code: str) -> Incident:
-    incident = session.execute(select(Incident).where(Incident.incident_code == code)).scalar_one_or_none()
+    incident = session.execute(
+        select(Incident).where(col(Incident.incident_code) == code)
+    ).scalar_one_or_none()
     if incident is None:
         raise LookupError(f"there is no incident {code}")
     return incident

@@ -13,10 +13,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import dialect_insert
+from bridgehead.db import dialect_insert, table_of
 from models.clock import local_date
 from models.follow_up import SupervisionNotice
 from models.incident import Incident, ResponseBreach
@@ -67,20 +67,20 @@ def watch_targets(session: Session, as_of: datetime) -> WatchSummary:
     """Record each newly missed target of the open incidents, tell the chief, pull help."""
     summary = WatchSummary(as_of)
     overdue = select(Incident).where(
-        Incident.status != "closed",
-        or_(Incident.dispatch_target_at < as_of, Incident.arrival_target_at < as_of),
+        col(Incident.status) != "closed",
+        or_(col(Incident.dispatch_target_at) < as_of, col(Incident.arrival_target_at) < as_of),
     )
-    if session.execute(overdue.with_only_columns(Incident.id).limit(1)).first() is None:
+    if session.execute(overdue.with_only_columns(col(Incident.id)).limit(1)).first() is None:
         return summary
-    lock_units(session, PatrolUnit.unit_code.is_not(None))  # escalation may claim any station's unit
-    incidents = list(session.execute(overdue).scalars())  # read again under the lock
+    lock_units(session, col(PatrolUnit.unit_code).is_not(None))  # escalation may claim any station's unit
+    incidents = list(session.scalars(overdue))  # read again under the lock
     summary.watched = len(incidents)
     times = response_times(session, [i.id for i in incidents if i.id is not None])
     recorded = {
         (iid, target)
         for iid, target in session.execute(
-            select(ResponseBreach.incident_id, ResponseBreach.target).where(
-                ResponseBreach.incident_id.in_([i.id for i in incidents])
+            select(col(ResponseBreach.incident_id), col(ResponseBreach.target)).where(
+                col(ResponseBreach.incident_id).in_([i.id for i in incidents])
             )
         )
     }
@@ -106,10 +106,10 @@ def _breach(
     due_at = incident.dispatch_target_at if target == "dispatch" else incident.arrival_target_at
     assert due_at is not None
     breach_id = session.execute(
-        dialect_insert(session, ResponseBreach.__table__)
+        dialect_insert(session, table_of(ResponseBreach))
         .on_conflict_do_nothing(index_elements=["incident_id", "target"])
         .values(incident_id=incident.id, target=target, due_at=due_at, detected_at=as_of)
-        .returning(ResponseBreach.id)
+        .returning(col(ResponseBreach.id))
     ).scalar_one_or_none()
     if breach_id is None:  # another watch recorded it first
         return

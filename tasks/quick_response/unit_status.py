@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
 from bridgehead.db import chunks
@@ -46,10 +46,10 @@ def _incidents(session: Session, codes: set[str]) -> dict[str, tuple[int, dateti
     found: dict[str, tuple[int, datetime, str]] = {}
     for part in chunks(sorted(codes)):
         rows = session.execute(
-            select(Incident.incident_code, Incident.id, Incident.opened_at).where(
-                Incident.incident_code.in_(part)
+            select(col(Incident.incident_code), col(Incident.id), col(Incident.opened_at)).where(
+                col(Incident.incident_code).in_(part)
             )
-        )
+        ).tuples()
         found |= {code: (iid, opened, code) for code, iid, opened in rows}
     return found
 
@@ -58,7 +58,7 @@ def validate_feed(session: Session, path: Path) -> tuple[list[dict[str, Any]], C
     """The feed's good lines as event rows; the others quarantined with file, line and reason."""
     checked = check_file(path, UnitStatusIn)
     incidents = _incidents(session, {m.incident_id for _, m in checked.rows})
-    units = set(session.execute(select(PatrolUnit.unit_code)).scalars())
+    units = set(session.scalars(select(col(PatrolUnit.unit_code))))
     good = []
     for line, row in checked.rows:
         found = incidents.get(row.incident_id)
@@ -72,6 +72,7 @@ def validate_feed(session: Session, path: Path) -> tuple[list[dict[str, Any]], C
         if problem:
             checked.rejects.append(Reject(checked.file, line, problem, row.model_dump(mode="json")))
             continue
+        assert found is not None  # no problem: the incident was found
         good.append(
             {
                 "unit_code": row.unit_code,
@@ -80,7 +81,7 @@ def validate_feed(session: Session, path: Path) -> tuple[list[dict[str, Any]], C
                 "status": row.status,
                 "at": row.at,
             }
-        )  # type: ignore[index]
+        )
     checked.rejects.sort(key=lambda r: r.line)
     quarantine(session, "unit_status", checked)
     return good, checked
@@ -93,7 +94,7 @@ def apply_feed(session: Session, path: Path) -> FeedResult:
     if not events:
         return result
     unit_codes = sorted({e["unit_code"] for e in events})
-    lock_units(session, PatrolUnit.unit_code.in_(unit_codes))
+    lock_units(session, col(PatrolUnit.unit_code).in_(unit_codes))
     incident_ids = sorted({e["incident_id"] for e in events})
     known = _known_events(session, incident_ids)
     key = lambda e: (e["unit_code"], e["incident_id"], e["status"], e["at"])  # noqa: E731
@@ -120,12 +121,12 @@ def _known_events(session: Session, incident_ids: list[int]) -> set[tuple[str, i
     for part in chunks(incident_ids):
         rows = session.execute(
             select(
-                UnitStatusEvent.unit_code,
-                UnitStatusEvent.incident_id,
-                UnitStatusEvent.status,
-                UnitStatusEvent.at,
-            ).where(UnitStatusEvent.incident_id.in_(part))
-        )
+                col(UnitStatusEvent.unit_code),
+                col(UnitStatusEvent.incident_id),
+                col(UnitStatusEvent.status),
+                col(UnitStatusEvent.at),
+            ).where(col(UnitStatusEvent.incident_id).in_(part))
+        ).tuples()
         known |= {(unit, iid, status, at) for unit, iid, status, at in rows}
     return known
 
@@ -139,11 +140,14 @@ def _update_dispatches(
         if iid in codes:
             times = first[(iid, unit)]
             times[FIELD[status]] = min(at, times.get(FIELD[status], at))
-    existing = {}
-    for part in chunks(sorted(codes)):
-        for d in session.execute(select(Dispatch).where(Dispatch.incident_id.in_(part))).scalars():
-            existing[(d.incident_id, d.unit_code)] = d
-    inserts, updates, changes = [], [], []
+    existing = {
+        (d.incident_id, d.unit_code): d
+        for part in chunks(sorted(codes))
+        for d in session.scalars(select(Dispatch).where(col(Dispatch.incident_id).in_(part)))
+    }
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    changes: list[audit.Change] = []
     for (iid, unit), times in first.items():
         d = existing.get((iid, unit))
         before = {f: getattr(d, f) for f in FIELD.values()} if d else dict.fromkeys(FIELD.values())
@@ -177,7 +181,7 @@ def _update_units(session: Session, new: list[dict[str, Any]], codes: dict[int, 
         latest[e["unit_code"]] = e
     units = {
         u.unit_code: u
-        for u in session.execute(select(PatrolUnit).where(PatrolUnit.unit_code.in_(sorted(latest)))).scalars()
+        for u in session.scalars(select(PatrolUnit).where(col(PatrolUnit.unit_code).in_(sorted(latest))))
     }
     changes = []
     for code, e in latest.items():
@@ -210,14 +214,14 @@ def _mark_dispatched(session: Session, incident_ids: list[int], codes: dict[int,
     moved: list[int] = []
     for part in chunks(incident_ids):
         moved += session.execute(
-            select(Incident.id).where(
-                Incident.id.in_(part),
-                Incident.status == "open",
-                Incident.id.in_(select(Dispatch.incident_id)),
+            select(col(Incident.id)).where(
+                col(Incident.id).in_(part),
+                col(Incident.status) == "open",
+                col(Incident.id).in_(select(col(Dispatch.incident_id))),
             )
         ).scalars()
     if moved:
-        session.execute(update(Incident).where(Incident.id.in_(moved)).values(status="dispatched"))
+        session.execute(update(Incident).where(col(Incident.id).in_(moved)).values(status="dispatched"))
     return [
         audit.Change(
             "status", "incident", codes[i], {"status": "open"}, {"status": "dispatched"}, "a unit reported in"

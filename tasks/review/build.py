@@ -16,14 +16,14 @@ import pandas as pd
 from sqlmodel import Session
 
 from bridgehead import audit
-from bridgehead.db import dialect_insert
+from bridgehead.db import dialect_insert, table_of
 from bridgehead.rules import get_rules
 from models.common import LOCAL_TZ, utcnow
 from models.review import ReviewSnapshot
 from tasks.review import figures as rf
 from tasks.review import lifecycle, lists
 from tasks.review.conversions import conversions
-from tasks.review.document import Figure, Histogram, Ranking, Review, Trend
+from tasks.review.document import Figure, Histogram, Parts, Ranking, Review, Trend
 from tasks.review.findings import findings, label
 from tasks.review.period import Period, Scope
 from tasks.review.stats import change_pct, significant
@@ -39,7 +39,7 @@ def figure(
     values: dict[str, Any],
     period: Period,
     kind: str = "count",
-    parts: dict[str, dict[str, int]] | None = None,
+    parts: dict[str, Parts] | None = None,
     recorded: dict[str, bool] | None = None,
     reasons: dict[str, str] | None = None,
 ) -> Figure:
@@ -198,8 +198,8 @@ def build_review(
         for key, value in found.items():
             values.setdefault(key, {})[w] = value
     ends = lifecycle.lifecycle(session, period, scope)
-    for key, found in ends.items():
-        values[key] = found["values"]
+    for key, end in ends.items():
+        values[key] = end["values"]
     recorded = rf.on_record(session, period)
     figures = {
         key: figure(
@@ -217,6 +217,7 @@ def build_review(
     }
     names = lists.names(session)
     current = incidents["current"]
+    late = lists.late(follow_ups["current"], as_of, names)
     review: Review = {
         "slug": slug(scope, period),
         "scope": scope.text,
@@ -233,7 +234,8 @@ def build_review(
         "rankings": rankings(scope, counts, recorded["last_year"]),
         "risk_communities": lists.risk_communities(rf.open_by_colour(session, scope), names),
         "hotspots": lifecycle.hotspots(session, period, scope, names),
-        **lists.late(follow_ups["current"], as_of, names),
+        "late_officers": late["late_officers"],
+        "late_stations": late["late_stations"],
         "conversions": lists.conversion_rows(converted, period, names),
         "trend": trend(session, scope, period),
         "colours": {
@@ -365,7 +367,7 @@ def save_snapshot(session: Session, review: Review, period: Period) -> None:
         "figures": review["figures"],
         "findings": review["findings"],
     }
-    upsert = dialect_insert(session, ReviewSnapshot.__table__)
+    upsert = dialect_insert(session, table_of(ReviewSnapshot))
     session.connection().execute(
         upsert.on_conflict_do_update(
             index_elements=["scope", "period"],

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead.db import frame_in
 from bridgehead.rules import get_rules
@@ -35,8 +35,11 @@ def colours_at(session: Session, risk_ids: list[int], at: datetime) -> pd.Series
     changes = frame_in(
         session,
         select(
-            RiskLevelChange.risk_id, RiskLevelChange.at, RiskLevelChange.to_level, RiskLevelChange.id
-        ).where(RiskLevelChange.cause.in_(EVENT_TIMED), RiskLevelChange.at < at),
+            col(RiskLevelChange.risk_id),
+            col(RiskLevelChange.at),
+            col(RiskLevelChange.to_level),
+            col(RiskLevelChange.id),
+        ).where(col(RiskLevelChange.cause).in_(EVENT_TIMED), col(RiskLevelChange.at) < at),
         RiskLevelChange.risk_id,
         risk_ids,
         ["risk_id", "at", "level", "id"],
@@ -53,9 +56,9 @@ def colours_at(session: Session, risk_ids: list[int], at: datetime) -> pd.Series
         signals_after = signals[floor.isna().to_numpy() | (signals["occurred_at"] >= floor).to_numpy()]
     graded = grade(signals_after, get_rules())
     places = set(
-        frame_in(session, select(Risk.id).where(Risk.place_kind.is_not(None)), Risk.id, risk_ids, ["id"])[
-            "id"
-        ]
+        frame_in(
+            session, select(col(Risk.id)).where(col(Risk.place_kind).is_not(None)), Risk.id, risk_ids, ["id"]
+        )["id"]
     )
     out = {}
     for rid in sorted(set(signals["risk_id"]) | set(base.index)):

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pandas as pd
 from sqlalchemy import and_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead.db import frame_in
 from models.case import CaseParty, CriminalCase
@@ -36,16 +36,16 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
     cases = pd.DataFrame(
         session.execute(
             select(
-                CriminalCase.id,
-                CriminalCase.case_id,
-                CriminalCase.offence,
-                CriminalCase.filed_at,
-                CriminalCase.community_code,
-                CriminalCase.address,
-                CriminalCase.address_norm,
+                col(CriminalCase.id),
+                col(CriminalCase.case_id),
+                col(CriminalCase.offence),
+                col(CriminalCase.filed_at),
+                col(CriminalCase.community_code),
+                col(CriminalCase.address),
+                col(CriminalCase.address_norm),
             ).where(
-                CriminalCase.filed_at >= earliest,
-                CriminalCase.filed_at < latest,
+                col(CriminalCase.filed_at) >= earliest,
+                col(CriminalCase.filed_at) < latest,
                 in_scope(scope, CriminalCase.community_code),
             )
         ).all(),
@@ -55,13 +55,15 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
         return cases
     dispute = and_(  # a dispute signal on a risk (the risk may since have turned violent)
         # `|| ''` keeps SQLite off the category index, so it looks signals up by address or party
-        (Signal.category + "").in_(sorted(DISPUTE_CATEGORIES)),
-        Signal.risk_id.is_not(None),
-        Signal.occurred_at >= earliest - YEAR,
+        (col(Signal.category) + "").in_(sorted(DISPUTE_CATEGORIES)),
+        col(Signal.risk_id).is_not(None),
+        col(Signal.occurred_at) >= earliest - YEAR,
     )
     at_address = frame_in(
         session,
-        select(Signal.community_code, Signal.address_norm, Signal.occurred_at, Signal.risk_id).where(dispute),
+        select(
+            col(Signal.community_code), col(Signal.address_norm), col(Signal.occurred_at), col(Signal.risk_id)
+        ).where(dispute),
         Signal.address_norm,
         cases["address_norm"].unique().tolist(),
         ["community_code", "address_norm", "signal_at", "risk_id"],
@@ -69,15 +71,15 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
     by_address = cases.merge(at_address, on=["community_code", "address_norm"]).assign(linked_by="address")
     parties = frame_in(
         session,
-        select(CaseParty.case_id, CaseParty.party_key),
+        select(col(CaseParty.case_id), col(CaseParty.party_key)),
         CaseParty.case_id,
         cases["id"].tolist(),
         ["id", "party_key"],
     )
     with_party = frame_in(
         session,
-        select(SignalParty.party_key, Signal.occurred_at, Signal.risk_id)
-        .join(Signal, Signal.id == SignalParty.signal_id)
+        select(col(SignalParty.party_key), col(Signal.occurred_at), col(Signal.risk_id))
+        .join(Signal, col(Signal.id) == SignalParty.signal_id)
         .where(dispute),
         SignalParty.party_key,
         parties["party_key"].unique().tolist(),

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.common import DISPUTE_CATEGORIES
 from models.signal import Signal
@@ -31,9 +31,9 @@ FIGURES = ("conversions", "conversions_homicide", "violence_calls_at_disputes", 
 
 def _calls(window: Window, scope: Scope) -> Any:
     return and_(
-        Signal.channel == "call",
-        Signal.occurred_at >= window.start,
-        Signal.occurred_at < window.end,
+        col(Signal.channel) == "call",
+        col(Signal.occurred_at) >= window.start,
+        col(Signal.occurred_at) < window.end,
         in_scope(scope, Signal.community_code),
     )
 
@@ -42,13 +42,13 @@ def violence_calls_at_disputes(session: Session, window: Window, scope: Scope) -
     """Violence calls in the window at an address where a dispute was signalled in the year before."""
     earlier = aliased(Signal)
     dispute = exists().where(
-        earlier.community_code == Signal.community_code,
-        earlier.address_norm == Signal.address_norm,
-        earlier.category.in_(sorted(DISPUTE_CATEGORIES)),
-        earlier.occurred_at < Signal.occurred_at,
-        earlier.occurred_at >= Signal.occurred_at - YEAR,
+        col(earlier.community_code) == Signal.community_code,
+        col(earlier.address_norm) == Signal.address_norm,
+        col(earlier.category).in_(sorted(DISPUTE_CATEGORIES)),
+        col(earlier.occurred_at) < Signal.occurred_at,
+        col(earlier.occurred_at) >= Signal.occurred_at - YEAR,
     )
-    stmt = select(func.count()).where(_calls(window, scope), Signal.category == "violence", dispute)
+    stmt = select(func.count()).where(_calls(window, scope), col(Signal.category) == "violence", dispute)
     return int(session.execute(stmt).scalar_one())
 
 
@@ -56,13 +56,13 @@ def repeat_calls(session: Session, window: Window, scope: Scope) -> int:
     """110 calls in the window on a risk that had another call in the 30 days before."""
     earlier = aliased(Signal)
     again = exists().where(
-        earlier.risk_id == Signal.risk_id,
-        earlier.channel == "call",
-        earlier.id != Signal.id,
-        earlier.occurred_at <= Signal.occurred_at,
-        earlier.occurred_at >= Signal.occurred_at - MONTH,
+        col(earlier.risk_id) == Signal.risk_id,
+        col(earlier.channel) == "call",
+        col(earlier.id) != Signal.id,
+        col(earlier.occurred_at) <= Signal.occurred_at,
+        col(earlier.occurred_at) >= Signal.occurred_at - MONTH,
     )
-    stmt = select(func.count()).where(_calls(window, scope), Signal.risk_id.is_not(None), again)
+    stmt = select(func.count()).where(_calls(window, scope), col(Signal.risk_id).is_not(None), again)
     return int(session.execute(stmt).scalar_one())
 
 

@@ -6,13 +6,13 @@ query, and the scope's total and the ranking of the level below it come from the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Integer, and_, case, cast, func, literal, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.case import CriminalCase
 from models.common import LOCAL_TZ
@@ -46,8 +46,8 @@ def on_record(session: Session, period: Period) -> dict[str, bool]:
     and nothing is compared with it."""
     out = {}
     for name, window in period.windows.items():
-        signal = select(Signal.id).where(_between(Signal.occurred_at, window, False)).limit(1)
-        filed = select(CriminalCase.id).where(_between(CriminalCase.filed_at, window, False)).limit(1)
+        signal = select(col(Signal.id)).where(_between(Signal.occurred_at, window, False)).limit(1)
+        filed = select(col(CriminalCase.id)).where(_between(CriminalCase.filed_at, window, False)).limit(1)
         out[name] = session.execute(signal).first() is not None or session.execute(filed).first() is not None
     return out
 
@@ -102,7 +102,7 @@ def counts(session: Session, period: Period, scope: Scope) -> dict[str, pd.DataF
             session,
             period,
             scope,
-            lambda: select().where(Signal.channel == channel),
+            lambda: select().where(col(Signal.channel) == channel),
             Signal.community_code,
             Signal.occurred_at,
         )
@@ -135,9 +135,11 @@ def counts(session: Session, period: Period, scope: Scope) -> dict[str, pd.DataF
             lambda: (
                 select()
                 .select_from(RewardEntry)
-                .join(Tip, RewardEntry.beneficiary == "tip:" + Tip.tip_code)
-                .join(Signal, Signal.id == Tip.signal_id)
-                .where(RewardEntry.kind == "tip_reward", RewardEntry.status.in_(("approved", "paid")))
+                .join(Tip, col(RewardEntry.beneficiary) == "tip:" + Tip.tip_code)
+                .join(Signal, col(Signal.id) == Tip.signal_id)
+                .where(
+                    col(RewardEntry.kind) == "tip_reward", col(RewardEntry.status).in_(("approved", "paid"))
+                )
             ),
             Signal.community_code,
             RewardEntry.decided_at,
@@ -150,18 +152,20 @@ def risks_found_by(session: Session, period: Period, scope: Scope) -> dict[str, 
     """Risks found in each window by the channel of their first signal, and by colour at the window's end."""
     out: dict[str, dict[str, int]] = {}
     for name, window in period.windows.items():
-        found = select(Risk.id, Risk.first_signal_at).where(
+        found = select(col(Risk.id), col(Risk.first_signal_at)).where(
             _between(Risk.first_signal_at, window, False), in_scope(scope, Risk.community_code)
         )
-        found_ids = found.with_only_columns(Risk.id)
+        found_ids = found.with_only_columns(col(Risk.id))
         first = (
-            select(Signal.risk_id, func.min(Signal.channel).label("channel"))
-            .join(Risk, Risk.id == Signal.risk_id)
-            .where(Signal.risk_id.in_(found_ids), Signal.occurred_at == Risk.first_signal_at)
-            .group_by(Signal.risk_id)
+            select(col(Signal.risk_id), func.min(Signal.channel).label("channel"))
+            .join(Risk, col(Risk.id) == Signal.risk_id)
+            .where(col(Signal.risk_id).in_(found_ids), col(Signal.occurred_at) == Risk.first_signal_at)
+            .group_by(col(Signal.risk_id))
             .subquery()
         )
-        by_channel = session.execute(select(first.c.channel, func.count()).group_by(first.c.channel)).all()
+        by_channel: Sequence[tuple[str, int]] = session.execute(
+            select(first.c.channel, func.count()).group_by(first.c.channel)
+        ).all()
         by_colour = colours_found(session, found_ids, window).value_counts().items()
         out[name] = {f"channel.{c}": n for c, n in by_channel} | {f"colour.{c}": n for c, n in by_colour}
     return out
@@ -174,32 +178,32 @@ def colours_found(session: Session, found_ids: Any, window: Window) -> pd.Series
     first colour). A risk graded again after the end was graded with what had happened by then (a
     month of history taken in at once, or news after the window): its colour at the end is rebuilt
     from its signals and event-timed changes before the end (`tasks.review.colours`)."""
-    before_end = case((RiskLevelChange.at < window.end, RiskLevelChange.id))
+    before_end = case((col(RiskLevelChange.at) < window.end, RiskLevelChange.id))
     last_change = (
         select(
-            RiskLevelChange.risk_id,
+            col(RiskLevelChange.risk_id),
             func.coalesce(func.max(before_end), func.min(RiskLevelChange.id)).label("id"),
         )
-        .where(RiskLevelChange.risk_id.in_(found_ids))
-        .group_by(RiskLevelChange.risk_id)
+        .where(col(RiskLevelChange.risk_id).in_(found_ids))
+        .group_by(col(RiskLevelChange.risk_id))
         .subquery()
     )
     colours = pd.Series(
         dict(
             session.execute(
-                select(last_change.c.risk_id, RiskLevelChange.to_level).join(
-                    RiskLevelChange, RiskLevelChange.id == last_change.c.id
+                select(last_change.c.risk_id, col(RiskLevelChange.to_level)).join(
+                    RiskLevelChange, col(RiskLevelChange.id) == last_change.c.id
                 )
             ).all()
         ),
         dtype=object,
     )
-    regraded = select(RiskLevelChange.risk_id).where(
-        RiskLevelChange.risk_id.in_(found_ids),
-        RiskLevelChange.cause.in_(["rule", "place"]),
-        RiskLevelChange.at >= window.end,
+    regraded = select(col(RiskLevelChange.risk_id)).where(
+        col(RiskLevelChange.risk_id).in_(found_ids),
+        col(RiskLevelChange.cause).in_(["rule", "place"]),
+        col(RiskLevelChange.at) >= window.end,
     )
-    later = sorted(set(session.execute(regraded).scalars()))
+    later = sorted(set(session.scalars(regraded)))
     if later:
         rebuilt = colours_at(session, later, window.end)
         colours.loc[rebuilt.index] = rebuilt
@@ -213,27 +217,27 @@ def incidents(
     reports, else the call's) and who closed them."""
     units = (
         select(
-            Dispatch.incident_id,
+            col(Dispatch.incident_id),
             func.min(Dispatch.dispatched_at).label("dispatched"),
             func.min(Dispatch.on_scene_at).label("on_scene"),
         )
-        .group_by(Dispatch.incident_id)
+        .group_by(col(Dispatch.incident_id))
         .subquery()
     )
     rows = session.execute(
         select(
-            Incident.id,
-            Incident.community_code,
-            Incident.opened_at,
-            Incident.dispatch_target_at,
-            Incident.arrival_target_at,
-            Incident.closed_at,
-            Incident.closed_by,
+            col(Incident.id),
+            col(Incident.community_code),
+            col(Incident.opened_at),
+            col(Incident.dispatch_target_at),
+            col(Incident.arrival_target_at),
+            col(Incident.closed_at),
+            col(Incident.closed_by),
             func.coalesce(units.c.dispatched, Signal.dispatched_at),
             func.coalesce(units.c.on_scene, Signal.arrived_at),
         )
         .outerjoin(units, units.c.incident_id == Incident.id)
-        .outerjoin(Signal, Signal.id == Incident.signal_id)
+        .outerjoin(Signal, col(Signal.id) == Incident.signal_id)
         .where(_between(by, window, False), in_scope(scope, Incident.community_code))
     ).all()
     frame = pd.DataFrame(
@@ -259,18 +263,18 @@ def follow_ups(session: Session, window: Window, scope: Scope) -> pd.DataFrame:
     """Follow-ups due in the window (not cancelled), with whether each was done on time, and whose."""
     rows = session.execute(
         select(
-            FollowUp.id,
-            FollowUp.due_on,
-            FollowUp.status,
-            FollowUp.done_at,
-            FollowUp.officer_code,
-            Risk.community_code,
-            Community.station_code,
+            col(FollowUp.id),
+            col(FollowUp.due_on),
+            col(FollowUp.status),
+            col(FollowUp.done_at),
+            col(FollowUp.officer_code),
+            col(Risk.community_code),
+            col(Community.station_code),
         )
-        .join(Risk, Risk.id == FollowUp.risk_id)
-        .join(Community, Community.community_code == Risk.community_code)
+        .join(Risk, col(Risk.id) == FollowUp.risk_id)
+        .join(Community, col(Community.community_code) == Risk.community_code)
         .where(
-            FollowUp.status != "cancelled",
+            col(FollowUp.status) != "cancelled",
             _between(FollowUp.due_on, window, True),
             in_scope(scope, Risk.community_code),
         )
@@ -288,7 +292,7 @@ def supervision(session: Session, period: Period, scope: Scope) -> dict[str, dic
     community's officers (a capacity notice is about the officer whose day overflowed)."""
     stations = sorted(set(scope_stations(session, scope)))
     officers = (
-        select(Officer.officer_code).where(Officer.community_code == scope.code)
+        select(col(Officer.officer_code)).where(col(Officer.community_code) == scope.code)
         if scope.kind == "community"
         else None
     )
@@ -323,7 +327,7 @@ def supervision(session: Session, period: Period, scope: Scope) -> dict[str, dic
 
 
 def scope_stations(session: Session, scope: Scope) -> list[str]:
-    stmt = select(Community.station_code).distinct().where(in_scope(scope, Community.community_code))
+    stmt = select(col(Community.station_code)).distinct().where(in_scope(scope, Community.community_code))
     return list(session.execute(stmt).scalars())
 
 
@@ -331,9 +335,9 @@ def open_by_colour(session: Session, scope: Scope) -> pd.DataFrame:
     """Open risks now, per community and colour (the red and orange communities, the colour chart's
     'open now')."""
     rows = session.execute(
-        select(Risk.community_code, Risk.level, func.count())
-        .where(Risk.status == "open", in_scope(scope, Risk.community_code))
-        .group_by(Risk.community_code, Risk.level)
+        select(col(Risk.community_code), col(Risk.level), func.count())
+        .where(col(Risk.status) == "open", in_scope(scope, Risk.community_code))
+        .group_by(col(Risk.community_code), col(Risk.level))
     ).all()
     return pd.DataFrame(rows, columns=["community_code", "level", "n"])
 
@@ -342,22 +346,22 @@ def weekly(session: Session, year: int, through: datetime, scope: Scope) -> dict
     """Calls and criminal cases per ISO week of `year` up to `through`, and of the whole year before."""
     out: dict[str, list[int]] = {}
     for label, model, when, extra in (
-        ("calls", Signal, Signal.occurred_at, Signal.channel == "call"),
-        ("cases", CriminalCase, CriminalCase.filed_at, literal(True)),
+        ("calls", Signal, col(Signal.occurred_at), col(Signal.channel) == "call"),
+        ("cases", CriminalCase, col(CriminalCase.filed_at), literal(True)),
     ):
         for which, y in (("this_year", year), ("last_year", year - 1)):
             monday = datetime.combine(date.fromisocalendar(y, 1, 1), time(), LOCAL_TZ)
             weeks = date(y, 12, 28).isocalendar().week
             end = monday + timedelta(weeks=weeks)
             week = _weeks_since(session, when, monday)
-            rows = session.execute(
+            rows: Sequence[tuple[int, int]] = session.execute(
                 select(week, func.count())
                 .select_from(model)
                 .where(
                     extra,
                     when >= monday,
                     when < (min(end, through) if which == "this_year" else end),
-                    in_scope(scope, model.community_code),  # type: ignore[attr-defined]
+                    in_scope(scope, model.community_code),
                 )
                 .group_by(week)
             ).all()

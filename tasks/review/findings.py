@@ -6,9 +6,9 @@ Poisson test says so; a big swing in a small count is named as chance, not as pr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from tasks.review.document import Review
+from tasks.review.document import Figure, Review, Value
 from tasks.review.stats import shown_cell, shown_pct
 
 LABELS: dict[str, tuple[str, str]] = {
@@ -94,13 +94,14 @@ def findings(review: Review, lang: str) -> list[str]:
             continue
         what, change = f["label"], shown_pct(f["change_vs_last_year_pct"])
         pair = f"{_n(f['current'])} / {_n(f['last_year'])}"
+        now, then = cast(float, f["current"]), cast(float, f["last_year"])  # known: a change is computed
         if f["significant_vs_last_year"]:
             real.append(
                 f"{what}同比{change}（本期{_n(f['current'])}，去年同期{_n(f['last_year'])}），变化显著。"
                 if zh
                 else f"{what}: {change} year on year ({pair}), a real change (Poisson test, 5% level)."
             )
-        elif abs(f["change_vs_last_year_pct"]) >= SWING_PCT and max(f["current"], f["last_year"]) >= SMALL:
+        elif abs(f["change_vs_last_year_pct"]) >= SWING_PCT and max(now, then) >= SMALL:
             chance.append(
                 f"{what}同比{change}（{pair}），但数量小，属正常波动，不宜据此下结论。"
                 if zh
@@ -137,13 +138,13 @@ def findings(review: Review, lang: str) -> list[str]:
             "through the list with them."
         )
     if review["hotspots"]:
-        h = review["hotspots"][0]
+        p = review["hotspots"][0]  # a place
         out.append(
-            f"热点{h['place']}（{h['community']}）本期接警{h['calls_current']}次（上期{h['calls_previous']}次），"
+            f"热点{p['place']}（{p['community']}）本期接警{p['calls_current']}次（上期{p['calls_previous']}次），"
             "为本范围最多，应加强巡逻。"
             if zh
-            else f"The hotspot with the most calls is {h['place']} ({h['community']}): "
-            f"{h['calls_current']} this period against {h['calls_previous']} the period before; patrol it."
+            else f"The hotspot with the most calls is {p['place']} ({p['community']}): "
+            f"{p['calls_current']} this period against {p['calls_previous']} the period before; patrol it."
         )
     converted, homicides = figures["conversions"]["current"], figures["conversions_homicide"]["current"]
     if converted:
@@ -155,7 +156,7 @@ def findings(review: Review, lang: str) -> list[str]:
         )
     rate = figures["response_on_target_pct"]["current"]
     if rate is not None:
-        incidents = figures["incidents"]["current"]
+        incidents = cast(int, figures["incidents"]["current"])  # counted: the rate is over them
         arrive, p90 = figures["arrival_median_s"]["current"], figures["arrival_p90_s"]["current"]
         out.append(
             f"快反达标率{rate:.1f}%（{incidents:,}起警情），到场用时中位数{_n(arrive)}秒、90%分位{_n(p90)}秒。"
@@ -193,14 +194,14 @@ def _ends(review: Review, zh: bool) -> list[str]:
                 else f"Settlement rate {rate['current']:.1f}%: {n} of {_count(d, 'dispute risk')} "
                 "whose 30 days ran out this period were resolved within them."
             )
-    back = figures.get("risks_back", {}).get("current")
+    back = _current(figures, "risks_back")
     if back:
         out.append(
             f"本期{back}个已化解风险再次出现，应复查其化解质量。"
             if zh
             else f"{_count(back, 'resolved risk')} came back this period: check how they were settled."
         )
-    notices = figures.get("capacity_notices", {}).get("current")
+    notices = _current(figures, "capacity_notices")
     if notices:
         out.append(
             f"本期力量不足通知{notices}份：应访未能排入当日计划，所长应调配警力。"
@@ -209,6 +210,12 @@ def _ends(review: Review, zh: bool) -> list[str]:
             "day; the station chief should reassign or ask for help."
         )
     return out
+
+
+def _current(figures: dict[str, Figure], key: str) -> Value:
+    """A figure's value this period; None where the review has no such figure."""
+    figure = figures.get(key)
+    return None if figure is None else figure["current"]
 
 
 def unknown_notes(review: Review) -> list[str]:
@@ -245,7 +252,9 @@ def markdown(review: Review, html: Any) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for f in review["figures"].values():
-        marks = ["**" if f[f"significant_vs_{x}"] else "" for x in ("previous", "last_year")]
+        marks = [
+            "**" if shown else "" for shown in (f["significant_vs_previous"], f["significant_vs_last_year"])
+        ]
         lines.append(
             f"| {f['label']} | "
             + " | ".join(shown_cell(f, w) for w in ("current", "previous", "last_year"))
@@ -265,6 +274,6 @@ def markdown(review: Review, html: Any) -> str:
     return "\n".join(lines)
 
 
-def _count(n: int, noun: str) -> str:
+def _count(n: float, noun: str) -> str:
     """'1 criminal case', '2 criminal cases'."""
     return f"{n:,} {noun}" + ("" if n == 1 else "s")

@@ -4,12 +4,13 @@ do officers earn points rather than lose them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead.rules import Rules
 from models.jurisdiction import CARRIER_ROLES, Officer
@@ -55,17 +56,19 @@ def health(session: Session, rules: Rules, last_day: date) -> Health:
         session, parse_scope(session, "city"), parse_period(f"{7 * WEEKS}d:{last_day}"), "en"
     )
     figures = review["figures"]
-    live = session.execute(
-        select(Risk.level, Risk.place_kind.is_(None), Risk.status, func.count())
-        .where(Risk.status.in_(LIVE_STATUSES))
-        .group_by(Risk.level, Risk.place_kind.is_(None), Risk.status)
+    live: Sequence[tuple[str, bool, str, int]] = session.execute(
+        select(col(Risk.level), col(Risk.place_kind).is_(None), col(Risk.status), func.count())
+        .where(col(Risk.status).in_(LIVE_STATUSES))
+        .group_by(col(Risk.level), col(Risk.place_kind).is_(None), col(Risk.status))
     ).all()
     households = sum(n for _, household, _status, n in live if household)
     total = sum(n for *_, status, n in live if status == RiskStatus.open)
     red = sum(n for level, _, status, n in live if level == "red" and status == RiskStatus.open)
     carriers = {
         code
-        for (code,) in session.execute(select(Officer.officer_code).where(Officer.role.in_(CARRIER_ROLES)))
+        for (code,) in session.execute(
+            select(col(Officer.officer_code)).where(col(Officer.role).in_(CARRIER_ROLES))
+        )
     }
     first_of_month = last_day.replace(day=1)
     full = first_of_month - timedelta(days=1) if last_day != _month_end(last_day) else last_day
@@ -78,7 +81,7 @@ def health(session: Session, rules: Rules, last_day: date) -> Health:
         settlement_rate_pct=figures["settlement_rate_pct"]["current"],
         open_household_per_officer=households / len(carriers) if carriers else None,
         red_share_pct=100 * red / total if total else None,
-        conversions=int(figures["conversions"]["current"]),
+        conversions=int(cast(int, figures["conversions"]["current"])),  # a count: never None
         month=period,
         officers_above_zero_pct=100 * above / len(board) if board else None,
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Integer, String, and_, case, cast, distinct, exists, func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.common import DISPUTE_CATEGORIES
 from models.jurisdiction import Community, Officer, OfficerRole, Place
@@ -45,8 +45,8 @@ def _resolving() -> Any:
     """A level-history row that resolves its risk."""
     reasons = cast(RiskLevelChange.reasons, String)
     return or_(
-        and_(RiskLevelChange.cause == "evidence", reasons.like('%"evidence.resolved"%')),
-        and_(RiskLevelChange.cause == "end", or_(*(reasons.like(f'%"{r}"%') for r in RESOLVING_ENDS))),
+        and_(col(RiskLevelChange.cause) == "evidence", reasons.like('%"evidence.resolved"%')),
+        and_(col(RiskLevelChange.cause) == "end", or_(*(reasons.like(f'%"{r}"%') for r in RESOLVING_ENDS))),
     )
 
 
@@ -61,9 +61,9 @@ def settlement(session: Session, period: Period, scope: Scope) -> dict[str, dict
     window moved back 30 days, so each has had its full 30 days by the window's end), and those of them
     whose first resolution came within 30 days of opening."""
     first = (
-        select(RiskLevelChange.risk_id, func.min(RiskLevelChange.at).label("at"))
+        select(col(RiskLevelChange.risk_id), func.min(RiskLevelChange.at).label("at"))
         .where(_resolving())
-        .group_by(RiskLevelChange.risk_id)
+        .group_by(col(RiskLevelChange.risk_id))
         .subquery()
     )
     in_time = and_(
@@ -74,15 +74,15 @@ def settlement(session: Session, period: Period, scope: Scope) -> dict[str, dict
     shift = timedelta(days=SETTLE_DAYS)
     for name, window in period.windows.items():
         rows = session.execute(  # per community, as every count of the review
-            select(Risk.community_code, func.count(), func.sum(case((in_time, 1), else_=0)))
+            select(col(Risk.community_code), func.count(), func.sum(case((in_time, 1), else_=0)))
             .outerjoin(first, first.c.risk_id == Risk.id)
             .where(
-                Risk.category.in_(DISPUTES),
-                Risk.opened_at >= window.start - shift,
-                Risk.opened_at < window.end - shift,
+                col(Risk.category).in_(DISPUTES),
+                col(Risk.opened_at) >= window.start - shift,
+                col(Risk.opened_at) < window.end - shift,
                 in_scope(scope, Risk.community_code),
             )
-            .group_by(Risk.community_code)
+            .group_by(col(Risk.community_code))
         ).all()
         due, settled = sum(int(r[1]) for r in rows), sum(int(r[2] or 0) for r in rows)
         out[name] = {"numerator": int(settled), "denominator": int(due)}
@@ -95,19 +95,19 @@ def live_at_end(session: Session, window: Window, scope: Scope) -> int:
     end = window.end
     resolution = RiskLevelChange
     reopened = exists().where(
-        Signal.risk_id == resolution.risk_id,
-        Signal.occurred_at > resolution.at,
-        Signal.occurred_at < end,
+        col(Signal.risk_id) == resolution.risk_id,
+        col(Signal.occurred_at) > resolution.at,
+        col(Signal.occurred_at) < end,
         is_news(),
     )
     resolved_then = exists().where(
-        resolution.risk_id == Risk.id, _resolving(), resolution.at < end, ~reopened
+        col(resolution.risk_id) == Risk.id, _resolving(), col(resolution.at) < end, ~reopened
     )
     return int(
         session.execute(
             select(func.count())
             .select_from(Risk)
-            .where(Risk.opened_at < end, ~resolved_then, in_scope(scope, Risk.community_code))
+            .where(col(Risk.opened_at) < end, ~resolved_then, in_scope(scope, Risk.community_code))
         ).scalar_one()
     )
 
@@ -115,29 +115,29 @@ def live_at_end(session: Session, window: Window, scope: Scope) -> int:
 def officers(session: Session, scope: Scope) -> int:
     """The scope's community officers and assistants (by station; for a community, its own)."""
     where = (
-        Officer.community_code == scope.code
+        col(Officer.community_code) == scope.code
         if scope.kind == "community"
-        else Officer.station_code.in_(scope_stations(session, scope))
+        else col(Officer.station_code).in_(scope_stations(session, scope))
     )
     roles = (OfficerRole.community.value, OfficerRole.assistant.value)
-    stmt = select(func.count()).select_from(Officer).where(Officer.role.in_(roles), where)
+    stmt = select(func.count()).select_from(Officer).where(col(Officer.role).in_(roles), where)
     return int(session.execute(stmt).scalar_one())
 
 
 def risks_back(session: Session, period: Period, scope: Scope) -> dict[str, int]:
     """Risks back after resolution: those whose first reopening signal after a resolution is in the window."""
     back = (
-        select(RiskLevelChange.risk_id, func.min(Signal.occurred_at).label("at"))
-        .join(Signal, Signal.risk_id == RiskLevelChange.risk_id)
-        .where(_resolving(), Signal.occurred_at > RiskLevelChange.at, is_news())
-        .group_by(RiskLevelChange.id, RiskLevelChange.risk_id)
+        select(col(RiskLevelChange.risk_id), func.min(Signal.occurred_at).label("at"))
+        .join(Signal, col(Signal.risk_id) == RiskLevelChange.risk_id)
+        .where(_resolving(), col(Signal.occurred_at) > RiskLevelChange.at, is_news())
+        .group_by(col(RiskLevelChange.id), col(RiskLevelChange.risk_id))
         .subquery()
     )
-    out = {}
+    out: dict[str, int] = {}
     for name, window in period.windows.items():
         out[name] = session.execute(
             select(func.count(distinct(back.c.risk_id)))
-            .join(Risk, Risk.id == back.c.risk_id)
+            .join(Risk, col(Risk.id) == back.c.risk_id)
             .where(back.c.at >= window.start, back.c.at < window.end, in_scope(scope, Risk.community_code))
         ).scalar_one()
     return out
@@ -180,37 +180,37 @@ def hotspots(
     for name in ("current", "previous"):
         window = period.windows[name]
         rows = session.execute(
-            select(Signal.risk_id, func.count())
-            .join(Risk, Risk.id == Signal.risk_id)
+            select(col(Signal.risk_id), func.count())
+            .join(Risk, col(Risk.id) == Signal.risk_id)
             .where(
-                Risk.place_kind.is_not(None),
-                Signal.channel == "call",
-                Signal.occurred_at >= window.start,
-                Signal.occurred_at < window.end,
+                col(Risk.place_kind).is_not(None),
+                col(Signal.channel) == "call",
+                col(Signal.occurred_at) >= window.start,
+                col(Signal.occurred_at) < window.end,
                 in_scope(scope, Risk.community_code),
             )
-            .group_by(Signal.risk_id)
+            .group_by(col(Signal.risk_id))
         ).all()
         calls[name] = pd.Series(dict(rows), dtype=int)
     now, before = calls["current"], calls["previous"].reindex(calls["current"].index, fill_value=0)
     ranked = sorted(now.index, key=lambda r: (-int(now[r]), -int(before[r]), int(r)))[:top]
     if not ranked:
         return []
-    place = select(Place.address).where(
-        Place.community_code == Risk.community_code, Place.address_norm == Risk.address_norm
+    place = select(col(Place.address)).where(
+        col(Place.community_code) == Risk.community_code, col(Place.address_norm) == Risk.address_norm
     )
     details = {
         r.id: r
         for r in session.execute(
             select(
-                Risk.id,
-                Risk.place_kind,
-                Risk.community_code,
+                col(Risk.id),
+                col(Risk.place_kind),
+                col(Risk.community_code),
                 func.coalesce(place.scalar_subquery(), Risk.address_norm).label("address"),
-                Community.station_code,
+                col(Community.station_code),
             )
-            .join(Community, Community.community_code == Risk.community_code)
-            .where(Risk.id.in_([int(r) for r in ranked]))
+            .join(Community, col(Community.community_code) == Risk.community_code)
+            .where(col(Risk.id).in_([int(r) for r in ranked]))
         )
     }
     days = (period.current.days, period.previous.days)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.clock import local_date
 from models.common import LOCAL_TZ
@@ -18,11 +18,15 @@ from tasks.review.period import Period
 
 def names(session: Session) -> dict[str, dict[str, str]]:
     return {
-        "community": dict(session.execute(select(Community.community_code, Community.name)).all()),
-        "station": dict(session.execute(select(Station.station_code, Station.name)).all()),
-        "station_of": dict(session.execute(select(Community.community_code, Community.station_code)).all()),
-        "officer": dict(session.execute(select(Officer.officer_code, Officer.name)).all()),
-        "officer_station": dict(session.execute(select(Officer.officer_code, Officer.station_code)).all()),
+        "community": dict(session.execute(select(col(Community.community_code), col(Community.name))).all()),
+        "station": dict(session.execute(select(col(Station.station_code), col(Station.name))).all()),
+        "station_of": dict(
+            session.execute(select(col(Community.community_code), col(Community.station_code))).all()
+        ),
+        "officer": dict(session.execute(select(col(Officer.officer_code), col(Officer.name))).all()),
+        "officer_station": dict(
+            session.execute(select(col(Officer.officer_code), col(Officer.station_code))).all()
+        ),
     }
 
 

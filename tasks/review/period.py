@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.common import LOCAL_TZ
 from models.jurisdiction import Community, Station
@@ -152,9 +152,15 @@ def parse_scope(session: Session, text: str) -> Scope:
     kind, _, code = text.strip().partition(":")
     kind, code = kind.lower(), code.strip()
     rows = session.execute(
-        select(Community.community_code, Community.name, Station.station_code, Station.name, Station.district)
+        select(
+            col(Community.community_code),
+            col(Community.name),
+            col(Station.station_code),
+            col(Station.name),
+            col(Station.district),
+        )
         .join(Station)
-        .order_by(Community.community_code)
+        .order_by(col(Community.community_code))
     ).all()
     if not rows:
         raise ValueError("the jurisdiction is empty: load it first (bridgehead jurisdiction load DIR)")

@@ -13,7 +13,7 @@ import io
 import json
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from html import escape
 from pathlib import Path
@@ -24,6 +24,7 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from matplotlib.typing import RcKeyType
 
 from bridgehead.exports import safe_values
 from tasks.review import document as doc
@@ -64,7 +65,7 @@ def write_report(review: doc.Review, folder: Path) -> dict[str, Path]:
 
 def _csv_cells(fig: doc.Figure) -> list[Any]:
     """A figure's CSV cells after its key: the plain columns, a ratio's parts, why values are unknown."""
-    parts = fig.get("parts") or {}
+    parts: Mapping[str, Mapping[str, Any]] = fig.get("parts") or {}
     cells = {
         f"{w}_{part}": (parts.get(w) or {}).get(part)
         for w in WINDOWS
@@ -101,9 +102,10 @@ def render_html(review: doc.Review) -> str:
     ]
     for chart_id, heading, draw in CHARTS:
         parts += [f"<h2>{t[heading]}</h2>", _chart(draw, review, t, chart_id, t[heading])]
+    sections: Mapping[str, Any] = review  # the lists, each by its key
     for key, columns in SECTIONS:
         empty = t["no_hotspots"] if key == "hotspots" else t["none"]
-        parts += [f"<h2>{t[key]}</h2>", _table(review.get(key), columns, t, empty)]
+        parts += [f"<h2>{t[key]}</h2>", _table(sections.get(key), columns, t, empty)]
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -115,10 +117,11 @@ def _windows(review: doc.Review, t: dict[str, str]) -> str:
         for name in ("current", "previous", "last_year")
         if (w := windows.get(name))
     ]
+    document: Mapping[str, Any] = review  # by name: a document may carry rules_version (Review does not)
     meta = [
-        f"{t[k]}: {review[f]}"
+        f"{t[k]}: {document[f]}"
         for k, f in (("generated", "generated_at"), ("rules", "rules_version"))
-        if review.get(f)
+        if document.get(f)
     ]
     return f'<p class="meta">{escape(" · ".join(spans))}<br>{escape(" · ".join(meta))}</p>'
 
@@ -145,7 +148,7 @@ def _number(value: Any, kind: str, t: dict[str, str]) -> str:
 
 
 def _number_cell(
-    value: Any, kind: str, t: dict[str, str], parts: dict[str, Any] | None = None, why: str | None = None
+    value: Any, kind: str, t: dict[str, str], parts: Mapping[str, Any] | None = None, why: str | None = None
 ) -> str:
     """A number; a ratio with its numerator and denominator; an unknown one with why, on hover."""
     text = _number(value, kind, t)
@@ -177,12 +180,17 @@ def _figures_table(figures: dict[str, doc.Figure], t: dict[str, str]) -> str:
     heads = ["figure", "current", "previous", "vs_previous", "last_year", "vs_last_year"]
     rows = ["<tr>" + "".join(f"<th>{t[h]}</th>" for h in heads) + "</tr>"]
     for key, f in figures.items():
+        by_name: Mapping[str, Any] = f  # its changes and verdicts, by window
         kind = f.get("kind", "count")
         cells = [f"<td>{escape(str(f.get('label') or key))}</td>", _value_cell(f, "current", kind, t)]
         for window in ("previous", "last_year"):
             vs = f"vs_{window}"
             cells.append(_value_cell(f, window, kind, t))
-            cells.append(_change(f.get(f"change_{vs}_pct"), f.get(f"significant_{vs}"), f.get(f"p_{vs}")))
+            cells.append(
+                _change(
+                    by_name.get(f"change_{vs}_pct"), by_name.get(f"significant_{vs}"), by_name.get(f"p_{vs}")
+                )
+            )
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return "<table>" + "".join(rows) + "</table>"
 
@@ -243,7 +251,12 @@ SECTIONS: list[tuple[str, list[str]]] = [
 
 def _chart(draw: Draw, review: doc.Review, t: dict[str, str], chart_id: str, label: str) -> str:
     """Draw and save under one style, as tick labels only take their font when the figure is saved."""
-    style = {"font.family": chart_fonts(), "font.size": 9, "svg.fonttype": "none", "svg.hashsalt": chart_id}
+    style: dict[RcKeyType, Any] = {
+        "font.family": chart_fonts(),
+        "font.size": 9,
+        "svg.fonttype": "none",
+        "svg.hashsalt": chart_id,
+    }
     with matplotlib.rc_context(style), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Glyph .* missing from")
         return inline_svg(draw(review, t), chart_id, label)
@@ -287,7 +300,7 @@ def _empty(ax: Axes, t: dict[str, str]) -> None:
 
 def _trend_chart(review: doc.Review, t: dict[str, str]) -> Figure:
     """Calls and cases week by week, this year solid against last year dashed."""
-    trend = review.get("trend") or {}
+    trend: Mapping[str, Any] = review.get("trend") or {}
     weeks = list(trend.get("weeks") or [])
     fig, axes = _figure(2)
     year = trend.get("year")
@@ -310,7 +323,7 @@ def _trend_chart(review: doc.Review, t: dict[str, str]) -> Figure:
 
 def _colours_chart(review: doc.Review, t: dict[str, str]) -> Figure:
     """Risks found in the period and open now, one bar per colour in its own colour."""
-    colours = review.get("colours") or {}
+    colours: Mapping[str, Any] = review.get("colours") or {}
     fig, axes = _figure(2)
     for ax, key in zip(axes, ("found", "open_now"), strict=True):
         counts = colours.get(key) or {}

@@ -13,10 +13,12 @@ import warnings
 from dataclasses import asdict, dataclass
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from matplotlib.typing import RcKeyType
 
 from bridgehead.exports import safe_values
 from tasks.review.report import CSS_FONTS, chart_fonts, inline_svg
@@ -96,7 +98,12 @@ def shown(value: float | int | None) -> str:
 
 
 def _chart(points: list[StaffingPoint]) -> str:
-    style = {"font.family": chart_fonts(), "font.size": 9, "svg.fonttype": "none", "svg.hashsalt": "staffing"}
+    style: dict[RcKeyType, Any] = {
+        "font.family": chart_fonts(),
+        "font.size": 9,
+        "svg.fonttype": "none",
+        "svg.hashsalt": "staffing",
+    }
     with matplotlib.rc_context(style), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Glyph .* missing from")
         return inline_svg(_figure(points), "staffing", "on-time rate, 化解率 and conversions by capacity")

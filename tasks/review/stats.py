@@ -12,6 +12,8 @@ unequal days R sums the outcomes less likely than the one seen instead of doubli
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 ALPHA = 0.05
 
@@ -38,7 +40,7 @@ def shown_value(value: float | None) -> str:
     return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
 
 
-def shown_cell(figure: dict, window: str) -> str:
+def shown_cell(figure: Mapping[str, Any], window: str) -> str:
     """A figure's value in a text table: a ratio with its parts ('66.7 (2/3)', '4.25 (17/4)'), an
     unknown one as '—' (its reason is shown beside the table)."""
     value, kind = figure.get(window), figure.get("kind")

@@ -6,10 +6,12 @@ so nothing is paid twice. Tip rewards name the tip by its code only, the tipster
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
+from typing import cast
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
 from models.common import utcnow
@@ -20,9 +22,9 @@ OFFICER_POINTS, TIP_REWARD, ACCOUNTABILITY_LIST = "officer_points", "tip_reward"
 
 
 def decided_keys(session: Session, period: str) -> set[tuple[str, str]]:
-    rows = session.execute(
-        select(RewardEntry.beneficiary, RewardEntry.kind).where(
-            RewardEntry.period == period, RewardEntry.status != "proposed"
+    rows: Sequence[tuple[str, str]] = session.execute(
+        select(col(RewardEntry.beneficiary), col(RewardEntry.kind)).where(
+            col(RewardEntry.period) == period, col(RewardEntry.status) != "proposed"
         )
     ).all()
     return {(b, k) for b, k in rows}
@@ -31,12 +33,12 @@ def decided_keys(session: Session, period: str) -> set[tuple[str, str]]:
 def ledger(
     session: Session, period: str, station: str | None = None, status: str | None = None
 ) -> list[RewardEntry]:
-    stmt = select(RewardEntry).where(RewardEntry.period == period)
+    stmt = select(RewardEntry).where(col(RewardEntry.period) == period)
     if station:
-        stmt = stmt.where(RewardEntry.station_code == station)
+        stmt = stmt.where(col(RewardEntry.station_code) == station)
     if status:
-        stmt = stmt.where(RewardEntry.status == status)
-    return list(session.execute(stmt.order_by(RewardEntry.kind, RewardEntry.id)).scalars())
+        stmt = stmt.where(col(RewardEntry.status) == status)
+    return list(session.execute(stmt.order_by(col(RewardEntry.kind), col(RewardEntry.id))).scalars())
 
 
 class Decision(StrEnum):
@@ -57,7 +59,7 @@ def decide(
     """Record a person's decision on the month's undecided proposals; what is not named stays proposed."""
     if not approver.strip():
         raise ValueError("the approver's name is required")
-    pending = {e.id: e for e in ledger(session, period, status="proposed")}
+    pending = {cast(int, e.id): e for e in ledger(session, period, status="proposed")}  # stored: has its id
     named = set(approve or []) | set(reject or [])
     unknown = sorted(named - set(pending))
     if decision is Decision.each and unknown:
@@ -127,4 +129,4 @@ def pay(session: Session, period: str, by: str) -> int:
 
 def _tip_status(session: Session, beneficiary: str, status: str) -> None:
     code = beneficiary.removeprefix("tip:")
-    session.execute(update(Tip).where(Tip.tip_code == code).values(status=status))
+    session.execute(update(Tip).where(col(Tip.tip_code) == code).values(status=status))

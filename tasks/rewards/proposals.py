@@ -9,15 +9,17 @@ approves or rejects them, and a decided line never changes, so a rerun of a mont
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import dialect_insert
+from bridgehead.db import dialect_insert, table_of
 from bridgehead.rules import Rules
 from models.clock import local_date
 from models.common import utcnow
@@ -67,7 +69,7 @@ class Earned:
 def officer_points(session: Session, rules: Rules, window: Window) -> list[Earned]:
     """Every officer's points for the month from the records, by the rules' points table."""
     table = rules.rewards.points
-    officers = dict(session.execute(select(Officer.officer_code, Officer.station_code)).all())
+    officers = dict(session.execute(select(col(Officer.officer_code), col(Officer.station_code))).all())
     earned: dict[str, Earned] = {}
 
     def credit(kind: str, rows: Any, each: int) -> None:
@@ -75,16 +77,16 @@ def officer_points(session: Session, rules: Rules, window: Window) -> list[Earne
             if officer in officers:
                 earned.setdefault(officer, Earned(officer, officers[officer])).add(kind, ids, each)
 
-    done = session.execute(
-        select(FollowUp.officer_code, FollowUp.id, FollowUp.done_at, FollowUp.due_on).where(
-            FollowUp.status == "done", _between(FollowUp.done_at, window)
-        )
+    done: Sequence[tuple[str | None, int, datetime, date]] = session.execute(
+        select(
+            col(FollowUp.officer_code), col(FollowUp.id), col(FollowUp.done_at), col(FollowUp.due_on)
+        ).where(col(FollowUp.status) == "done", _between(FollowUp.done_at, window))
     ).all()
     on_time = [(o, i) for o, i, at, due in done if local_date(at) <= due]
     credit("follow_up_on_time", on_time, table.follow_up_on_time)
     resolved = session.execute(
-        select(Risk.officer_code, Risk.id).where(
-            Risk.status == "resolved", _between(Risk.resolved_at, window)
+        select(col(Risk.officer_code), col(Risk.id)).where(
+            col(Risk.status) == "resolved", _between(Risk.resolved_at, window)
         )
     ).all()
     credit("risk_resolved", resolved, table.risk_resolved)
@@ -98,12 +100,15 @@ def officer_points(session: Session, rules: Rules, window: Window) -> list[Earne
         )
     useful = [o.value for o in rules.rewards.useful_outcomes]
     verified = session.execute(
-        select(Tip.verified_by, Tip.id).where(Tip.outcome.in_(useful), _between(Tip.verified_at, window))
+        select(col(Tip.verified_by), col(Tip.id)).where(
+            col(Tip.outcome).in_(useful), _between(Tip.verified_at, window)
+        )
     ).all()
     credit("tip_verified", verified, table.tip_verified)
     entries = session.execute(
-        select(AccountabilityEntry.officer_code, AccountabilityEntry.id).where(
-            AccountabilityEntry.recorded_on >= window.first, AccountabilityEntry.recorded_on <= window.last
+        select(col(AccountabilityEntry.officer_code), col(AccountabilityEntry.id)).where(
+            col(AccountabilityEntry.recorded_on) >= window.first,
+            col(AccountabilityEntry.recorded_on) <= window.last,
         )
     ).all()
     credit("accountability", entries, table.accountability)
@@ -132,19 +137,19 @@ def tip_rewards(session: Session, rules: Rules, window: Window) -> list[dict[str
     useful = [o.value for o in rules.rewards.useful_outcomes]
     rows = session.execute(
         select(
-            Tip.id,
-            Tip.tip_code,
-            Tip.outcome,
-            Tip.wants_reward,
-            Tip.verified_at,
-            Signal.id,
-            Signal.risk_id,
-            Signal.occurred_at,
-            Community.station_code,
+            col(Tip.id),
+            col(Tip.tip_code),
+            col(Tip.outcome),
+            col(Tip.wants_reward),
+            col(Tip.verified_at),
+            col(Signal.id),
+            col(Signal.risk_id),
+            col(Signal.occurred_at),
+            col(Community.station_code),
         )
-        .join(Signal, Signal.id == Tip.signal_id)
-        .join(Community, Community.community_code == Signal.community_code)
-        .where(Tip.outcome.in_(useful))
+        .join(Signal, col(Signal.id) == Tip.signal_id)
+        .join(Community, col(Community.community_code) == Signal.community_code)
+        .where(col(Tip.outcome).in_(useful))
     ).all()
     frame = pd.DataFrame(
         rows,
@@ -193,24 +198,25 @@ def tip_rewards(session: Session, rules: Rules, window: Window) -> list[dict[str
 
 def _rewarded_risks(session: Session) -> set[str]:
     """The risks whose tip reward was already approved or paid, in any month."""
-    sources = session.execute(
-        select(RewardEntry.sources).where(
-            RewardEntry.kind == TIP_REWARD, RewardEntry.status.in_(("approved", "paid"))
+    sources: Iterable[list[dict[str, Any]]] = session.scalars(
+        select(col(RewardEntry.sources)).where(
+            col(RewardEntry.kind) == TIP_REWARD, col(RewardEntry.status).in_(("approved", "paid"))
         )
-    ).scalars()
+    )
     return {f"risk{s[0]['risk']}" for s in sources if s and s[0].get("risk") is not None}
 
 
 def accountability_lists(session: Session, window: Window) -> list[dict[str, Any]]:
     """Each station's accountability list (问责清单) for the month: its entries, officer by officer."""
-    rows = session.execute(
+    rows: Sequence[tuple[str, int, str | None, str]] = session.execute(
         select(
-            AccountabilityEntry.station_code,
-            AccountabilityEntry.id,
-            AccountabilityEntry.officer_code,
-            AccountabilityEntry.kind,
+            col(AccountabilityEntry.station_code),
+            col(AccountabilityEntry.id),
+            col(AccountabilityEntry.officer_code),
+            col(AccountabilityEntry.kind),
         ).where(
-            AccountabilityEntry.recorded_on >= window.first, AccountabilityEntry.recorded_on <= window.last
+            col(AccountabilityEntry.recorded_on) >= window.first,
+            col(AccountabilityEntry.recorded_on) <= window.last,
         )
     ).all()
     by_station: dict[str, list[tuple[int, str | None, str]]] = defaultdict(list)
@@ -250,7 +256,7 @@ def propose(session: Session, rules: Rules, period: str) -> dict[str, int]:
     proposals += [{**p, "kind": TIP_REWARD} for p in tip_rewards(session, rules, window)]
     proposals += [{**p, "kind": ACCOUNTABILITY_LIST} for p in accountability_lists(session, window)]
     now = utcnow()
-    records = [
+    records: list[dict[str, Any]] = [
         {"points": 0, "amount_cny": 0, **p, "period": period, "status": "proposed", "proposed_at": now}
         for p in proposals
     ]
@@ -258,12 +264,13 @@ def propose(session: Session, rules: Rules, period: str) -> dict[str, int]:
     fresh = [r for r in records if (r["beneficiary"], r["kind"]) not in decided]
     withdrawn = _withdraw_stale(session, period, {(r["beneficiary"], r["kind"]) for r in fresh})
     if fresh:
-        upsert = dialect_insert(session, RewardEntry.__table__)
+        reward_entry = table_of(RewardEntry)
+        upsert = dialect_insert(session, reward_entry)
         session.connection().execute(
             upsert.on_conflict_do_update(
                 index_elements=["period", "beneficiary", "kind"],
                 set_={k: upsert.excluded[k] for k in ("points", "amount_cny", "sources", "proposed_at")},
-                where=RewardEntry.__table__.c.status == "proposed",
+                where=reward_entry.c.status == "proposed",
             ),
             fresh,
         )

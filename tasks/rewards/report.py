@@ -7,10 +7,11 @@ they keep, and nothing here can lead back to them.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, TypedDict
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.follow_up import AccountabilityEntry
 from models.jurisdiction import Officer, Station
@@ -56,8 +57,8 @@ class PayoutRow(TypedDict):
 
 
 def _names(session: Session) -> tuple[dict[str, str], dict[str, str]]:
-    officers = dict(session.execute(select(Officer.officer_code, Officer.name)).all())
-    stations = dict(session.execute(select(Station.station_code, Station.name)).all())
+    officers = dict(session.execute(select(col(Officer.officer_code), col(Officer.name))).all())
+    stations = dict(session.execute(select(col(Station.station_code), col(Station.name))).all())
     return officers, stations
 
 
@@ -86,7 +87,7 @@ def leaderboard(session: Session, period: str, station: str | None = None) -> li
                     "points": e.points,
                     "from": _breakdown(e.sources),
                     "status": e.status,
-                    "id": e.id,
+                    "id": cast(int, e.id),  # a stored entry's
                 }
             )
     return rows
@@ -102,8 +103,8 @@ def station_lists(session: Session, period: str, station: str | None = None) -> 
         ids = [i for s in e.sources for i in s["ids"]]
         reasons = dict(
             session.execute(
-                select(AccountabilityEntry.id, AccountabilityEntry.reason).where(
-                    AccountabilityEntry.id.in_(ids)
+                select(col(AccountabilityEntry.id), col(AccountabilityEntry.reason)).where(
+                    col(AccountabilityEntry.id).in_(ids)
                 )
             ).all()
         )
@@ -111,13 +112,13 @@ def station_lists(session: Session, period: str, station: str | None = None) -> 
             for entry_id in s["ids"]:
                 rows.append(
                     {
-                        "station": stations.get(e.station_code or "", e.station_code),
+                        "station": stations.get(e.station_code or "", e.station_code or ""),
                         "officer": officers.get(s.get("officer") or "", ""),
                         "officer_code": s.get("officer"),
                         "kind": s["kind"],
                         "reason": reasons.get(entry_id, ""),
                         "list_status": e.status,
-                        "list_id": e.id,
+                        "list_id": cast(int, e.id),
                     }
                 )
     return rows
@@ -131,7 +132,7 @@ def payouts(session: Session, period: str, station: str | None = None) -> list[P
             "amount_cny": e.amount_cny,
             "outcome": e.sources[0].get("outcome") if e.sources else None,
             "status": e.status,
-            "id": e.id,
+            "id": cast(int, e.id),
         }
         for e in ledger(session, period, station)
         if e.kind == TIP_REWARD
@@ -179,7 +180,7 @@ def proposals_markdown(session: Session, period: str, limit: int = 40) -> str:
     return "\n".join(lines)
 
 
-def per_station(board: list[dict[str, Any]], lists: list[dict[str, Any]]) -> str:
+def per_station(board: Sequence[Mapping[str, Any]], lists: Sequence[Mapping[str, Any]]) -> str:
     """One log line: each station's officers with points, their total, and its accountability items."""
     points: dict[str, list[int]] = defaultdict(list)
     items: dict[str, int] = defaultdict(int)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bridgehead import audit
 from bridgehead.rules import TipOutcome
@@ -40,7 +40,9 @@ def _local(at: datetime | None) -> str:
 def tip_status(session: Session, code: str) -> str | None:
     """The tipster-facing status of a tip (received, verified, rewarded, paid), None if no tip has
     this code. Nothing else about the tip leaves here."""
-    return session.execute(select(Tip.status).where(Tip.tip_code == _probe(code))).scalar_one_or_none()
+    return session.execute(
+        select(col(Tip.status)).where(col(Tip.tip_code) == _probe(code))
+    ).scalar_one_or_none()
 
 
 def verify_tip(
@@ -49,10 +51,10 @@ def verify_tip(
     """Record an officer's verdict on a tip, once; audited with the officer as the actor."""
     at = at or utcnow()
     outcome = TipOutcome(outcome)
-    row = session.execute(
+    row: tuple[Tip, Signal] | None = session.execute(
         select(Tip, Signal)
-        .join(Signal, Signal.id == Tip.signal_id)
-        .where(Tip.tip_code == _probe(code))
+        .join(Signal, col(Signal.id) == Tip.signal_id)
+        .where(col(Tip.tip_code) == _probe(code))
         .with_for_update(of=Tip)  # two officers verifying at once: the second waits, then sees the first
     ).one_or_none()
     if row is None:
