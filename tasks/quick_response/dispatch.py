@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -68,11 +68,19 @@ def station_units(session: Session, where: ColumnElement[bool]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["unit_code", "station_code", "status", "lat", "lon"])
 
 
+class ClaimedUnit(TypedDict):
+    """A unit sent to an incident (its row in a flow's result and the run's artifact)."""
+
+    unit_code: str
+    station_code: str
+    distance_km: float
+
+
 @dataclass
 class DispatchResult:
     incident_code: str
     station_code: str
-    units: list[dict[str, Any]] = field(default_factory=list)
+    units: list[ClaimedUnit] = field(default_factory=list)
     free_before: int = 0
     already_dispatched: bool = False
     closed: bool = False
@@ -96,9 +104,9 @@ def claim(
     *,
     escalation: bool = False,
     reason: str,
-) -> list[dict[str, Any]]:
+) -> list[ClaimedUnit]:
     """Move the chosen units from free to dispatched, record the dispatches, and audit each."""
-    claimed = []
+    claimed: list[ClaimedUnit] = []
     for unit in chosen.itertuples():
         moved = session.execute(
             update(PatrolUnit)
@@ -194,7 +202,7 @@ def dispatch_incident(
     return result
 
 
-def escalate(session: Session, incident: Incident, at: datetime, reason: str) -> dict[str, Any] | None:
+def escalate(session: Session, incident: Incident, at: datetime, reason: str) -> ClaimedUnit | None:
     """Pull the nearest free unit of the nearest other station that has one (跨所增援)."""
     lock_units(session, col(PatrolUnit.station_code) != incident.station_code)
     lat, lon = place_of(session, incident)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import pandas as pd
 from sqlalchemy import and_, select
@@ -64,6 +64,16 @@ class Earned:
     def add(self, kind: str, ids: list[int], each: int) -> None:
         self.sources[kind] += ids
         self.points += each * len(ids)
+
+
+class Proposal(TypedDict):
+    """A line the month's records support, before it is written to the ledger as a proposal."""
+
+    beneficiary: str  # officer:CODE, tip:CODE or station:CODE
+    station_code: str | None
+    points: NotRequired[int]
+    amount_cny: NotRequired[int]
+    sources: list[dict[str, Any]]  # what supports it, as the ledger keeps it (kind, entity, ids, ...)
 
 
 def officer_points(session: Session, rules: Rules, window: Window) -> list[Earned]:
@@ -132,7 +142,7 @@ SOURCE_ENTITY = {
 }
 
 
-def tip_rewards(session: Session, rules: Rules, window: Window) -> list[dict[str, Any]]:
+def tip_rewards(session: Session, rules: Rules, window: Window) -> list[Proposal]:
     """Tips verified useful this month that were the first useful tip on their risk, and want a reward."""
     useful = [o.value for o in rules.rewards.useful_outcomes]
     rows = session.execute(
@@ -206,7 +216,7 @@ def _rewarded_risks(session: Session) -> set[str]:
     return {f"risk{s[0]['risk']}" for s in sources if s and s[0].get("risk") is not None}
 
 
-def accountability_lists(session: Session, window: Window) -> list[dict[str, Any]]:
+def accountability_lists(session: Session, window: Window) -> list[Proposal]:
     """Each station's accountability list (问责清单) for the month: its entries, officer by officer."""
     rows: Sequence[tuple[str, int, str | None, str]] = session.execute(
         select(
@@ -240,7 +250,7 @@ def propose(session: Session, rules: Rules, period: str) -> dict[str, int]:
     """Write the month's proposals to the ledger; refresh the undecided ones; never touch a decided one."""
     period = period.strip()
     window = month(period)
-    proposals = [
+    proposals: list[dict[str, Any]] = [
         {
             "beneficiary": f"officer:{e.officer_code}",
             "station_code": e.station_code,
@@ -253,8 +263,8 @@ def propose(session: Session, rules: Rules, period: str) -> dict[str, int]:
         }
         for e in officer_points(session, rules, window)
     ]
-    proposals += [{**p, "kind": TIP_REWARD} for p in tip_rewards(session, rules, window)]
-    proposals += [{**p, "kind": ACCOUNTABILITY_LIST} for p in accountability_lists(session, window)]
+    proposals += [{**dict(p), "kind": TIP_REWARD} for p in tip_rewards(session, rules, window)]
+    proposals += [{**dict(p), "kind": ACCOUNTABILITY_LIST} for p in accountability_lists(session, window)]
     now = utcnow()
     records: list[dict[str, Any]] = [
         {"points": 0, "amount_cny": 0, **p, "period": period, "status": "proposed", "proposed_at": now}
