@@ -9,7 +9,7 @@ the tipster's contact.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -45,9 +45,22 @@ def tip_status(session: Session, code: str) -> str | None:
     ).scalar_one_or_none()
 
 
+class TipVerdict(TypedDict):
+    """An officer's verdict on a tip, as the command shows it and the audit keeps it (no code, no contact)."""
+
+    tip_id: str  # the tip's id in its file
+    signal_id: int | None
+    status: str
+    outcome: str
+    verified_by: str
+    verified_at: datetime
+    risk_id: int | None
+    wants_reward: bool
+
+
 def verify_tip(
     session: Session, code: str, by: str, outcome: TipOutcome, *, at: datetime | None = None
-) -> dict[str, Any]:
+) -> TipVerdict:
     """Record an officer's verdict on a tip, once; audited with the officer as the actor."""
     at = at or utcnow()
     outcome = TipOutcome(outcome)
@@ -73,14 +86,17 @@ def verify_tip(
         raise ValueError(f"tip {signal.source_id} was received at {received}: it cannot be verified before")
     tip.status, tip.verified_by, tip.verified_at, tip.outcome = "verified", by, at, outcome.value
     session.add(tip)
-    after = {
-        "status": "verified",
-        "outcome": outcome.value,
-        "verified_by": by,
-        "verified_at": at,
-        "risk_id": signal.risk_id,
-        "wants_reward": tip.wants_reward,
-    }
+    verdict = TipVerdict(
+        tip_id=signal.source_id,
+        signal_id=signal.id,
+        status="verified",
+        outcome=outcome.value,
+        verified_by=by,
+        verified_at=at,
+        risk_id=signal.risk_id,
+        wants_reward=tip.wants_reward,
+    )
+    after = {k: v for k, v in verdict.items() if k not in ("tip_id", "signal_id")}
     # Keyed by the tip's id in its file, never by the code: the code is the tipster's claim to a reward.
     audit.append(
         session,
@@ -96,4 +112,4 @@ def verify_tip(
         ],
         actor=audit.current_actor(by),
     )
-    return {"tip_id": signal.source_id, "signal_id": signal.id, **after}
+    return verdict
