@@ -61,6 +61,7 @@ class Grading(_Strict):
     yellow: YellowRules
     blue: BlueRules
     red_only_categories: list[Category]
+    place_window_days: int = Field(default=30, ge=1)  # a place is graded on its signals of these days
 
 
 class Cadence(_Strict):

@@ -32,6 +32,7 @@ from models.risk import CALM_CONCERN, Risk, RiskLevelChange, RiskStatus
 from models.signal import Signal
 from tasks.follow_up.capacity import plan_day
 from tasks.follow_up.ends import Ends, EndSummary, apply_outcomes, opening_outcomes, resolve_dormant
+from tasks.intake.grading_stage import cool_places
 
 LOWER = {Colour.red: Colour.orange, Colour.orange: Colour.yellow, Colour.yellow: Colour.blue}
 
@@ -56,6 +57,7 @@ class VisitSummary:
     lowered: list[dict[str, Any]] = field(default_factory=list)
     resolved: list[int] = field(default_factory=list)
     ends: EndSummary = field(default_factory=EndSummary)
+    places_cooled: int = 0  # places whose colour came down as what made it went out of the window
 
 
 def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
@@ -79,6 +81,7 @@ def record_visits(session: Session, rules: Rules, day: date) -> VisitSummary:
     changes += ends.write()
     summary.ends = ends.summary
     audit.append(session, changes)
+    summary.places_cooled = cool_places(session, rules, as_of).lowered
     return summary
 
 

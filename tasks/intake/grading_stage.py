@@ -3,12 +3,14 @@
 Every risk the link stage touched is marked for grading; this stage grades them all with the rules
 (`tasks.intake.grading`) and writes each change of colour to the level history and the audit trail. Visits
 reporting no or low concern are left out: they are the follow-up's evidence of calm, not signals. A
-colour only goes up here: the evidence rule of follow-up is the one thing that lowers it.
+household's colour only goes up here: the evidence rule of follow-up is the one thing that lowers it. A
+place's follows its signals of the last `grading.place_window_days`, up or down (`cool_places`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -31,6 +33,7 @@ class GradeSummary:
     graded: int = 0
     raised: dict[str, int] = field(default_factory=dict)
     new_red: list[int] = field(default_factory=list)
+    lowered: int = 0  # places come down as their window empties (a household's colour never does here)
 
 
 # A follow-up visit that finds things calm is evidence for the evidence rule, not a risk signal:
@@ -85,7 +88,7 @@ def signals_to_grade(session: Session, risk_ids: list[int], *where: Any) -> pd.D
 
 
 def grade_pending(session: Session, rules: Rules) -> GradeSummary:
-    """Grade every risk marked for grading; a colour only goes up here (the evidence rule lowers).
+    """Grade every risk marked for grading; a household's colour only goes up here (the evidence rule lowers).
 
     First the risks that have become places are marked (`tasks.intake.hotspots`): a place is graded without
     the volume rules, and once, as it becomes one, its colour may come down to what the rules about
@@ -99,9 +102,8 @@ def grade_pending(session: Session, rules: Rules) -> GradeSummary:
             )
         )
     )
-    summary = GradeSummary(graded=len(pending), raised={}, new_red=[])
     if not pending:
-        return summary
+        return GradeSummary()
     became = classify(session, [r.id for r in pending if r.place_kind is None])
     changes = mark_places(session, became)
     seen = {r.id for r in pending}
@@ -113,9 +115,61 @@ def grade_pending(session: Session, rules: Rules) -> GradeSummary:
             beyond,
             ["id", "level", "rules_version", "place_kind"],
         ).itertuples(index=False)
-        summary.graded = len(pending)
     places = {r.id for r in pending if r.place_kind is not None} | set(became)
-    graded = grade(_signals_since_floor(session, [r.id for r in pending]), rules)
+    return _regrade(session, rules, pending, places, became, changes)
+
+
+def cool_places(session: Session, rules: Rules, as_of: datetime) -> GradeSummary:
+    """Each morning, the places above blue graded again as of the day (the sweep calls it).
+
+    A place's colour follows its signals of the last `grading.place_window_days`: a weapon called in at
+    a square two months ago no longer keeps the square red. A household comes down only by calm visits;
+    a place is patrolled, not visited, so its quiet is the evidence — as it is for its end (60 days).
+    """
+    rows: list[Any] = list(
+        session.execute(
+            select(col(Risk.id), col(Risk.level), col(Risk.rules_version), col(Risk.place_kind)).where(
+                col(Risk.place_kind).is_not(None),
+                col(Risk.level) != Colour.blue.value,
+                col(Risk.status).in_(LIVE),
+            )
+        )
+    )
+    if not rows:
+        return GradeSummary()
+    return _regrade(session, rules, rows, {r.id for r in rows}, {}, [], as_of)
+
+
+LIVE = ("open", "settled", "referred")
+
+
+def _recent_at_places(
+    signals: pd.DataFrame, places: set[int], days: int, as_of: datetime | None
+) -> pd.DataFrame:
+    """A place's signals of the `days` before `as_of` (None: before its latest signal, as intake grades
+    it); a household's all (its floor is the day its colour last changed)."""
+    if not places or signals.empty:
+        return signals
+    anchor = (
+        signals.groupby("risk_id")["occurred_at"].transform("max") if as_of is None else pd.Timestamp(as_of)
+    )
+    recent = signals["occurred_at"] > anchor - pd.Timedelta(days=days)
+    return signals[~signals["risk_id"].isin(places) | recent]
+
+
+def _regrade(
+    session: Session,
+    rules: Rules,
+    pending: list[Any],
+    places: set[int],
+    became: dict[int, str],
+    changes: list[audit.Change],
+    as_of: datetime | None = None,
+) -> GradeSummary:
+    """Grade `pending` (rows of id, level, rules version, place kind) and write what changed."""
+    summary = GradeSummary(graded=len(pending), raised={}, new_red=[])
+    signals = _signals_since_floor(session, [r.id for r in pending])
+    graded = grade(_recent_at_places(signals, places, rules.grading.place_window_days, as_of), rules)
     now, actor = utcnow(), audit.current_actor()
     updates, history = [], []
     for rid, level, version, _kind in pending:
@@ -127,6 +181,8 @@ def grade_pending(session: Session, rules: Rules) -> GradeSummary:
         before = None if version is None else Colour(level)
         if rid in became and before is not None and before.rank > new_level.rank:
             reasons = [f"place.{became[rid]}", *reasons]
+        elif rid in places and before is not None and before.rank > new_level.rank:
+            reasons = ["place.window", *reasons]  # what made the place red is older than the window
         elif before is not None and before.rank > new_level.rank:
             new_level, reasons = before, ["held.above_rules", *reasons]
         updates.append(
@@ -163,6 +219,8 @@ def grade_pending(session: Session, rules: Rules) -> GradeSummary:
             )
             if before is None or new_level.rank > before.rank:
                 summary.raised[new_level.value] = summary.raised.get(new_level.value, 0) + 1
+            else:
+                summary.lowered += 1
             if new_level is Colour.red:
                 summary.new_red.append(rid)
     session.execute(update(Risk), updates)

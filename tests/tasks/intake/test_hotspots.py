@@ -170,6 +170,37 @@ def test_a_weapon_at_a_hotspot_is_still_red(engine: Engine, jurisdiction: Path, 
     assert "red.weapon" in risk.reasons
 
 
+WEAPON = {**NOISE, "summary": "有人持刀威胁路人"}
+
+
+def test_a_place_comes_down_when_what_made_it_red_is_older_than_its_window(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    """A knife called in at a crossing 45 days before its latest calls no longer keeps it red: a place is
+    graded on its last 30 days, the rules about people included; the level history says why."""
+    add_calls(tmp_path, {"call_id": "W1", "received_at": _at(45), "address": "建设路 & 幸福路", **WEAPON})
+    assert risk_at(engine, "建设路 & 幸福路").level == "red"
+    calls_at(tmp_path, "建设路 & 幸福路", 2)
+    risk = risk_at(engine, "建设路 & 幸福路")
+    assert (risk.level, risk.reasons[0]) == ("blue", "place.window")
+    assert level_history(engine, risk.id, "place")[-1].to_level == "blue"
+
+
+def test_the_morning_sweep_cools_a_red_place_that_no_call_keeps_red(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    """No calm visit can lower a place (it is patrolled, not visited): each morning the places above
+    blue are graded again as of the day, so a knife a month ago stops making the crossing red."""
+    add_calls(tmp_path, {"call_id": "W1", "received_at": _at(1), "address": "建设路 & 幸福路", **WEAPON})
+    rid = risk_at(engine, "建设路 & 幸福路").id
+    sweep(BASE + days(20))
+    assert risk_at(engine, "建设路 & 幸福路").level == "red"  # the knife is 21 days old: still red
+    sweep(BASE + days(31))
+    risk = risk_at(engine, "建设路 & 幸福路")
+    assert (risk.level, risk.reasons[0]) == ("blue", "place.window")
+    assert [c.to_level for c in level_history(engine, rid, "place")] == ["blue"]
+
+
 def test_a_pair_seen_at_a_hotspot_keeps_their_own_risk(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
