@@ -22,7 +22,7 @@ from bridgehead.db import chunks, frame_in
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
-from models.risk import Risk, RiskLevelChange
+from models.risk import LIVE_STATUSES, Risk, RiskLevelChange
 from models.signal import Signal, is_news
 from tasks.intake.grading import SIGNAL_COLUMNS, colour_of, grade
 from tasks.intake.hotspots import VOLUME_CODES, classify, mark_places
@@ -131,16 +131,13 @@ def cool_places(session: Session, rules: Rules, as_of: datetime) -> GradeSummary
             select(col(Risk.id), col(Risk.level), col(Risk.rules_version), col(Risk.place_kind)).where(
                 col(Risk.place_kind).is_not(None),
                 col(Risk.level) != Colour.blue.value,
-                col(Risk.status).in_(LIVE),
+                col(Risk.status).in_(LIVE_STATUSES),
             )
         )
     )
     if not rows:
         return GradeSummary()
     return _regrade(session, rules, rows, {r.id for r in rows}, {}, [], as_of)
-
-
-LIVE = ("open", "settled", "referred")
 
 
 def _recent_at_places(
