@@ -62,6 +62,7 @@ class Grading(_Strict):
     blue: BlueRules
     red_only_categories: list[Category]
     place_window_days: int = Field(default=30, ge=1)  # a place is graded on its signals of these days
+    place_red_days: int = Field(default=7, ge=1)  # and is red for a person-level signal of these days
 
 
 class Cadence(_Strict):

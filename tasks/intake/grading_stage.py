@@ -4,7 +4,8 @@ Every risk the link stage touched is marked for grading; this stage grades them 
 (`tasks.intake.grading`) and writes each change of colour to the level history and the audit trail. Visits
 reporting no or low concern are left out: they are the follow-up's evidence of calm, not signals. A
 household's colour only goes up here: the evidence rule of follow-up is the one thing that lowers it. A
-place's follows its signals of the last `grading.place_window_days`, up or down (`cool_places`).
+place's follows its signals of the last `grading.place_window_days`, up or down (`cool_places`), and it is
+red only for `grading.place_red_days` after what made it so.
 """
 
 from __future__ import annotations
@@ -154,6 +155,18 @@ def _recent_at_places(
     return signals[~signals["risk_id"].isin(places) | recent]
 
 
+def _reasons(graded: pd.DataFrame, rid: int) -> list[str]:
+    return list(graded.at[rid, "reasons"]) if rid in graded.index else []
+
+
+def _place_reasons(window: list[str], recent: list[str]) -> list[str]:
+    """A place's reasons, never its volume: red from the rules about people within `place_red_days` (the
+    quick response has answered the call, and the people, once named, carry their own risk), the rest
+    from its window."""
+    red = [r for r in recent if r.startswith("red.") and not r.startswith(VOLUME_CODES)]
+    return red + [r for r in window if not r.startswith(("red.", *VOLUME_CODES))]
+
+
 def _regrade(
     session: Session,
     rules: Rules,
@@ -166,14 +179,16 @@ def _regrade(
     """Grade `pending` (rows of id, level, rules version, place kind) and write what changed."""
     summary = GradeSummary(graded=len(pending), raised={}, new_red=[])
     signals = _signals_since_floor(session, [r.id for r in pending])
-    graded = grade(_recent_at_places(signals, places, rules.grading.place_window_days, as_of), rules)
+    g = rules.grading
+    graded = grade(_recent_at_places(signals, places, g.place_window_days, as_of), rules)
+    at_places = signals[signals["risk_id"].isin(places)]
+    red_days = grade(_recent_at_places(at_places, places, g.place_red_days, as_of), rules)
     now, actor = utcnow(), audit.current_actor()
     updates, history = [], []
     for rid, level, version, _kind in pending:
-        computed = graded.loc[rid] if rid in graded.index else None
-        reasons = list(computed["reasons"]) if computed is not None else []
+        reasons = _reasons(graded, rid)
         if rid in places:
-            reasons = [r for r in reasons if not r.startswith(VOLUME_CODES)]
+            reasons = _place_reasons(reasons, _reasons(red_days, rid))
         new_level = colour_of(reasons[0]) if reasons else Colour.blue
         before = None if version is None else Colour(level)
         if rid in became and before is not None and before.rank > new_level.rank:

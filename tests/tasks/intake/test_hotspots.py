@@ -190,15 +190,29 @@ def test_the_morning_sweep_cools_a_red_place_that_no_call_keeps_red(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
     """No calm visit can lower a place (it is patrolled, not visited): each morning the places above
-    blue are graded again as of the day, so a knife a month ago stops making the crossing red."""
+    blue are graded again as of the day, so a knife a week ago stops making the crossing red."""
     add_calls(tmp_path, {"call_id": "W1", "received_at": _at(1), "address": "建设路 & 幸福路", **WEAPON})
     rid = risk_at(engine, "建设路 & 幸福路").id
-    sweep(BASE + days(20))
-    assert risk_at(engine, "建设路 & 幸福路").level == "red"  # the knife is 21 days old: still red
-    sweep(BASE + days(31))
+    sweep(BASE + days(5))
+    assert risk_at(engine, "建设路 & 幸福路").level == "red"  # the knife is 6 days old: still red
+    sweep(BASE + days(8))
     risk = risk_at(engine, "建设路 & 幸福路")
     assert (risk.level, risk.reasons[0]) == ("blue", "place.window")
     assert [c.to_level for c in level_history(engine, rid, "place")] == ["blue"]
+
+
+def test_a_place_is_red_for_a_week_and_keeps_the_rest_of_its_window(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    """A knife fight at a crossing makes it red (the quick response answers it); a week on, the crossing is
+    orange for the violence still inside its 30 days, not red for a month: the people carry their own risk."""
+    fight = {"category": "violence", "summary": "有人持刀打架"}
+    add_calls(tmp_path, {"call_id": "F1", "received_at": _at(1), "address": "建设路 & 幸福路", **fight})
+    risk = risk_at(engine, "建设路 & 幸福路")
+    assert (risk.place_kind, risk.level, risk.reasons[0]) == ("crossing", "red", "red.weapon")
+    sweep(BASE + days(10))
+    risk = risk_at(engine, "建设路 & 幸福路")
+    assert (risk.level, risk.reasons) == ("orange", ["place.window", "orange.violence"])
 
 
 def test_a_pair_seen_at_a_hotspot_keeps_their_own_risk(
