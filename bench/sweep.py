@@ -157,6 +157,9 @@ def main() -> None:
         folder = args.dir or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         os.environ["BRIDGEHEAD_VAR_DIR"] = str(folder)
+        # a Prefect home of its own: two temporary servers on one SQLite file lock each other out
+        os.environ.setdefault("PREFECT_HOME", str(folder / "prefect"))
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         prepared, db = folder / "prepared.db", folder / "bench.db"
         os.environ["BRIDGEHEAD_DATABASE_URL"] = args.pg_url or f"sqlite:///{db}"
         if args.pg_url or not prepared.exists():
@@ -172,8 +175,10 @@ def main() -> None:
             shutil.copyfile(prepared, db)
             print(f"scale {args.scale}: the city prepared in {folder}, copied fresh", flush=True)
         out = subprocess.run(
-            [sys.executable, __file__, "--leg", str(args.days)], check=True, capture_output=True, text=True
+            [sys.executable, __file__, "--leg", str(args.days)], capture_output=True, text=True
         )
+        if out.returncode:
+            sys.exit(f"the sweep leg failed (exit {out.returncode}):\n{out.stderr[-4000:]}")
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(
             f"scale {args.scale}: {r['open_risks']:,} open risks; "

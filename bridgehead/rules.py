@@ -141,6 +141,12 @@ class QuickResponseRules(_Strict):
     red_risk_fresh_within_min: int = Field(
         gt=0, description="a risk turning red opens an incident only if its latest signal is this recent"
     )
+    live_call_within_min: int = Field(
+        default=30,
+        gt=0,
+        description="an urgent call this recent is dispatched by intake itself; an older one (a late "
+        "export, a replay) by its quick-response run",
+    )
     dispute_remains_after: list[str] = Field(
         description="outcomes after which a dispute-category incident becomes a signal on a risk"
     )

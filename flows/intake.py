@@ -3,7 +3,10 @@
 Six set-based stages, the same six task runs for a file of ten rows or of a million:
 validate, load, link, grade, open incidents, report. Link, grade and opening incidents work from
 database state, so a run that died half-way is completed by the next one and a rerun adds nothing.
-Each live incident is announced as an event, which starts its quick response.
+A live urgent call is dispatched inside the open-incidents stage, committed with its incident; each
+live incident is also announced as an event, which starts its quick response (for a red risk, or a
+call too old to be live, that run dispatches; for a call intake answered, it records that it had
+nothing to do).
 
 A batch may hold several channels (the inbox: cases first, then calls, visits, analysis, tips): each
 file is validated and loaded in that order, then the register is linked, graded and reported once.
@@ -129,6 +132,12 @@ def _log(what: str, taken: Taken) -> None:
             len(incidents.live),
             ", ".join(i["incident_code"] for i in incidents.live[:10]) or "none",
             incidents.history,
+        )
+    for sent in incidents.dispatched:
+        logger.info(
+            "%s dispatched at intake: %s",
+            sent.incident_code,
+            ", ".join(u["unit_code"] for u in sent.units) or "no free unit anywhere",
         )
 
 

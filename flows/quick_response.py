@@ -21,7 +21,7 @@ from bridgehead.db import session_scope
 from bridgehead.orchestration import db_task
 from bridgehead.rules import get_rules
 from models.common import ZONE, local_text, utcnow
-from tasks.quick_response.dispatch import DispatchResult, dispatch_incident, escalate
+from tasks.quick_response.dispatch import DispatchResult, respond
 from tasks.quick_response.incidents import get_incident
 from tasks.quick_response.response_watch import WatchSummary, watch_targets
 from tasks.quick_response.unit_status import FeedResult, apply_feed
@@ -51,16 +51,8 @@ def announce(incidents: list[dict[str, Any]]) -> None:
 
 
 def _dispatch(incident_code: str, at: datetime) -> DispatchResult:
-    quick = get_rules().quick_response
     with session_scope() as session:
-        incident = get_incident(session, incident_code)
-        result = dispatch_incident(session, incident, quick.units_for(incident.category), at)
-        if not result.units and not (result.already_dispatched or result.closed):
-            unit = escalate(
-                session, incident, at, f"{incident_code}: no free unit at {incident.station_code}"
-            )
-            result.units = [unit] if unit else []
-        return result
+        return respond(session, get_incident(session, incident_code), get_rules().quick_response, at)
 
 
 def _watch(as_of: datetime) -> WatchSummary:
@@ -96,7 +88,7 @@ def quick_response(incident_code: str, as_of: datetime | None = None) -> Dispatc
     result = dispatch(incident_code, at)
     if result.closed:
         logger.info("%s is already closed: nothing to dispatch", incident_code)
-    elif result.already_dispatched:
+    elif result.already_dispatched:  # a live call is dispatched by the intake that opened it
         logger.info("%s already has units: this run changes nothing", incident_code)
     elif not result.units:
         logger.warning("%s: no free unit at %s or any other station", incident_code, result.station_code)

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
+from bridgehead.rules import QuickResponseRules
 from models.incident import Dispatch, Incident, UnitStatusEvent
 from models.jurisdiction import Community, PatrolUnit, Station, UnitStatus
 
@@ -199,6 +200,18 @@ def dispatch_incident(
     chosen = nearest_free(units, lat, lon, wanted)
     how = "every free unit" if wanted is None else f"the nearest {wanted} free unit(s)"
     result.units = claim(session, incident, chosen, at, reason=f"{incident.category}: {how} of the station")
+    return result
+
+
+def respond(session: Session, incident: Incident, rules: QuickResponseRules, at: datetime) -> DispatchResult:
+    """The nearest free units of the incident's station or, when it has none, one from the nearest
+    station that has (跨所增援)."""
+    result = dispatch_incident(session, incident, rules.units_for(incident.category), at)
+    if not result.units and not (result.already_dispatched or result.closed):
+        unit = escalate(
+            session, incident, at, f"{incident.incident_code}: no free unit at {incident.station_code}"
+        )
+        result.units = [unit] if unit else []
     return result
 
 

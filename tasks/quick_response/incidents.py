@@ -25,6 +25,7 @@ from models.incident import Dispatch, Incident, IncidentOutcome
 from models.jurisdiction import Community
 from models.risk import Risk, RiskLevelChange, RiskStatus
 from models.signal import Signal
+from tasks.quick_response.dispatch import DispatchResult, respond
 
 OUTCOMES = {o.value for o in IncidentOutcome}
 
@@ -35,6 +36,7 @@ class OpenedIncidents:
 
     live: list[dict[str, Any]] = field(default_factory=list)
     history: int = 0
+    dispatched: list[DispatchResult] = field(default_factory=list)  # live calls answered in the same step
 
 
 def arrival_target_s(targets: QuickResponseRules, kind: str, smart_security: bool) -> int:
@@ -160,7 +162,8 @@ INCIDENT_COLUMNS = [
 
 
 def open_incidents(session: Session, rules: Rules, now: datetime | None = None) -> OpenedIncidents:
-    """Open an incident for every urgent call and every newly red risk that has none yet."""
+    """Open an incident for every urgent call and every newly red risk that has none yet, and dispatch
+    the live calls among them at once (`dispatch_live_calls`)."""
     hold_register(session)  # two intakes at once must not open the same incident twice
     qr, now = rules.quick_response, now or utcnow()
     result = OpenedIncidents()
@@ -210,7 +213,23 @@ def open_incidents(session: Session, rules: Rules, now: datetime | None = None) 
             for r in records
         ],
     )
+    result.dispatched = dispatch_live_calls(session, qr, records, now)
     return result
+
+
+def dispatch_live_calls(
+    session: Session, rules: QuickResponseRules, opened: list[dict[str, Any]], now: datetime
+) -> list[DispatchResult]:
+    """Units for the urgent calls just opened that are still live (received within
+    `live_call_within_min`), committed with their incidents: no flow run, event or poll stands between
+    a call and its units. The triggered quick response then finds them sent and changes nothing. An
+    older call (a late export, a replayed night) keeps the quick-response run, which takes its time."""
+    fresh = now - timedelta(minutes=rules.live_call_within_min)
+    return [
+        respond(session, get_incident(session, r["incident_code"]), rules, now)
+        for r in opened
+        if r["status"] == "open" and r["signal_id"] is not None and r["opened_at"] >= fresh
+    ]
 
 
 def _why(record: dict[str, Any]) -> str:

@@ -38,7 +38,7 @@ def _load_jurisdiction(tmp_path: Path) -> None:
         load_jurisdiction(s, write_jurisdiction(tmp_path / "j4", units=FOUR_UNITS), actor="person:test")
 
 
-def test_a_missing_child_takes_every_free_unit_in_one_named_run(
+def test_a_missing_child_takes_every_free_unit_and_its_named_run_finds_them_sent(
     prefect_server: None, engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
     now = utcnow()
@@ -46,18 +46,19 @@ def test_a_missing_child_takes_every_free_unit_in_one_named_run(
         tmp_path / "calls.csv",
         {"call_id": "C1", "received_at": now.isoformat(), "category": "missing_person", "priority": 1},
     )
-    assert [i["incident_code"] for i in ingest(calls)["incidents"].live] == ["INC-C1"]
-    state = quick_response("INC-C1", now + timedelta(seconds=20), return_state=True)
+    opened = ingest(calls)["incidents"]
+    assert [i["incident_code"] for i in opened.live] == ["INC-C1"]
+    sent = sorted(u["unit_code"] for d in opened.dispatched for u in d.units)
+    assert sent == ["U6103030101", "U6103030102"]  # in the step that opened the incident
+    state = quick_response("INC-C1", now + timedelta(seconds=20), return_state=True)  # what its event starts
     assert state.is_completed()
     result = state.result()
-    assert sorted(u["unit_code"] for u in result.units) == ["U6103030101", "U6103030102"]
+    assert result.already_dispatched and not result.units
     assert task_runs(state.state_details.flow_run_id, expected=1) == ["dispatch"]
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
         assert client.read_flow_run(state.state_details.flow_run_id).name == "quick-response-INC-C1"
-    again = quick_response("INC-C1")  # a replayed event changes nothing
-    assert again.already_dispatched and not again.units
 
 
 def test_two_responses_started_at_once_never_share_a_unit(
@@ -65,12 +66,13 @@ def test_two_responses_started_at_once_never_share_a_unit(
 ) -> None:
     _load_jurisdiction(tmp_path)
     now = utcnow()
+    received = (now - timedelta(minutes=40)).isoformat()  # older than intake answers itself: the runs send
     calls = write_rows(
         tmp_path / "calls.csv",
-        {"call_id": "A", "received_at": now.isoformat(), "category": "violence", "priority": 1},
+        {"call_id": "A", "received_at": received, "category": "violence", "priority": 1},
         {
             "call_id": "B",
-            "received_at": now.isoformat(),
+            "received_at": received,
             "category": "violence",
             "priority": 1,
             "address": "二号",

@@ -50,8 +50,9 @@ def load(tmp_path: Path, **tables: Any) -> None:
 
 
 def open_calls(tmp_path: Path, *calls: tuple[str, str, str]) -> datetime:
-    """Live urgent calls (call_id, category, community) received a minute ago; returns that time."""
-    at = utcnow().replace(microsecond=0) - timedelta(minutes=1)
+    """Urgent calls (call_id, category, community) still open, received 40 minutes ago: too old for intake
+    to answer them itself (`live_call_within_min`), so their dispatch is these tests'; returns that time."""
+    at = utcnow().replace(microsecond=0) - timedelta(minutes=40)
     rows = [
         {
             "call_id": cid,

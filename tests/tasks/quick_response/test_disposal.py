@@ -29,8 +29,9 @@ PHONE = "13812345678"
 
 
 def open_call(tmp_path: Path, category: str = "violence", **fields: Any) -> datetime:
-    """INC-C1: a live priority-1 call in 61030301001 received ten minutes ago; returns when."""
-    at = utcnow().replace(microsecond=0) - timedelta(minutes=10)
+    """INC-C1: an open priority-1 call in 61030301001 received 40 minutes ago (older than intake answers
+    itself, so its units are the test's to send); returns when."""
+    at = utcnow().replace(microsecond=0) - timedelta(minutes=40)
     row = {
         "call_id": "C1",
         "received_at": at.isoformat(),
@@ -114,7 +115,7 @@ def test_a_mediated_dispute_goes_on_the_calls_risk(
 def test_a_dispute_from_a_red_risk_goes_back_on_that_risk(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
-    at = utcnow().replace(microsecond=0) - timedelta(minutes=5)
+    at = utcnow().replace(microsecond=0) - timedelta(minutes=35)
     knife = {
         "call_id": "C1",
         "received_at": at.isoformat(),

@@ -1,7 +1,7 @@
 """What opens an incident (快反警情), its 1-3-5 targets, and the response times read back.
 
 Calls go in through the same stages as intake (tests/factories.py `ingest`); times are near now,
-so a call reads as live and a red risk as fresh.
+so a call reads as live (and is dispatched as it is opened) and a red risk as fresh.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from models.audit import AuditLog
 from models.common import utcnow
 from models.incident import Dispatch, Incident
 from models.risk import RiskLevelChange
+from tasks.quick_response.dispatch import respond
 from tasks.quick_response.incidents import (
     OpenedIncidents,
     arrival_target_s,
@@ -66,7 +67,7 @@ def test_an_urgent_open_call_opens_a_live_incident_with_its_targets(
     assert result.history == 0
     i = incidents(engine)["INC-C1"]
     assert (i.status, i.station_code, i.community_code, i.category) == (
-        "open",
+        "dispatched",  # a live call's units are sent in the step that opens it
         "61030301",
         SMART,
         "violence",
@@ -74,6 +75,26 @@ def test_an_urgent_open_call_opens_a_live_incident_with_its_targets(
     assert i.opened_at == opened
     assert i.dispatch_target_at == opened + timedelta(seconds=60)
     assert i.arrival_target_at == opened + timedelta(seconds=180)
+
+
+def test_a_live_call_is_dispatched_in_the_step_that_opens_it_and_an_old_one_waits_for_its_run(
+    engine: Engine, jurisdiction: Path, tmp_path: Path, now: datetime
+) -> None:
+    """No flow run, event or poll between a live call and its units; a call received longer ago than
+    `live_call_within_min` (a late export, a replayed night) is left to its quick-response run."""
+    result = take_in(
+        tmp_path,
+        call("C1", now - timedelta(minutes=2)),
+        call("C2", now - timedelta(minutes=RULES.quick_response.live_call_within_min + 5)),
+    )
+    assert sorted(i["incident_code"] for i in result.live) == ["INC-C1", "INC-C2"]  # both announced
+    assert [(d.incident_code, len(d.units)) for d in result.dispatched] == [("INC-C1", 2)]
+    found = incidents(engine)
+    assert (found["INC-C1"].status, found["INC-C2"].status) == ("dispatched", "open")
+    with session_scope() as s:
+        again = respond(s, get_incident(s, "INC-C1"), RULES.quick_response, now)
+        sent = s.execute(select(func.count()).select_from(Dispatch)).scalar_one()
+    assert (again.already_dispatched, again.units, sent) == (True, [], 2)  # its triggered run changes nothing
 
 
 @pytest.mark.parametrize(("community", "seconds"), [(SMART, 180), (URBAN, 300), (VILLAGE, 900)])
@@ -217,7 +238,7 @@ def test_each_opened_incident_is_audited(
 def test_response_times_are_the_first_dispatch_and_first_arrival(
     engine: Engine, jurisdiction: Path, tmp_path: Path, now: datetime
 ) -> None:
-    t0 = now - timedelta(minutes=10)
+    t0 = now - timedelta(minutes=40)  # older than intake dispatches itself: the units below are the only ones
     take_in(tmp_path, call("C1", t0), call("C2", t0, community_code=URBAN))
     with session_scope() as s:
         one, two = get_incident(s, "INC-C1"), get_incident(s, "INC-C2")
