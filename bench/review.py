@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.sweep import END, task_runs_of
+from bench.sweep import END, run_leg, task_runs_of
 
 
 def review_leg(period: str, scope: str) -> dict[str, object]:
@@ -97,14 +96,9 @@ def main() -> None:
             "BRIDGEHEAD_DATABASE_URL": f"sqlite:///{db}",
             "BRIDGEHEAD_REPORTS_DIR": str(Path(tmp) / "reports"),
         }
-        out = subprocess.run(
-            [sys.executable, __file__, "--leg", "--scope", args.scope, "--period", args.period],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=env,
+        r = run_leg(
+            [__file__, "--leg", "--scope", args.scope, "--period", args.period], env, Path(tmp) / "prefect"
         )
-        r = json.loads(out.stdout.strip().splitlines()[-1])
         print(
             f"scale {args.scale}: review of {args.scope} for {args.period} over {r['signals']:,} signals, "
             f"{r['risks']:,} risks, {r['incidents']:,} incidents: figures {r['figures_seconds']} s, "

@@ -138,6 +138,20 @@ def sweep_leg(days: int) -> dict[str, object]:
     }
 
 
+def run_leg(argv: list[str], env: dict[str, str], prefect_home: Path) -> dict[str, Any]:
+    """Run a timed leg in a process of its own against a Prefect server of its own (a temporary one may
+    not start in time on a busy machine, and two on the default home lock each other's SQLite file);
+    its last line of output is its JSON result; a failed leg ends the benchmark with its error."""
+    from deployments.local_server import LocalServer
+
+    with LocalServer(prefect_home) as server:
+        env = {**env, "PREFECT_API_URL": server.api_url, "PREFECT_HOME": str(server.home)}
+        out = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env)
+    if out.returncode:
+        sys.exit(f"the benchmark's leg failed (exit {out.returncode}):\n{out.stderr[-4000:]}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -157,9 +171,6 @@ def main() -> None:
         folder = args.dir or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         os.environ["BRIDGEHEAD_VAR_DIR"] = str(folder)
-        # a Prefect home of its own: two temporary servers on one SQLite file lock each other out
-        os.environ.setdefault("PREFECT_HOME", str(folder / "prefect"))
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         prepared, db = folder / "prepared.db", folder / "bench.db"
         os.environ["BRIDGEHEAD_DATABASE_URL"] = args.pg_url or f"sqlite:///{db}"
         if args.pg_url or not prepared.exists():
@@ -174,12 +185,7 @@ def main() -> None:
                 stale.unlink()
             shutil.copyfile(prepared, db)
             print(f"scale {args.scale}: the city prepared in {folder}, copied fresh", flush=True)
-        out = subprocess.run(
-            [sys.executable, __file__, "--leg", str(args.days)], capture_output=True, text=True
-        )
-        if out.returncode:
-            sys.exit(f"the sweep leg failed (exit {out.returncode}):\n{out.stderr[-4000:]}")
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = run_leg([__file__, "--leg", str(args.days)], dict(os.environ), folder / "prefect")
         print(
             f"scale {args.scale}: {r['open_risks']:,} open risks; "
             f"{r['days']} days swept in {r['seconds']} s; "

@@ -95,7 +95,10 @@ class Colour(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Colour).index(self)
+        return _RANK[self.value]
+
+
+_RANK = {c.value: i for i, c in enumerate(Colour)}
 
 
 class Channel(StrEnum):

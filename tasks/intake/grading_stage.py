@@ -155,8 +155,23 @@ def _recent_at_places(
     return signals[~signals["risk_id"].isin(places) | recent]
 
 
-def _reasons(graded: pd.DataFrame, rid: int) -> list[str]:
-    return list(graded.at[rid, "reasons"]) if rid in graded.index else []
+def rule_reasons(
+    signals: pd.DataFrame, places: set[int], rules: Rules, as_of: datetime | None = None
+) -> dict[int, list[str]]:
+    """Per risk, the reason codes the rules give it (red first): a household on every signal given, a
+    place on those of its window and never for its volume (`_place_reasons`). `as_of` anchors a place's
+    window (None: its latest signal, as intake grades it). Intake, the morning's cooling and the
+    review's colours at a past moment all grade with this one function."""
+    g = rules.grading
+    graded = grade(_recent_at_places(signals, places, g.place_window_days, as_of), rules)
+    out = {int(rid): list(reasons) for rid, reasons in zip(graded.index, graded["reasons"], strict=True)}
+    if places & out.keys():
+        at_places = signals[signals["risk_id"].isin(places)]
+        red = grade(_recent_at_places(at_places, places, g.place_red_days, as_of), rules)
+        recent = dict(zip(red.index, red["reasons"], strict=True))
+        for rid in places & out.keys():
+            out[rid] = _place_reasons(out[rid], list(recent.get(rid, [])))
+    return out
 
 
 def _place_reasons(window: list[str], recent: list[str]) -> list[str]:
@@ -179,16 +194,11 @@ def _regrade(
     """Grade `pending` (rows of id, level, rules version, place kind) and write what changed."""
     summary = GradeSummary(graded=len(pending), raised={}, new_red=[])
     signals = _signals_since_floor(session, [r.id for r in pending])
-    g = rules.grading
-    graded = grade(_recent_at_places(signals, places, g.place_window_days, as_of), rules)
-    at_places = signals[signals["risk_id"].isin(places)]
-    red_days = grade(_recent_at_places(at_places, places, g.place_red_days, as_of), rules)
+    by_risk = rule_reasons(signals, places, rules, as_of)
     now, actor = utcnow(), audit.current_actor()
     updates, history = [], []
     for rid, level, version, _kind in pending:
-        reasons = _reasons(graded, rid)
-        if rid in places:
-            reasons = _place_reasons(reasons, _reasons(red_days, rid))
+        reasons = by_risk.get(rid, [])
         new_level = colour_of(reasons[0]) if reasons else Colour.blue
         before = None if version is None else Colour(level)
         if rid in became and before is not None and before.rank > new_level.rank:

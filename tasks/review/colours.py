@@ -21,9 +21,8 @@ from bridgehead.rules import get_rules
 from models.common import Colour
 from models.risk import Risk, RiskLevelChange
 from models.signal import Signal
-from tasks.intake.grading import colour_of, grade
-from tasks.intake.grading_stage import signals_to_grade
-from tasks.intake.hotspots import VOLUME_CODES
+from tasks.intake.grading import colour_of
+from tasks.intake.grading_stage import rule_reasons, signals_to_grade
 
 EVENT_TIMED = ("evidence", "end", "person")  # causes whose `at` is the event's own time
 
@@ -54,19 +53,18 @@ def colours_at(session: Session, risk_ids: list[int], at: datetime) -> pd.Series
     else:
         floor = signals["risk_id"].map(base["at"].to_dict())
         signals_after = signals[floor.isna().to_numpy() | (signals["occurred_at"] >= floor).to_numpy()]
-    graded = grade(signals_after, get_rules())
     places = set(
         frame_in(
             session, select(col(Risk.id)).where(col(Risk.place_kind).is_not(None)), Risk.id, risk_ids, ["id"]
         )["id"]
     )
+    by_risk = rule_reasons(signals_after, places, get_rules(), at)  # a place on its window before `at`
+    held = base["level"].to_dict()
     out = {}
-    for rid in sorted(set(signals["risk_id"]) | set(base.index)):
-        reasons = list(graded.loc[rid, "reasons"]) if rid in graded.index else []
-        if rid in places:  # a place is graded without the volume rules (tasks.intake.hotspots)
-            reasons = [r for r in reasons if not r.startswith(VOLUME_CODES)]
+    for rid in sorted(set(signals["risk_id"]) | held.keys()):
+        reasons = by_risk.get(rid)
         found = [colour_of(reasons[0])] if reasons else []
-        if rid in base.index:
-            found.append(Colour(base.loc[rid, "level"]))
+        if rid in held:
+            found.append(Colour(held[rid]))
         out[rid] = max(found, key=lambda c: c.rank).value if found else Colour.blue.value
     return pd.Series(out, dtype=object)
