@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 from sqlalchemy import and_, exists, func, or_, select
@@ -29,11 +29,21 @@ from models.signal import Signal
 OUTCOMES = {o.value for o in IncidentOutcome}
 
 
+class LiveIncident(TypedDict):
+    """An incident opened live, as it is announced (the quick-response deployment's trigger reads it)."""
+
+    incident_code: str
+    station_code: str
+    community_code: str
+    category: str
+    opened_at: datetime
+
+
 @dataclass
 class OpenedIncidents:
     """Live incidents need a response now (they are announced); history ones are closed records."""
 
-    live: list[dict[str, Any]] = field(default_factory=list)
+    live: list[LiveIncident] = field(default_factory=list)
     history: int = 0
 
 
@@ -192,7 +202,13 @@ def open_incidents(session: Session, rules: Rules, now: datetime | None = None) 
         records,
     )
     result.live = [
-        {k: r[k] for k in ("incident_code", "station_code", "community_code", "category", "opened_at")}
+        LiveIncident(
+            incident_code=r["incident_code"],
+            station_code=r["station_code"],
+            community_code=r["community_code"],
+            category=r["category"],
+            opened_at=r["opened_at"],
+        )
         for r in records
         if r["status"] == "open"
     ]
