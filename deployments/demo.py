@@ -74,7 +74,7 @@ def run_demo(folder: Path, seed: int = 7, scale: float = 1.0, replay_days: int =
             "calls, cases, analysis hits and tips arrive."
         )
         sim.run(setup, world, progress=_weekly)
-        say(sim.accountability(setup, world.negligent).line())
+        say(sim.accountability_line(sim.accountability(setup, world.negligent)))
         say(f"bridgehead sweep --date {setup.end}   (the morning's daily sweep: a flow run in the UI)")
         console.rule("4. Quick response (快反处置): the units' year, then the lost child on 盛世广场")
         feed = setup.data / "unit_status.csv"
@@ -112,13 +112,14 @@ def run_demo(folder: Path, seed: int = 7, scale: float = 1.0, replay_days: int =
 def health_line(session: Session, setup: Setup, rows: list[Difference]) -> str:
     """The cycle's health in one line, with the conversions against the counterfactual."""
     from bridgehead.rules import get_rules
-    from tasks.review.health import health
+    from tasks.review.health import health, in_one_line
 
     found = health(session, get_rules(), setup.end - timedelta(days=1))
-    conv = next(r for r in rows if r.figure == "conversions")
-    verdict = "a real difference" if conv.significant else "within chance"
+    conv = next(r for r in rows if r["figure"] == "conversions")
+    verdict = "a real difference" if conv["significant"] else "within chance"
     return (
-        f"{found.line()}; conversions {conv.with_cycle} against {conv.without} without follow-up ({verdict})"
+        f"{in_one_line(found)}; conversions {conv['with_cycle']} against {conv['without']} without follow-up "
+        f"({verdict})"
     )
 
 

@@ -225,7 +225,7 @@ def _respond_now(risk_id: int) -> None:
     with session_scope() as session:
         opened = open_incidents(session, get_rules())
     announce(opened.live)
-    codes = [i["incident_code"] for i in opened.live if i.get("risk_id") == risk_id] or [
+    codes = [i["incident_code"] for i in opened.live if i["risk_id"] == risk_id] or [
         i["incident_code"] for i in opened.live
     ]
     say(f"Quick response started: {', '.join(codes) or 'an incident already covers it'}")

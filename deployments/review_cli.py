@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from deployments.console import console, emit, say
 from models.review import Lang
+from tasks.review.document import Hotspot, Ranking
 from tasks.review.findings import unknown_notes
 from tasks.review.stats import shown_cell, shown_pct
+
+if TYPE_CHECKING:
+    from flows.review import PublishedReview
 
 
 class ReviewFormat(StrEnum):
@@ -53,7 +57,7 @@ def review(
     print_review(result)
 
 
-def _json(result: dict[str, Any]) -> dict[str, Any]:
+def _json(result: PublishedReview) -> dict[str, object]:
     keep = (
         "scope",
         "scope_name",
@@ -71,7 +75,7 @@ def _json(result: dict[str, Any]) -> dict[str, Any]:
 TOP = 10  # ranked units shown in the table
 
 
-def print_review(result: dict[str, Any]) -> None:
+def print_review(result: PublishedReview) -> None:
     w = result["windows"]
     console.rule(
         f"{result['scope_name']} · {result['period']} ({w['current']['first']} – {w['current']['last']})"
@@ -112,14 +116,14 @@ def print_review(result: dict[str, Any]) -> None:
     say(f"Report: {result['files']['html']}")
 
 
-def _shown_rank(row: dict[str, Any]) -> dict[str, Any]:
+def _shown_rank(row: Ranking) -> dict[str, object]:
     """A ranking row for the table: the change as a percentage, starred when real (JSON keeps it exact)."""
     shown = {k: v for k, v in row.items() if k not in ("change_pct", "significant", "p")}
     shown["change"] = _pct(row.get("change_pct"), row.get("significant"))
     return shown
 
 
-def _shown_hotspot(row: dict[str, Any]) -> dict[str, Any]:
+def _shown_hotspot(row: Hotspot) -> dict[str, object]:
     return {
         "place": row["place"],
         "kind": row["kind"],

@@ -9,12 +9,15 @@ the jurisdiction's time zone, BRIDGEHEAD_TIMEZONE; prefect.yaml says Asia/Shangh
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from prefect.events import DeploymentEventTrigger
 
 from flows.quick_response import INCIDENT_OPENED
 from models.common import ZONE
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
 
 
 def incident_trigger() -> DeploymentEventTrigger:
@@ -27,7 +30,7 @@ def incident_trigger() -> DeploymentEventTrigger:
     )
 
 
-def deployments() -> dict[str, Any]:
+def deployments() -> dict[str, RunnerDeployment]:
     """Every served deployment by name (the same names as in prefect.yaml)."""
     from prefect.client.schemas.schedules import CronSchedule
 
@@ -39,7 +42,7 @@ def deployments() -> dict[str, Any]:
     from flows.review import review, weekly_review
     from flows.rewards import rewards
 
-    return {
+    served = {
         "quick-response": quick_response.to_deployment(
             name="quick-response", triggers=[incident_trigger()], description="快反: started by each incident"
         ),
@@ -85,6 +88,8 @@ def deployments() -> dict[str, Any]:
             name="jurisdiction-refresh", parameters={"folder": "var/data"}
         ),
     }
+    # to_deployment is typed sync-or-async (a coroutine under an event loop); called here, it is sync
+    return cast("dict[str, RunnerDeployment]", served)
 
 
 def serve(only: list[str] | None = None) -> None:

@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pandas as pd
 import yaml
@@ -35,6 +35,7 @@ from models.clock import LOCAL_TZ
 
 if TYPE_CHECKING:
     from flows.daily_sweep import Morning
+    from tasks.review.counterfactual import Difference
     from tasks.review.staffing_report import StaffingPoint
 
 ENVIRONMENT = (
@@ -295,29 +296,27 @@ def counterfactual(setup: Setup, data: Dataset) -> Setup:
     return other
 
 
-@dataclass
-class Accountability:
-    """Whether accountability found the officers who skip their lists, without being told who they are."""
+class Accountability(TypedDict):
+    """Whether accountability found the officers who skip their lists, without being told who they are
+    (`health.json` keeps it, key for key)."""
 
     entries: int
     on_negligent: int
     negligent: int
     negligent_with_one: int
 
-    @property
-    def on_negligent_pct(self) -> float | None:
-        return 100 * self.on_negligent / self.entries if self.entries else None
 
-    def line(self) -> str:
-        share = (
-            f"{self.on_negligent_pct:.0f}% on the negligent officers"
-            if self.on_negligent_pct is not None
-            else "none to judge"
-        )
-        return (
-            f"Accountability: {self.entries} entries since go-live, {share}; "
-            f"{self.negligent_with_one} of the {self.negligent} negligent officers have one"
-        )
+def accountability_line(found: Accountability) -> str:
+    entries = found["entries"]
+    share = (
+        f"{100 * found['on_negligent'] / entries:.0f}% on the negligent officers"
+        if entries
+        else "none to judge"
+    )
+    return (
+        f"Accountability: {entries} entries since go-live, {share}; "
+        f"{found['negligent_with_one']} of the {found['negligent']} negligent officers have one"
+    )
 
 
 def accountability(setup: Setup, negligent: list[str]) -> Accountability:
@@ -336,7 +335,10 @@ def accountability(setup: Setup, negligent: list[str]) -> Accountability:
         )
     named = set(negligent)
     return Accountability(
-        len(officers), sum(o in named for o in officers), len(named), len(named & set(officers))
+        entries=len(officers),
+        on_negligent=sum(o in named for o in officers),
+        negligent=len(named),
+        negligent_with_one=len(named & set(officers)),
     )
 
 
@@ -413,10 +415,10 @@ def staffing(setup: Setup, data: Dataset, capacities: list[int], progress: Any =
         points.append(
             StaffingPoint(
                 capacity,
-                found.on_time_pct,
-                found.settlement_rate_pct,
+                found["on_time_pct"],
+                found["settlement_rate_pct"],
                 figures["conversions"],
-                found.open_household_per_officer,
+                found["open_household_per_officer"],
                 int(notices),
             )
         )
@@ -428,7 +430,7 @@ def staffing(setup: Setup, data: Dataset, capacities: list[int], progress: Any =
     return points
 
 
-def compare(with_cycle: Setup, without: Setup) -> list[Any]:
+def compare(with_cycle: Setup, without: Setup) -> list[Difference]:
     """The two registers' figures over the simulated days, with the Poisson verdict on each difference."""
     from bridgehead.db import session_scope
     from tasks.review.counterfactual import differences, window_figures

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, NotRequired, TypedDict
 
 import typer
 
 from deployments.cli_checks import day as parse_day
 from deployments.cli_checks import finite, output_folder
 from deployments.console import emit, say
+
+if TYPE_CHECKING:
+    from deployments.simulate import Accountability, Setup
+    from flows.daily_sweep import Morning
+    from tasks.review.counterfactual import Difference
+    from tasks.review.health import Health
+    from tasks.review.staffing_report import StaffingPoint
 
 DAY = "YYYY-MM-DD"
 REPLAY_DAYS = 120  # the default simulated span: four months up to yesterday
@@ -114,7 +120,7 @@ def simulate(
             run_simulation(setup, counterfactual)
 
 
-def run_live(setup: Any, speed: float) -> None:
+def run_live(setup: Setup, speed: float) -> None:
     """The live run on the configured Prefect server, or on one of its own with the UI."""
     import os
 
@@ -161,7 +167,7 @@ def capacities(value: str) -> list[int]:
     return out
 
 
-def run_staffing(setup: Any, capacities: list[int]) -> list[Any]:
+def run_staffing(setup: Setup, capacities: list[int]) -> list[StaffingPoint]:
     """The same go-live once per capacity; the curve as a table and a report with its chart."""
     from bridgehead.settings import get_settings
     from deployments import simulate as sim
@@ -182,12 +188,21 @@ def run_staffing(setup: Any, capacities: list[int]) -> list[Any]:
     return points
 
 
-def run_simulation(setup: Any, counterfactual: bool = False) -> dict[str, Any]:
-    """Prepare, play, and report: progress by week, the health line, the comparison if asked."""
+class SimulationReport(TypedDict):
+    """What a simulation found, as `health.json` keeps it (a JSON document)."""
+
+    health: Health
+    accountability: Accountability
+    counterfactual: NotRequired[list[Difference]]  # with --counterfactual
+
+
+def run_simulation(setup: Setup, counterfactual: bool = False) -> SimulationReport | None:
+    """Prepare, play, and report: progress by week, the health line, the comparison if asked (None when
+    nobody works the lists: the world's year alone, nothing to report)."""
     from bridgehead.db import session_scope
     from bridgehead.rules import get_rules
     from deployments import simulate as sim
-    from tasks.review.health import health
+    from tasks.review.health import health, in_one_line
 
     say(
         f"A synthetic Baoji (seed {setup.seed}, scale {setup.scale:g}); "
@@ -197,7 +212,7 @@ def run_simulation(setup: Any, counterfactual: bool = False) -> dict[str, Any]:
     if not setup.follow_up:
         other = sim.counterfactual(setup, data)
         say(f"Nobody worked the lists from {setup.start}: the world's year is in {other.database}")
-        return {}
+        return None
     say(
         f"{len(world.negligent)} of the officers do about half their list (named in simulation.json, "
         "never told to the product)"
@@ -205,17 +220,14 @@ def run_simulation(setup: Any, counterfactual: bool = False) -> dict[str, Any]:
     mornings = sim.run(setup, world, progress=weekly)
     with session_scope() as session:
         found = health(session, get_rules(), setup.end - timedelta(days=1))
-    out: dict[str, Any] = {
-        "health": found.as_dict(),
-    }
     found_out = sim.accountability(setup, world.negligent)
-    out["accountability"] = asdict(found_out)
-    say(found.line())
-    say(found_out.line())
+    out: SimulationReport = {"health": found, "accountability": found_out}
+    say(in_one_line(found))
+    say(sim.accountability_line(found_out))
     if counterfactual:
         say("The same city with nobody working the lists (--no-follow-up) ...")
         rows = sim.compare(setup, sim.counterfactual(setup, data))
-        out["counterfactual"] = [r.__dict__ for r in rows]
+        out["counterfactual"] = rows
         print_comparison(rows)
     (setup.folder / "health.json").write_text(
         json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
@@ -224,7 +236,7 @@ def run_simulation(setup: Any, counterfactual: bool = False) -> dict[str, Any]:
     return out
 
 
-def weekly(day: date, morning: dict[str, Any]) -> None:
+def weekly(day: date, morning: Morning) -> None:
     if day.weekday() != 0 or not morning["days"]:
         return
     t = morning["days"][-1]["totals"]
@@ -242,18 +254,18 @@ LABELS = {
 }
 
 
-def print_comparison(rows: list[Any]) -> None:
+def print_comparison(rows: list[Difference]) -> None:
     from tasks.review.stats import shown_pct
 
     emit(
         [
             {
-                "figure": LABELS[r.figure],
-                "with the cycle": r.with_cycle,
-                "without follow-up": r.without,
-                "change": shown_pct(r.change_pct),
-                "p": f"{r.p_value:.2g}",
-                "verdict": "real" if r.significant else "chance",
+                "figure": LABELS[r["figure"]],
+                "with the cycle": r["with_cycle"],
+                "without follow-up": r["without"],
+                "change": shown_pct(r["change_pct"]),
+                "p": f"{r['p_value']:.2g}",
+                "verdict": "real" if r["significant"] else "chance",
             }
             for r in rows
         ],

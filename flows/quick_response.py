@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
@@ -22,7 +21,7 @@ from bridgehead.orchestration import db_task
 from bridgehead.rules import get_rules
 from models.common import ZONE, local_text, utcnow
 from tasks.quick_response.dispatch import DispatchResult, respond
-from tasks.quick_response.incidents import get_incident
+from tasks.quick_response.incidents import LiveIncident, get_incident
 from tasks.quick_response.response_watch import WatchSummary, watch_targets
 from tasks.quick_response.unit_status import FeedResult, apply_feed
 
@@ -30,7 +29,7 @@ INCIDENT_OPENED = "bridgehead.incident.opened"
 TARGET_MISSED = "bridgehead.response.target-missed"  # the "missed a 1-3-5 target" automation listens
 
 
-def announce(incidents: list[dict[str, Any]]) -> None:
+def announce(incidents: list[LiveIncident]) -> None:
     """One event per live incident: the quick-response deployment's trigger listens for these."""
     for incident in incidents:
         code = incident["incident_code"]

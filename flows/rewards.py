@@ -10,8 +10,9 @@ month run again proposes only what is still undecided, so nothing is ever paid t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NotRequired
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -24,8 +25,8 @@ from bridgehead.db import session_scope
 from bridgehead.orchestration import db_task
 from bridgehead.rules import get_rules
 from models.clock import today
-from tasks.rewards.ledger import Decision, decide
-from tasks.rewards.proposals import month, propose
+from tasks.rewards.ledger import Decided, Decision, decide
+from tasks.rewards.proposals import Proposed, month, propose
 from tasks.rewards.report import leaderboard, payouts, per_station, proposals_markdown, station_lists
 
 APPROVAL_TIMEOUT_S = 7 * 86400  # a week for someone to look at the month's proposals
@@ -43,26 +44,39 @@ class RewardsApproval(RunInput):
     reason: str = Field("", description="Why (kept with each decision)")
 
 
+class RewardsRun(Proposed):
+    """A month's run, as the flow returns it: what was proposed, then the decision (None when nothing
+    waited for one) and who made it."""
+
+    period: str
+    decided: Decided | None
+    approver: NotRequired[str]
+
+
+@dataclass(frozen=True)
+class Published:
+    """What publishing the month wrote: the artifacts' rows, and the proposals' markdown (the form's text)."""
+
+    leaderboard: int
+    accountability: int
+    payouts: int
+    markdown: str
+
+
 def previous_month(day: date) -> str:
     last = day.replace(day=1) - timedelta(days=1)
     return f"{last.year}-{last.month:02d}"
 
 
-def _propose(period: str) -> dict[str, int]:
+def _propose(period: str) -> Proposed:
     with session_scope() as session:
         return propose(session, get_rules(), period)
 
 
-def _decide(period: str, answer: dict[str, Any]) -> dict[str, int]:
+def _decide(period: str, answer: RewardsApproval) -> Decided:
     with session_scope() as session:
         return decide(
-            session,
-            period,
-            answer["approver"],
-            Decision(answer["decision"]),
-            answer["approve"],
-            answer["reject"],
-            answer["reason"],
+            session, period, answer.approver, answer.decision, answer.approve, answer.reject, answer.reason
         )
 
 
@@ -71,7 +85,7 @@ def _table(rows: Sequence[Mapping[str, Any]], none: dict[str, Any]) -> list[dict
     return [dict(row) for row in rows] or [none]
 
 
-def _publish(period: str) -> dict[str, Any]:
+def _publish(period: str) -> Published:
     """The leaderboard, the accountability lists and the payout list (codes and amounts only)."""
     with session_scope() as session:
         board, lists, paid, pending = (
@@ -92,12 +106,7 @@ def _publish(period: str) -> dict[str, Any]:
     create_table_artifact(
         key=f"{key}-payouts", table=_table(paid, {"tip": "none"}), description="codes and amounts"
     )
-    return {
-        "leaderboard": len(board),
-        "accountability": len(lists),
-        "payouts": len(paid),
-        "markdown": pending,
-    }
+    return Published(len(board), len(lists), len(paid), pending)
 
 
 propose_task = db_task(_propose, name="propose-rewards")
@@ -110,7 +119,7 @@ def _run_name() -> str:
 
 
 @flow(name="rewards", flow_run_name=_run_name)
-def rewards(period: str | None = None, approval_timeout_s: int = APPROVAL_TIMEOUT_S) -> dict[str, Any]:
+def rewards(period: str | None = None, approval_timeout_s: int = APPROVAL_TIMEOUT_S) -> RewardsRun:
     """Propose the month's rewards and accountability (default: last month), wait for a person, record."""
     logger = get_run_logger()
     period = (period or previous_month(today())).strip()
@@ -126,10 +135,10 @@ def rewards(period: str | None = None, approval_timeout_s: int = APPROVAL_TIMEOU
     if not proposed["proposed"]:
         return {"period": period, **proposed, "decided": None}
     answer = pause_flow_run(
-        wait_for_input=RewardsApproval.with_initial_data(description=published["markdown"], approver=""),
+        wait_for_input=RewardsApproval.with_initial_data(description=published.markdown, approver=""),
         timeout=approval_timeout_s,
     )
-    decided = decide_task(period, answer.model_dump(mode="json"))
+    decided = decide_task(period, answer)
     logger.info(
         "%s: %d approved, %d rejected, %d left undecided by %s",
         period,

@@ -32,6 +32,7 @@ from models.risk import CALM_CONCERN, Risk, RiskLevelChange, RiskStatus
 from models.signal import Signal
 from tasks.follow_up.capacity import plan_day
 from tasks.follow_up.ends import Ends, EndSummary, apply_outcomes, opening_outcomes, resolve_dormant
+from tasks.follow_up.sweep import ColourChange
 from tasks.intake.grading_stage import cool_places
 
 LOWER = {Colour.red: Colour.orange, Colour.orange: Colour.yellow, Colour.yellow: Colour.blue}
@@ -54,7 +55,7 @@ def next_due(
 class VisitSummary:
     completed: int = 0
     calm: int = 0
-    lowered: list[dict[str, Any]] = field(default_factory=list)
+    lowered: list[ColourChange] = field(default_factory=list)
     resolved: list[int] = field(default_factory=list)
     ends: EndSummary = field(default_factory=EndSummary)
     places_cooled: int = 0  # places whose colour came down as what made it went out of the window
@@ -199,7 +200,8 @@ def _evidence(
                 note = f"{need} calm follow-ups in a row on a blue risk: resolved"
             else:
                 risk.level, risk.level_since, risk.reasons = LOWER[before].value, row.at, [reason]
-                summary.lowered.append({"risk_id": risk.id, "from": before.value, "to": risk.level})
+                stored = cast(int, risk.id)
+                summary.lowered.append({"risk_id": stored, "from": before.value, "to": risk.level})
                 after = {"level": risk.level}
                 note = f"{need} calm follow-ups in a row: one step down"
             history.append(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 from sqlalchemy import and_, exists, func, or_, select
@@ -30,11 +30,22 @@ from tasks.quick_response.dispatch import DispatchResult, respond
 OUTCOMES = {o.value for o in IncidentOutcome}
 
 
+class LiveIncident(TypedDict):
+    """An incident opened live, as it is announced (the quick-response deployment's trigger reads it)."""
+
+    incident_code: str
+    station_code: str
+    community_code: str
+    category: str
+    opened_at: datetime
+    risk_id: int | None  # the risk it is on (an urgent call's may have none)
+
+
 @dataclass
 class OpenedIncidents:
     """Live incidents need a response now (they are announced); history ones are closed records."""
 
-    live: list[dict[str, Any]] = field(default_factory=list)
+    live: list[LiveIncident] = field(default_factory=list)
     history: int = 0
     dispatched: list[DispatchResult] = field(default_factory=list)  # live calls answered in the same step
 
@@ -195,7 +206,14 @@ def open_incidents(session: Session, rules: Rules, now: datetime | None = None) 
         records,
     )
     result.live = [
-        {k: r[k] for k in ("incident_code", "station_code", "community_code", "category", "opened_at")}
+        LiveIncident(
+            incident_code=r["incident_code"],
+            station_code=r["station_code"],
+            community_code=r["community_code"],
+            category=r["category"],
+            opened_at=r["opened_at"],
+            risk_id=None if r["risk_id"] is None else int(r["risk_id"]),
+        )
         for r in records
         if r["status"] == "open"
     ]

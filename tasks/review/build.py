@@ -199,7 +199,7 @@ def build_review(
             values.setdefault(key, {})[w] = value
     ends = lifecycle.lifecycle(session, period, scope)
     for key, end in ends.items():
-        values[key] = end["values"]
+        values[key] = end.values
     recorded = rf.on_record(session, period)
     figures = {
         key: figure(
@@ -208,7 +208,7 @@ def build_review(
             values[key],
             period,
             KINDS.get(key, "count"),
-            ends.get(key, {}).get("parts"),
+            ends[key].parts if key in ends else None,
             recorded,
             unknown.get(key),
         )

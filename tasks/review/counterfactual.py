@@ -9,9 +9,8 @@ the 30 days before). Each difference gets the review's Poisson verdict (equal wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 from sqlalchemy import and_, exists, func, select
@@ -66,8 +65,9 @@ def repeat_calls(session: Session, window: Window, scope: Scope) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
-@dataclass
-class Difference:
+class Difference(TypedDict):
+    """One figure with the cycle and without it (a row of `health.json`'s counterfactual, key for key)."""
+
     figure: str
     with_cycle: int
     without: int
@@ -82,7 +82,16 @@ def differences(with_cycle: dict[str, int], without: dict[str, int], alpha: floa
     for key in FIGURES:
         a, b = int(with_cycle[key]), int(without[key])
         p = poisson_p_value(a, b)
-        out.append(Difference(key, a, b, change_pct(a, b), p, p < alpha and a + b > 0))
+        out.append(
+            Difference(
+                figure=key,
+                with_cycle=a,
+                without=b,
+                change_pct=change_pct(a, b),
+                p_value=p,
+                significant=p < alpha and a + b > 0,
+            )
+        )
     return out
 
 

@@ -5,9 +5,8 @@ do officers earn points rather than lose them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from typing import Any, cast
+from typing import TypedDict, cast
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -22,8 +21,9 @@ from tasks.rewards.proposals import month, officer_points
 WEEKS = 8
 
 
-@dataclass
-class Health:
+class Health(TypedDict):
+    """The cycle's health, as `health.json` keeps it (a JSON document); `in_one_line` words it."""
+
     last_day: str
     on_time_pct: float | None  # follow-ups due in the last 8 weeks, done by their due date
     settlement_rate_pct: float | None  # 化解率 of the disputes whose 30 days ran out in those weeks
@@ -33,21 +33,22 @@ class Health:
     month: str
     officers_above_zero_pct: float | None  # of the month's leaderboard (officers with points either way)
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
-    def line(self) -> str:
-        def pct(v: float | None) -> str:
-            return "—" if v is None else f"{v:.1f}%"
+def in_one_line(found: Health) -> str:
+    """The health as the README and the simulator print it: one line."""
 
-        per = "—" if self.open_household_per_officer is None else f"{self.open_household_per_officer:.1f}"
-        return (
-            f"Cycle health to {self.last_day}: follow-ups on time {pct(self.on_time_pct)} "
-            f"(last {WEEKS} weeks), "
-            f"化解率 {pct(self.settlement_rate_pct)}, open household risks per community officer {per}, "
-            f"red {pct(self.red_share_pct)} of open risks, {self.conversions} conversions (民转刑) in "
-            f"{WEEKS} weeks; {self.month}'s leaderboard: {pct(self.officers_above_zero_pct)} above zero"
-        )
+    def pct(v: float | None) -> str:
+        return "—" if v is None else f"{v:.1f}%"
+
+    per = found["open_household_per_officer"]
+    shown = "—" if per is None else f"{per:.1f}"
+    return (
+        f"Cycle health to {found['last_day']}: follow-ups on time {pct(found['on_time_pct'])} "
+        f"(last {WEEKS} weeks), "
+        f"化解率 {pct(found['settlement_rate_pct'])}, open household risks per community officer {shown}, "
+        f"red {pct(found['red_share_pct'])} of open risks, {found['conversions']} conversions (民转刑) in "
+        f"{WEEKS} weeks; {found['month']}'s leaderboard: {pct(found['officers_above_zero_pct'])} above zero"
+    )
 
 
 def health(session: Session, rules: Rules, last_day: date) -> Health:

@@ -10,6 +10,7 @@ trail records the same reopening as 'reopen' from 'resolved', but at the time li
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from models.common import DISPUTE_CATEGORIES
 from models.jurisdiction import Community, Officer, OfficerRole, Place
 from models.risk import Risk, RiskLevelChange
 from models.signal import Signal, is_news
-from tasks.review.document import Hotspot
+from tasks.review.document import Hotspot, Parts, Value
 from tasks.review.figures import WINDOWS, in_scope, scope_stations
 from tasks.review.period import Period, Scope, Window
 from tasks.review.stats import change_pct, significant
@@ -56,7 +57,7 @@ def _epoch(session: Session, column: Any) -> Any:
     return func.extract("epoch", column)
 
 
-def settlement(session: Session, period: Period, scope: Scope) -> dict[str, dict[str, int]]:
+def settlement(session: Session, period: Period, scope: Scope) -> dict[str, Parts]:
     """化解率's parts per window: the dispute risks whose 30 days ran out in the window (opened in the
     window moved back 30 days, so each has had its full 30 days by the window's end), and those of them
     whose first resolution came within 30 days of opening."""
@@ -70,7 +71,7 @@ def settlement(session: Session, period: Period, scope: Scope) -> dict[str, dict
         first.c.at.is_not(None),
         _epoch(session, first.c.at) - _epoch(session, Risk.opened_at) <= SETTLE_DAYS * 86400,
     )
-    out: dict[str, dict[str, int]] = {}
+    out: dict[str, Parts] = {}
     shift = timedelta(days=SETTLE_DAYS)
     for name, window in period.windows.items():
         rows = session.execute(  # per community, as every count of the review
@@ -143,24 +144,32 @@ def risks_back(session: Session, period: Period, scope: Scope) -> dict[str, int]
     return out
 
 
-def lifecycle(session: Session, period: Period, scope: Scope) -> dict[str, dict[str, Any]]:
-    """The figures' values, parts (numerator and denominator) and the reasons a value is unknown."""
+@dataclass(frozen=True)
+class Measured:
+    """One figure of how risks end, by window: its values, and a ratio's parts (numerator, denominator)."""
+
+    values: dict[str, Value]
+    parts: dict[str, Parts] | None = None  # a ratio's; None for a count
+
+
+def lifecycle(session: Session, period: Period, scope: Scope) -> dict[str, Measured]:
+    """The figures' values and a ratio's parts (numerator and denominator), by figure."""
     settled = settlement(session, period, scope)
     staff = officers(session, scope)
     live = {w: live_at_end(session, period.windows[w], scope) for w in WINDOWS}
-    parts = {
+    parts: dict[str, dict[str, Parts]] = {
         "settlement_rate_pct": settled,
         "open_risks_per_officer": {w: {"numerator": live[w], "denominator": staff} for w in WINDOWS},
     }
-    out: dict[str, dict[str, Any]] = {
-        key: {"values": {w: _ratio(p, key) for w, p in by_window.items()}, "parts": by_window}
+    out = {
+        key: Measured({w: _ratio(p, key) for w, p in by_window.items()}, by_window)
         for key, by_window in parts.items()
     }
-    out["risks_back"] = {"values": risks_back(session, period, scope)}
+    out["risks_back"] = Measured(dict(risks_back(session, period, scope)))
     return out
 
 
-def _ratio(parts: dict[str, int], key: str) -> float | None:
+def _ratio(parts: Parts, key: str) -> float | None:
     """numerator / denominator (× 100 for a percentage); unknown (None) over nothing, never 0."""
     if not parts["denominator"]:
         return None

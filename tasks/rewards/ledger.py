@@ -6,9 +6,10 @@ so nothing is paid twice. Tip rewards name the tip by its code only, the tipster
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import cast
+from typing import TypedDict, cast
 
 from sqlalchemy import select, update
 from sqlmodel import Session, col
@@ -47,6 +48,14 @@ class Decision(StrEnum):
     each = "each"
 
 
+class Decided(TypedDict):
+    """What a person's decision did to the month's undecided proposals."""
+
+    approved: int
+    rejected: int
+    undecided: int  # not named in the decision: still proposed
+
+
 def decide(
     session: Session,
     period: str,
@@ -55,7 +64,7 @@ def decide(
     approve: list[int] | None = None,
     reject: list[int] | None = None,
     reason: str = "",
-) -> dict[str, int]:
+) -> Decided:
     """Record a person's decision on the month's undecided proposals; what is not named stays proposed."""
     if not approver.strip():
         raise ValueError("the approver's name is required")
@@ -99,11 +108,12 @@ def decide(
         if entry.kind == TIP_REWARD and status == "approved":
             _tip_status(session, entry.beneficiary, "rewarded")
     audit.append(session, changes, actor=actor)
-    counts = {"approved": 0, "rejected": 0}
-    for status in verdicts.values():
-        counts[status] += 1
-    counts["undecided"] = len(pending) - len(verdicts)
-    return counts
+    counts = Counter(verdicts.values())
+    return {
+        "approved": counts["approved"],
+        "rejected": counts["rejected"],
+        "undecided": len(pending) - len(verdicts),
+    }
 
 
 def pay(session: Session, period: str, by: str) -> int:

@@ -66,6 +66,15 @@ class Earned:
         self.points += each * len(ids)
 
 
+class Proposed(TypedDict):
+    """What proposing a month did: lines written or refreshed, lines a person had already decided (left
+    alone), and undecided lines the records no longer support (withdrawn)."""
+
+    proposed: int
+    already_decided: int
+    withdrawn: int
+
+
 class Proposal(TypedDict):
     """A line the month's records support, before it is written to the ledger as a proposal."""
 
@@ -246,7 +255,7 @@ def accountability_lists(session: Session, window: Window) -> list[Proposal]:
     ]
 
 
-def propose(session: Session, rules: Rules, period: str) -> dict[str, int]:
+def propose(session: Session, rules: Rules, period: str) -> Proposed:
     """Write the month's proposals to the ledger; refresh the undecided ones; never touch a decided one."""
     period = period.strip()
     window = month(period)
