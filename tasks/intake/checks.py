@@ -4,13 +4,18 @@ pydantic error, becomes one line naming the field; no row is lost (the rules: `t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bridgehead.privacy import REDACTED, scrub_text
+from models.common import CATEGORY_LABELS, FUTURE_TOLERANCE, LOCAL_TZ, Category, utcnow
+from models.signal import CallIn
 from tasks.intake.files import (
     CONTROL,
     FIELD_LIMIT,
@@ -112,11 +117,10 @@ def describe(error: ValidationError) -> str:
     return scrub_text("; ".join(parts))  # a bad value echoed back must not leak a phone number
 
 
-def check_file(path: Path, contract: type[M], key: str | None = None) -> Checked[M]:
-    """Validate every row of a file; an id seen twice in one file is rejected after the first."""
-    must_be_a_file(path)
-    checked: Checked[M] = Checked(file=str(path), sha256=file_sha256(path))
-    seen: dict[Any, int] = {}
+def _screened(
+    path: Path, contract: type[BaseModel], checked: Checked[Any]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The rows that can be read and hold only text: the rest go to `checked.rejects` with their reason."""
     for line, row, problem in read_rows(path, contract):
         if row is not None and problem is None:
             problem = content_problem(row)
@@ -124,17 +128,184 @@ def check_file(path: Path, contract: type[M], key: str | None = None) -> Checked
             checked.rejects.append(Reject(checked.file, line, problem, _keepable(row)))
             continue
         assert row is not None
+        yield line, row
+
+
+def _repeats(checked: Checked[Any], seen: dict[Any, int], key: str, value: Any, line: int, row: Any) -> bool:
+    """An id seen before in the file: rejected, naming the line that had it first."""
+    if value in seen:
+        reason = f"{key} {value!r} repeats line {seen[value]} of the same file"
+        checked.rejects.append(Reject(checked.file, line, reason, _keepable(row)))
+        return True
+    seen[value] = line
+    return False
+
+
+def check_file(path: Path, contract: type[M], key: str | None = None) -> Checked[M]:
+    """Validate every row of a file; an id seen twice in one file is rejected after the first."""
+    must_be_a_file(path)
+    checked: Checked[M] = Checked(file=str(path), sha256=file_sha256(path))
+    seen: dict[Any, int] = {}
+    for line, row in _screened(path, contract, checked):
         try:
             model = contract.model_validate(row)
         except ValidationError as exc:
             checked.rejects.append(Reject(checked.file, line, describe(exc), _keepable(row)))
             continue
-        if key is not None:
-            value = getattr(model, key)
-            if value in seen:
-                reason = f"{key} {value!r} repeats line {seen[value]} of the same file"
-                checked.rejects.append(Reject(checked.file, line, reason, _keepable(row)))
-                continue
-            seen[value] = line
+        if key is not None and _repeats(checked, seen, key, getattr(model, key), line, row):
+            continue
         checked.rows.append((line, model))
     return checked
+
+
+BATCH_ROWS = 50_000  # rows checked column by column at a time
+
+
+def check_records(path: Path, contract: type[BaseModel], key: str | None = None) -> Checked[dict[str, Any]]:
+    """`check_file`'s verdicts, each good row as its `model_dump()`, for a file of any size.
+
+    A contract with a column check (`COLUMN_CHECKS`) is checked a batch of rows at a time, column by
+    column: a row whose every value has the plain form of its field is converted there, as pydantic
+    would, with none of its per-row validator calls. Any other row (a bad value, an unusual but valid
+    form, a JSON value that is not text) goes through the contract itself, so every reason is the one
+    `check_file` gives, word for word.
+    """
+    must_be_a_file(path)
+    checked: Checked[dict[str, Any]] = Checked(file=str(path), sha256=file_sha256(path))
+    seen: dict[Any, int] = {}
+    column_check = COLUMN_CHECKS.get(contract)
+    rows = _screened(path, contract, checked)
+    while batch := list(islice(rows, BATCH_ROWS)):
+        fast = column_check([row for _, row in batch]) if column_check else [None] * len(batch)
+        for (line, row), record in zip(batch, fast, strict=True):
+            if record is None:
+                try:
+                    record = contract.model_validate(row).model_dump()
+                except ValidationError as exc:
+                    checked.rejects.append(Reject(checked.file, line, describe(exc), _keepable(row)))
+                    continue
+            if key is not None and _repeats(checked, seen, key, record[key], line, row):
+                continue
+            checked.rows.append((line, record))
+    return checked
+
+
+# --- column checks ------------------------------------------------------------------------------
+# Each converts the rows it can vouch for exactly as the contract would (tests/tasks/intake/test_checks.py
+# compares them value for value with pydantic) and answers None for any other row.
+
+_PLAIN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})?")
+_CATEGORIES: dict[str, Category] = {c.value: c for c in Category} | {
+    label: Category(code) for label, code in CATEGORY_LABELS.items()
+}
+_PRIORITIES: dict[str | None, int | None] = {str(n): n for n in range(1, 5)}  # CallIn.priority: 1 to 4
+
+
+class _Columns:
+    """A batch of rows read column by column; a row any column cannot vouch for is marked not ok."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.ok = [True] * len(rows)
+        self.latest = utcnow() + FUTURE_TOLERANCE  # later than this is the contract's to judge
+
+    def _values(self, name: str) -> list[Any]:
+        return [row.get(name) for row in self.rows]
+
+    def text(self, name: str, required: bool) -> list[str | None]:
+        """Text (stripped), or for an optional field None where blank."""
+        out: list[str | None] = []
+        for i, value in enumerate(self._values(name)):
+            if type(value) is str:
+                value = value.strip()
+                out.append(value if value or required else None)
+            else:
+                self.ok[i] = self.ok[i] and value is None and not required
+                out.append(None)
+        return out
+
+    def time(self, name: str, required: bool) -> list[datetime | None]:
+        """ISO 8601 to the second, with its offset or local, as UTC; none in the future."""
+        out: list[datetime | None] = []
+        for i, value in enumerate(self._values(name)):
+            at = None
+            if type(value) is str and _PLAIN_TIME.fullmatch(text := value.strip()):
+                with suppress(ValueError):
+                    at = datetime.fromisoformat(text)
+                    at = (at if at.tzinfo else at.replace(tzinfo=LOCAL_TZ)).astimezone(UTC)
+            if at is None or at > self.latest:
+                self.ok[i] = self.ok[i] and value is None and not required
+                at = None
+            out.append(at)
+        return out
+
+    def coded(self, name: str, codes: dict[Any, Any], strip: bool = True) -> list[Any]:
+        """A value of a fixed vocabulary (a code or its label), blank allowed only if the codes say."""
+        out = []
+        for i, value in enumerate(self._values(name)):
+            if strip and type(value) is str:
+                value = value.strip()
+            code = codes.get(value, _NO_CODE) if value is None or type(value) is str else _NO_CODE
+            if code is _NO_CODE:
+                self.ok[i] = False
+            out.append(code)
+        return out
+
+    def keys(self, name: str) -> list[list[str]]:
+        """Party keys: `a;b` as a sorted list without repeats; blank is none."""
+        out: list[list[str]] = []
+        for i, value in enumerate(self._values(name)):
+            if type(value) is str and ";" not in value:
+                out.append([key] if (key := value.strip()) else [])
+            elif type(value) is str:
+                out.append(sorted({k.strip() for k in value.split(";") if k.strip()}))
+            else:
+                self.ok[i] = self.ok[i] and value is None
+                out.append([])
+        return out
+
+
+_NO_CODE = object()
+
+
+def _calls(rows: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+    """CallIn, column by column."""
+    c = _Columns(rows)
+    columns: dict[str, list[Any]] = {
+        "community_code": c.text("community_code", True),
+        "address": c.text("address", True),
+        "category": c.coded("category", _CATEGORIES),
+        "summary": c.text("summary", False),
+        "call_id": c.text("call_id", True),
+        "received_at": c.time("received_at", True),
+        "priority": c.coded("priority", {**_PRIORITIES, None: None}, strip=False),
+        "party_keys": c.keys("party_keys"),
+        "phone": c.text("phone", False),
+        "dispatched_at": c.time("dispatched_at", False),
+        "arrived_at": c.time("arrived_at", False),
+        "closed_at": c.time("closed_at", False),
+        "disposition": c.text("disposition", False),
+    }
+    names = list(columns)
+    out: list[dict[str, Any] | None] = []
+    for ok, values in zip(c.ok, zip(*columns.values(), strict=True), strict=True):
+        record = dict(zip(names, values, strict=True)) if ok else None
+        if record is not None and not _in_order(record):
+            record = None  # the contract says which time is out of order
+        out.append(record)
+    return out
+
+
+def _in_order(record: dict[str, Any]) -> bool:
+    """CallIn._in_order: nothing before the call was received, nobody arrived before being dispatched."""
+    received, dispatched = record["received_at"], record["dispatched_at"]
+    arrived, closed = record["arrived_at"], record["closed_at"]
+    return (
+        (dispatched is None or dispatched >= received)
+        and (arrived is None or (arrived >= received and (dispatched is None or arrived >= dispatched)))
+        and (closed is None or closed >= received)
+    )
+
+
+ColumnCheck = Callable[[list[dict[str, Any]]], list[dict[str, Any] | None]]
+COLUMN_CHECKS: dict[type[BaseModel], ColumnCheck] = {CallIn: _calls}

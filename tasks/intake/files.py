@@ -52,6 +52,7 @@ from pydantic import BaseModel
 from bridgehead.privacy import PERSONAL_FIELDS, redact, scrub_text
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")  # a checked row: a contract's model, or its model_dump()
 Record = tuple[int, dict[str, Any] | None, str | None]  # (line, row, why it is refused)
 
 MAX_NESTING = 8  # JSON lists and objects inside a row (party_keys is one level)
@@ -91,10 +92,10 @@ class Reject:
 
 
 @dataclass
-class Checked(Generic[M]):
+class Checked(Generic[R]):
     file: str
     sha256: str
-    rows: list[tuple[int, M]] = field(default_factory=list)
+    rows: list[tuple[int, R]] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
 
     @property

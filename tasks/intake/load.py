@@ -28,8 +28,8 @@ from models.jurisdiction import Community, Officer
 from models.risk import Risk
 from models.signal import Signal, SignalParty
 from models.tip import Tip
-from tasks.intake.checks import check_file
-from tasks.intake.files import Checked, Reject
+from tasks.intake.checks import check_records
+from tasks.intake.files import Reject
 from tasks.intake.quarantine import quarantine
 
 TIP_CODE_BYTES = 9  # 12 URL-safe characters, 72 random bits
@@ -67,24 +67,25 @@ def _known(session: Session, column: Any) -> set[Any]:
 def validate_file(session: Session, channel: str, path: Path) -> ValidatedFile:
     """Check every row of a file against its contract and the jurisdiction; quarantine the rest."""
     spec = INPUT_CONTRACTS[channel]
-    checked: Checked[Any] = check_file(path, spec.contract, key=spec.key)
+    checked = check_records(path, spec.contract, key=spec.key)
     communities = _known(session, Community.community_code)
     officers = _known(session, Officer.officer_code) if channel == "visit" else set()
-    named = {m.risk_id for _, m in checked.rows if getattr(m, "risk_id", None) is not None}
+    named = {r["risk_id"] for _, r in checked.rows if r.get("risk_id") is not None}
     risks = _known_ids(session, named)
     kept = []
-    for line, model in checked.rows:
+    for line, record in checked.rows:
         problem = None
-        if model.community_code not in communities:
-            problem = f"community_code: {model.community_code!r} is not a known community or village"
-        elif channel == "visit" and model.officer_code not in officers:
-            problem = f"officer_code: {model.officer_code!r} is not a known officer"
-        elif channel == "visit" and model.risk_id is not None and model.risk_id not in risks:
-            problem = f"risk_id: there is no risk {model.risk_id}"
+        if record["community_code"] not in communities:
+            problem = f"community_code: {record['community_code']!r} is not a known community or village"
+        elif channel == "visit" and record["officer_code"] not in officers:
+            problem = f"officer_code: {record['officer_code']!r} is not a known officer"
+        elif channel == "visit" and record["risk_id"] is not None and record["risk_id"] not in risks:
+            problem = f"risk_id: there is no risk {record['risk_id']}"
         if problem:
-            checked.rejects.append(Reject(checked.file, line, problem, model.model_dump(mode="json")))
+            raw = spec.contract.model_construct(**record).model_dump(mode="json")
+            checked.rejects.append(Reject(checked.file, line, problem, raw))
         else:
-            kept.append(model.model_dump())
+            kept.append(record)
     checked.rejects.sort(key=lambda r: r.line)
     quarantine(session, channel, checked)
     return ValidatedFile(channel, checked.file, checked.sha256, kept, checked.rejects)

@@ -532,3 +532,32 @@ def test_grading_a_reopened_risk_with_only_a_traffic_signal_beside_another_risk(
     reopened, new = risks(engine)
     assert (reopened.status, reopened.level) == ("open", "red")
     assert new.level == "yellow"
+
+
+def test_new_risks_get_their_own_ids_read_back_by_key(engine: Engine, jurisdiction: Path) -> None:
+    """New risks are inserted without RETURNING and found again by key; a key repeated in one batch
+    (linking makes none) takes the RETURNING way. Either way each new risk gets the id of its own row."""
+    from tasks.intake.linking_stage import _insert_risks
+
+    at = datetime(2025, 3, 1, tzinfo=UTC)
+
+    def row(address: str, pair: str | None) -> dict[str, Any]:
+        return {
+            "community_code": "61030301001", "category": "family_neighbor", "address_norm": address,
+            "party_pair": pair, "officer_code": None, "level": "blue", "status": "open", "reasons": [],
+            "opened_at": at, "first_signal_at": at, "last_signal_at": at, "level_since": at,
+        }  # fmt: skip
+
+    batches = [
+        [row("a1", None), row("a2", None), row("a1", "P1;P2")],  # distinct keys: read back
+        [row("b1", None), row("b1", None), row("b2", None)],  # a repeated key: RETURNING
+    ]
+    for rows in batches:
+        with session_scope() as s:
+            ids = _insert_risks(s, [-1, -2, -3], rows)
+            got = {i: s.get(Risk, i) for i in ids.values()}
+            assert len(set(ids.values())) == 3
+            for ref, r in zip([-1, -2, -3], rows, strict=True):
+                risk = got[ids[ref]]
+                assert risk is not None
+                assert (risk.address_norm, risk.party_pair) == (r["address_norm"], r["party_pair"])
