@@ -132,17 +132,18 @@ def through_trigger(
             t2 = time.perf_counter()
             created = datetime.fromisoformat(r["created"])
             started = datetime.fromisoformat(r["start_time"]) if r.get("start_time") else created
-            out.append(
-                {
-                    "dispatch_recorded_after": (done - wall0).total_seconds(),
-                    "intake": t1 - t0,
-                    "event_to_run_created": (created - wall1).total_seconds(),
-                    "created_to_started": (started - created).total_seconds(),
-                    "started_to_dispatch": (done - started).total_seconds(),
-                    "run_completed_after": t2 - t0,
-                    "total": (done - wall0).total_seconds(),
-                }
-            )
+            timing = {
+                "dispatch_recorded_after": (done - wall0).total_seconds(),
+                "intake": t1 - t0,
+                "event_to_run_created": (created - wall1).total_seconds(),
+                "created_to_started": (started - created).total_seconds(),
+                "started_to_dispatch": (done - started).total_seconds(),
+                "run_completed_after": t2 - t0,
+                "total": (done - wall0).total_seconds(),
+            }
+            if not age_min:  # intake sent the units before the run existed
+                del timing["started_to_dispatch"]
+            out.append(timing)
             _free_units(code)
         return out
     finally:
