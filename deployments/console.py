@@ -101,7 +101,7 @@ def emit(rows: Sequence[dict[str, object]], fmt: str, title: str) -> None:
 
 
 def print_intake(channel: str, report: Any) -> None:
-    """One intake run in a few lines: this run's counts, then the register as it stands."""
+    """One intake run in a few lines: this run's counts, then where the risks it touched stand now."""
     import os
 
     say(
@@ -111,7 +111,7 @@ def print_intake(channel: str, report: Any) -> None:
     )
     colours = ", ".join(f"{c} {n:,}" for c, n in report.open_risks_by_colour.items())
     channels = ", ".join(f"{c} {n:,}" for c, n in report.signals_by_channel.items())
-    say(f"  register: signals {channels}; cases {report.cases:,}; open risks {colours}")
+    say(f"  loaded: signals {channels}; cases {report.cases:,}; the open risks they are on: {colours}")
     if report.quarantined:
         say("  quarantined rows: bridgehead quarantine list")
     from deployments.local_server import temporary_server_running

@@ -6,7 +6,7 @@ Importing this package registers every table on `SQLModel.metadata` (what Alembi
 from models.audit import AuditHead, AuditLog
 from models.case import CaseIn, CaseParty, CriminalCase
 from models.follow_up import AccountabilityEntry, CapacityNotice, FollowUp, SupervisionNotice, SweepDay
-from models.incident import Dispatch, Incident, ResponseBreach, UnitStatusEvent, UnitStatusIn
+from models.incident import Dispatch, Incident, IncidentDue, ResponseBreach, UnitStatusEvent, UnitStatusIn
 from models.installation import InstallationFact
 from models.intake import QuarantinedRow, SourceFile
 from models.jurisdiction import (
@@ -42,6 +42,7 @@ __all__ = [
     "Dispatch",
     "FollowUp",
     "Incident",
+    "IncidentDue",
     "InstallationFact",
     "Officer",
     "OfficerIn",

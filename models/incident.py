@@ -42,6 +42,19 @@ class Incident(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, description="when Bridgehead opened it")
 
 
+class IncidentDue(SQLModel, table=True):
+    """An urgent call linked and not yet given its incident: the open-incidents stage's queue.
+
+    The link stage writes it in the transaction that links the call; opening the incident deletes it in
+    the transaction that opens it. So the stage reads what intake brought, not every call ever taken, and
+    a run that died between the two leaves the call here for the next one.
+    """
+
+    __tablename__ = "incident_due"
+
+    signal_id: int = Field(foreign_key="signal.id", primary_key=True)
+
+
 class Dispatch(SQLModel, table=True):
     """A unit sent to an incident, with the times of each state it reached."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import JSON, Field, SQLModel
+from sqlmodel import JSON, Field, Index, SQLModel
 
 from models.common import Colour, utcnow
 
@@ -37,12 +37,18 @@ class RiskBase(SQLModel):
     party_pair: str | None = Field(default=None, index=True, description="'a;b', sorted")
     place_kind: str | None = Field(
         default=None,
-        index=True,
         description="a hotspot (a place, not a household): places.csv's kind, 'crossing' or 'many_parties'",
     )
 
 
 class Risk(RiskBase, table=True):
+    # Composite indexes where SQLite, which has no statistics, would otherwise read a column of a few
+    # values: the household risks at an address (place kind NULL), the open red risks by latest signal.
+    __table_args__ = (
+        Index("ix_risk_place_kind_address_norm", "place_kind", "address_norm"),
+        Index("ix_risk_status_level_last_signal_at", "status", "level", "last_signal_at"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     level: str = Field(default=Colour.blue, index=True)
     status: str = Field(default=RiskStatus.open, index=True)
@@ -79,6 +85,7 @@ class RiskLevelChange(SQLModel, table=True):
     """One step of a risk's level history: who or what moved it, and why."""
 
     __tablename__ = "risk_level_change"
+    __table_args__ = (Index("ix_risk_level_change_cause_at", "cause", "at"),)  # a person's recent raises
 
     id: int | None = Field(default=None, primary_key=True)
     risk_id: int = Field(foreign_key="risk.id", index=True)

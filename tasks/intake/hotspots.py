@@ -123,7 +123,7 @@ def classify(session: Session, risk_ids: list[int]) -> dict[int, str]:
         session,
         select(col(Risk.id), col(Risk.community_code), col(Risk.address_norm)).where(
             col(Risk.place_kind).is_(None), col(Risk.status).in_(LIVE_STATUSES)
-        ),
+        ),  # by ix_risk_place_kind_address_norm
         Risk.address_norm,
         sorted({a for _, a in wanted}),
         ["risk_id", "community_code", "address_norm"],

@@ -25,6 +25,7 @@ from models.risk import CALM_CONCERN, Risk, RiskLinkKey, RiskStatus
 from models.signal import Signal
 from tasks.intake.grading import opens_risk
 from tasks.intake.linking import KnownRisk, LinkPlan, address_key, pair_keys, plan_links
+from tasks.quick_response.incidents import queue_urgent_calls
 
 if TYPE_CHECKING:
     import psycopg
@@ -60,6 +61,7 @@ def _pending_signals(session: Session) -> pd.DataFrame:
             col(Signal.named_risk_id),
             col(Signal.channel),
             col(Signal.concern),
+            col(Signal.priority),
         ).where(col(Signal.linked_at).is_(None))
     ).all()
     frame = pd.DataFrame(
@@ -75,6 +77,7 @@ def _pending_signals(session: Session) -> pd.DataFrame:
             "named_risk_id",
             "channel",
             "concern",
+            "priority",
         ],
     )
     frame["wakes"] = ~((frame["channel"] == "visit") & frame["concern"].isin(CALM_CONCERN))
@@ -138,6 +141,7 @@ def link_pending(session: Session, rules: Rules) -> LinkSummary:
     for part in chunks(unlinked):
         session.execute(update(Signal).where(col(Signal.id).in_(part)).values(linked_at=now))
     _save_keys(session, plan, resolve)
+    queue_urgent_calls(session, frame, rules.quick_response)  # the open-incidents stage's work
     news = {int(i) for i, wakes in zip(frame["id"], frame["wakes"], strict=True) if wakes}
     changes = _touch_risks(session, risk_of, plan, ids, news)
     audit.append(session, changes)

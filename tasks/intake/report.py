@@ -1,4 +1,6 @@
-"""What an intake run tells its reader: this run's counts and the register as it now stands."""
+"""What an intake run tells its reader: what this run's files brought and where the risks they touched
+now stand. Every figure is read through this run's files (`Signal.source_file_id`), so a ten-row inbox
+costs ten rows whatever the register holds; the register as a whole is `bridgehead risks` and the review's."""
 
 from __future__ import annotations
 
@@ -30,9 +32,9 @@ class IntakeReport:
     reopened: int
     raised: dict[str, int]
     new_red: list[int]
-    signals_by_channel: dict[str, int] = field(default_factory=dict)
-    cases: int = 0
-    open_risks_by_colour: dict[str, int] = field(default_factory=dict)
+    signals_by_channel: dict[str, int] = field(default_factory=dict)  # loaded by this run
+    cases: int = 0  # loaded by this run
+    open_risks_by_colour: dict[str, int] = field(default_factory=dict)  # of the risks this run's signals are on
     quarantined_total: int = 0
     by_station: list[dict[str, int | str]] = field(default_factory=list)
 
@@ -40,16 +42,21 @@ class IntakeReport:
 def intake_report(
     session: Session, loads: list[LoadResult], link: LinkSummary, grading: GradeSummary
 ) -> IntakeReport:
+    files = [r.source_file_id for r in loads if r.source_file_id]
+    mine = col(Signal.source_file_id).in_(files)
     by_channel = dict(
-        session.execute(select(col(Signal.channel), func.count()).group_by(col(Signal.channel))).all()
+        session.execute(select(col(Signal.channel), func.count()).where(mine).group_by(col(Signal.channel))).all()
     )
+    touched = select(col(Signal.risk_id)).where(mine, col(Signal.risk_id).is_not(None)).distinct().subquery()
     by_colour = dict(
         session.execute(
             select(col(Risk.level), func.count())
+            .join(touched, touched.c.risk_id == Risk.id)
             .where(col(Risk.status) == RiskStatus.open)
             .group_by(col(Risk.level))
         ).all()
     )
+    cases = select(func.count()).select_from(CriminalCase).where(col(CriminalCase.source_file_id).in_(files))
     return IntakeReport(
         rows=sum(r.rows for r in loads),
         loaded=sum(r.loaded for r in loads),
@@ -61,10 +68,10 @@ def intake_report(
         raised=dict(grading.raised or {}),
         new_red=list(grading.new_red or []),
         signals_by_channel={c: int(by_channel.get(c, 0)) for c in ("call", "visit", "analysis", "tip")},
-        cases=int(session.execute(select(func.count()).select_from(CriminalCase)).scalar_one()),
+        cases=int(session.execute(cases).scalar_one()),
         open_risks_by_colour={c.value: int(by_colour.get(c.value, 0)) for c in reversed(Colour)},
         quarantined_total=int(session.execute(select(func.count()).select_from(QuarantinedRow)).scalar_one()),
-        by_station=by_station(session, [r.source_file_id for r in loads if r.source_file_id]),
+        by_station=by_station(session, files),
     )
 
 
@@ -116,9 +123,9 @@ def intake_markdown(r: IntakeReport) -> str:
             f"- new risks: {r.new_risks:,}; reopened: {r.reopened:,}; colour changes: "
             + (", ".join(f"{c} {n:,}" for c, n in r.raised.items()) or "none"),
             "",
-            f"**Signals in the register:** {channels}; criminal cases {r.cases:,}",
+            f"**Signals this run loaded:** {channels}; criminal cases {r.cases:,}",
             "",
-            f"**Open risks by colour:** {colours}",
+            f"**The open risks they are on, by colour now:** {colours}",
             "",
             f"**Quarantined rows in all:** {r.quarantined_total:,} (`bridgehead quarantine list`)",
             *_station_table(r.by_station),

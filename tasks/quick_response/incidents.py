@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 import pandas as pd
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlmodel import Session, col
 
 from bridgehead import audit
@@ -21,7 +21,7 @@ from bridgehead.db import chunks, dialect_insert, table_of
 from bridgehead.locks import hold_register
 from bridgehead.rules import QuickResponseRules, Rules
 from models.common import Colour, utcnow
-from models.incident import Dispatch, Incident, IncidentOutcome
+from models.incident import Dispatch, Incident, IncidentDue, IncidentOutcome
 from models.jurisdiction import Community
 from models.risk import Risk, RiskLevelChange, RiskStatus
 from models.signal import Signal
@@ -72,7 +72,28 @@ def _targets(frame: pd.DataFrame, rules: QuickResponseRules) -> pd.DataFrame:
     return frame
 
 
-def _urgent_calls(session: Session, rules: QuickResponseRules) -> pd.DataFrame:
+def is_urgent_call(frame: pd.DataFrame, rules: QuickResponseRules) -> pd.Series:
+    """Which rows (columns channel, priority, category) are urgent 110 calls: they open an incident."""
+    urgent = (pd.to_numeric(frame["priority"]) <= rules.urgent_priority) | frame["category"].isin(rules.urgent_categories)
+    return (frame["channel"] == "call") & urgent.fillna(False).astype(bool)
+
+
+def queue_urgent_calls(session: Session, frame: pd.DataFrame, rules: QuickResponseRules) -> int:
+    """Put the urgent calls among these linked signals (id, channel, priority, category) in the queue the
+    open-incidents stage reads (`IncidentDue`), in the link's own transaction."""
+    ids = [{"signal_id": int(i)} for i in frame.loc[is_urgent_call(frame, rules), "id"]]
+    if ids:
+        session.execute(
+            dialect_insert(session, IncidentDue).on_conflict_do_nothing(index_elements=["signal_id"]), ids
+        )
+    return len(ids)
+
+
+def _urgent_calls(session: Session) -> tuple[pd.DataFrame, list[int]]:
+    """The queued urgent calls without an incident yet, and every queued id (to take off the queue)."""
+    queued = list(session.execute(select(col(IncidentDue.signal_id))).scalars())
+    if not queued:
+        return pd.DataFrame(), []
     has_incident = exists().where(col(Incident.signal_id) == Signal.id)
     rows = session.execute(
         select(
@@ -89,61 +110,79 @@ def _urgent_calls(session: Session, rules: QuickResponseRules) -> pd.DataFrame:
             col(Community.kind),
             col(Community.smart_security),
         )
+        .join(IncidentDue, col(IncidentDue.signal_id) == Signal.id)
         .join(Community, col(Community.community_code) == Signal.community_code)
-        .where(
-            col(Signal.channel) == "call",
-            col(Signal.linked_at).is_not(None),
-            or_(
-                col(Signal.priority) <= rules.urgent_priority,
-                col(Signal.category).in_(rules.urgent_categories),
-            ),
-            ~has_incident,
-        )
+        .where(~has_incident)
     ).all()
-    return pd.DataFrame(rows, columns=list(rows[0]._fields) if rows else [])
+    return pd.DataFrame(rows, columns=list(rows[0]._fields) if rows else []), queued
 
 
 def _newly_red(session: Session, rules: QuickResponseRules, now: datetime) -> pd.DataFrame:
-    """Open red risks whose latest turn to red was on a fresh signal (or by a person just now)."""
-    latest = (
-        select(col(RiskLevelChange.risk_id), func.max(RiskLevelChange.id).label("change_id"))
-        .where(col(RiskLevelChange.to_level) == Colour.red.value)
-        .group_by(col(RiskLevelChange.risk_id))
-        .subquery()
+    """Open red risks whose latest turn to red was on a fresh signal (or by a person just now).
+
+    Only what is fresh can qualify, so the candidates are read by time (a red risk's latest signal, a
+    person's raise), never by walking the level history of the register."""
+    fresh = now - timedelta(minutes=rules.red_risk_fresh_within_min)
+    candidates = sorted(
+        set(
+            session.execute(
+                select(col(Risk.id)).where(  # ix_risk_status_level_last_signal_at
+                    col(Risk.status) == RiskStatus.open.value,
+                    col(Risk.level) == Colour.red.value,
+                    col(Risk.last_signal_at) >= fresh,
+                )
+            ).scalars()
+        )
+        | set(
+            session.execute(
+                select(col(RiskLevelChange.risk_id)).where(  # ix_risk_level_change_cause_at
+                    col(RiskLevelChange.cause) == "person", col(RiskLevelChange.at) >= fresh
+                )
+            ).scalars()
+        )
     )
+    if not candidates:
+        return pd.DataFrame()
     # Covered: an incident is still open on the risk, or one was opened since this turn to red (the
     # urgent call that turned it red, even if that call came in already closed).
     covered = exists().where(
         col(Incident.risk_id) == Risk.id,
         or_(col(Incident.status) != "closed", col(Incident.created_at) >= RiskLevelChange.at),
     )
-    fresh = now - timedelta(minutes=rules.red_risk_fresh_within_min)
-    rows = session.execute(
-        select(
-            latest.c.change_id,
-            col(Risk.id).label("risk_id"),
-            col(Risk.community_code),
-            col(Risk.category),
-            col(RiskLevelChange.cause),
-            col(RiskLevelChange.at),
-            col(Risk.last_signal_at),
-            col(Community.station_code),
-            col(Community.kind),
-            col(Community.smart_security),
+    rows: list[Any] = []
+    for part in chunks(candidates):
+        latest = (
+            select(col(RiskLevelChange.risk_id), func.max(RiskLevelChange.id).label("change_id"))
+            .where(col(RiskLevelChange.to_level) == Colour.red.value, col(RiskLevelChange.risk_id).in_(part))
+            .group_by(col(RiskLevelChange.risk_id))
+            .subquery()
         )
-        .join(Risk, col(Risk.id) == latest.c.risk_id)
-        .join(RiskLevelChange, col(RiskLevelChange.id) == latest.c.change_id)
-        .join(Community, col(Community.community_code) == Risk.community_code)
-        .where(
-            col(Risk.level) == Colour.red.value,
-            col(Risk.status) == RiskStatus.open.value,
-            or_(
-                and_(col(RiskLevelChange.cause) == "person", col(RiskLevelChange.at) >= fresh),
-                and_(col(RiskLevelChange.cause) != "person", col(Risk.last_signal_at) >= fresh),
-            ),
-            ~covered,
-        )
-    ).all()
+        rows += session.execute(
+            select(
+                latest.c.change_id,
+                col(Risk.id).label("risk_id"),
+                col(Risk.community_code),
+                col(Risk.category),
+                col(RiskLevelChange.cause),
+                col(RiskLevelChange.at),
+                col(Risk.last_signal_at),
+                col(Community.station_code),
+                col(Community.kind),
+                col(Community.smart_security),
+            )
+            .join(Risk, col(Risk.id) == latest.c.risk_id)
+            .join(RiskLevelChange, col(RiskLevelChange.id) == latest.c.change_id)
+            .join(Community, col(Community.community_code) == Risk.community_code)
+            .where(
+                col(Risk.level) == Colour.red.value,
+                col(Risk.status) == RiskStatus.open.value,
+                or_(
+                    and_(col(RiskLevelChange.cause) == "person", col(RiskLevelChange.at) >= fresh),
+                    and_(col(RiskLevelChange.cause) != "person", col(Risk.last_signal_at) >= fresh),
+                ),
+                ~covered,
+            )
+        ).all()
     frame = pd.DataFrame(rows, columns=list(rows[0]._fields) if rows else [])
     if frame.empty:
         return frame
@@ -179,7 +218,9 @@ def open_incidents(session: Session, rules: Rules, now: datetime | None = None) 
     qr, now = rules.quick_response, now or utcnow()
     result = OpenedIncidents()
     frames = []
-    calls = _urgent_calls(session, qr)
+    calls, queued = _urgent_calls(session)
+    for part in chunks(queued):  # taken off the queue with the incidents opened below: both or neither
+        session.execute(delete(IncidentDue).where(col(IncidentDue.signal_id).in_(part)))
     if not calls.empty:
         calls["incident_code"] = calls["source_id"].map(incident_code_for_call)
         history = calls["closed_at"].notna()
