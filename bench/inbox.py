@@ -121,10 +121,16 @@ def floor_leg(files: list[Path]) -> dict[str, Any]:
                         ":id, :c, :a, :n, :cat, :at, :p, :r, :now, :now)"
                     ),
                     {
-                        "id": r["call_id"], "c": r["community_code"], "a": r["address"], "n": norm,
-                        "cat": r["category"], "at": at, "p": int(r["priority"]), "r": risk,
+                        "id": r["call_id"],
+                        "c": r["community_code"],
+                        "a": r["address"],
+                        "n": norm,
+                        "cat": r["category"],
+                        "at": at,
+                        "p": int(r["priority"]),
+                        "r": risk,
                         "now": datetime.now().astimezone(),
-                    },  # fmt: skip
+                    },
                 )
                 conn.execute(
                     text("UPDATE risk SET last_signal_at = :at WHERE id = :r AND last_signal_at < :at"),
@@ -177,18 +183,23 @@ def empty_register(folder: Path, env: dict[str, str]) -> Path:
     """The city's jurisdiction with nothing taken in."""
     db = folder / "empty.db"
     if not db.exists():
-        code = (
-            "from pathlib import Path; from bridgehead.migrate import upgrade; "
-            "from bridgehead.db import session_scope; from tasks.jurisdiction import load_jurisdiction; "
-            f"upgrade(); s = session_scope().__enter__(); load_jurisdiction(s, Path({str(folder / 'data')!r}), "
-            "actor='person:bench'); s.commit()"
-        )
-        subprocess.run([sys.executable, "-c", code], check=True, env={**env, "BRIDGEHEAD_DATABASE_URL": f"sqlite:///{db}"})
+        leg("empty", f"sqlite:///{db}", [folder / "data"], env)
     return db
 
 
+def jurisdiction_leg(data: Path) -> dict[str, Any]:
+    from bridgehead.db import session_scope
+    from tasks.jurisdiction import load_jurisdiction
+
+    with session_scope() as s:
+        load_jurisdiction(s, data, actor="person:bench")
+    return {}
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--dir", type=Path, help="a city prepared by bench/sweep.py --dir (required)")
     parser.add_argument("--rows", type=int, default=10)
     parser.add_argument("--reps", type=int, default=7)
@@ -198,7 +209,10 @@ def main() -> None:
         from bridgehead.migrate import upgrade
 
         upgrade()  # a city prepared by an older version takes the newest schema, untimed
-        fn = stages_leg if args.leg[0] == "stages" else floor_leg
+        fn = {"stages": stages_leg, "floor": floor_leg}.get(args.leg[0])
+        if fn is None:
+            print(json.dumps(jurisdiction_leg(Path(args.leg[1]))))
+            return
         print(json.dumps(fn([Path(p) for p in args.leg[1:]])))
         return
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

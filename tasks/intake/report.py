@@ -34,7 +34,8 @@ class IntakeReport:
     new_red: list[int]
     signals_by_channel: dict[str, int] = field(default_factory=dict)  # loaded by this run
     cases: int = 0  # loaded by this run
-    open_risks_by_colour: dict[str, int] = field(default_factory=dict)  # of the risks this run's signals are on
+    # the open risks this run's signals are on, by colour now
+    open_risks_by_colour: dict[str, int] = field(default_factory=dict)
     quarantined_total: int = 0
     by_station: list[dict[str, int | str]] = field(default_factory=list)
 
@@ -45,7 +46,9 @@ def intake_report(
     files = [r.source_file_id for r in loads if r.source_file_id]
     mine = col(Signal.source_file_id).in_(files)
     by_channel = dict(
-        session.execute(select(col(Signal.channel), func.count()).where(mine).group_by(col(Signal.channel))).all()
+        session.execute(
+            select(col(Signal.channel), func.count()).where(mine).group_by(col(Signal.channel))
+        ).all()
     )
     touched = select(col(Signal.risk_id)).where(mine, col(Signal.risk_id).is_not(None)).distinct().subquery()
     by_colour = dict(

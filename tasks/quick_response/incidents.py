@@ -74,7 +74,8 @@ def _targets(frame: pd.DataFrame, rules: QuickResponseRules) -> pd.DataFrame:
 
 def is_urgent_call(frame: pd.DataFrame, rules: QuickResponseRules) -> pd.Series:
     """Which rows (columns channel, priority, category) are urgent 110 calls: they open an incident."""
-    urgent = (pd.to_numeric(frame["priority"]) <= rules.urgent_priority) | frame["category"].isin(rules.urgent_categories)
+    priority = pd.to_numeric(frame["priority"])
+    urgent = (priority <= rules.urgent_priority) | frame["category"].isin(rules.urgent_categories)
     return (frame["channel"] == "call") & urgent.fillna(False).astype(bool)
 
 
@@ -91,7 +92,7 @@ def queue_urgent_calls(session: Session, frame: pd.DataFrame, rules: QuickRespon
 
 def _urgent_calls(session: Session) -> tuple[pd.DataFrame, list[int]]:
     """The queued urgent calls without an incident yet, and every queued id (to take off the queue)."""
-    queued = list(session.execute(select(col(IncidentDue.signal_id))).scalars())
+    queued: list[int] = list(session.execute(select(col(IncidentDue.signal_id))).scalars())
     if not queued:
         return pd.DataFrame(), []
     has_incident = exists().where(col(Incident.signal_id) == Signal.id)
@@ -123,7 +124,7 @@ def _newly_red(session: Session, rules: QuickResponseRules, now: datetime) -> pd
     Only what is fresh can qualify, so the candidates are read by time (a red risk's latest signal, a
     person's raise), never by walking the level history of the register."""
     fresh = now - timedelta(minutes=rules.red_risk_fresh_within_min)
-    candidates = sorted(
+    candidates: list[int] = sorted(
         set(
             session.execute(
                 select(col(Risk.id)).where(  # ix_risk_status_level_last_signal_at
