@@ -85,11 +85,12 @@ class RiskLevelChange(SQLModel, table=True):
     """One step of a risk's level history: who or what moved it, and why."""
 
     __tablename__ = "risk_level_change"
-    __table_args__ = (Index("ix_risk_level_change_cause_at", "cause", "at"),)  # a person's recent raises
 
     id: int | None = Field(default=None, primary_key=True)
     risk_id: int = Field(foreign_key="risk.id", index=True)
-    at: datetime = Field(default_factory=utcnow)
+    # `at` alone: with `cause` before it, SQLite answered "this risk's resolutions before T" by every
+    # resolution before T, once per risk (the review's live risks at a window's end)
+    at: datetime = Field(default_factory=utcnow, index=True)
     from_level: str | None = None
     to_level: str
     cause: str = Field(description="rule | person | evidence | reopen")

@@ -136,7 +136,7 @@ def _newly_red(session: Session, rules: QuickResponseRules, now: datetime) -> pd
         )
         | set(
             session.execute(
-                select(col(RiskLevelChange.risk_id)).where(  # ix_risk_level_change_cause_at
+                select(col(RiskLevelChange.risk_id)).where(  # ix_risk_level_change_at
                     col(RiskLevelChange.cause) == "person", col(RiskLevelChange.at) >= fresh
                 )
             ).scalars()

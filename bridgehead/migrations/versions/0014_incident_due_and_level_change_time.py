@@ -4,7 +4,8 @@ Opening incidents scanned every urgent call ever taken for one without an incide
 whole level history for risks newly red. The queue `incident_due` holds what the link stage brought
 (filled here with the calls that a run which died half-way left behind, by the rules in force). SQLite
 has no statistics, so it read a status or place-kind index of half the register where a composite one
-answers exactly: open red risks by latest signal, a person's recent raises, an address's household risks.
+answers exactly: open red risks by latest signal, an address's household risks; level changes by time
+find a person's recent raise.
 
 Revision ID: 0014
 Revises: 0013
@@ -31,7 +32,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['signal_id'], ['signal.id']),
         sa.PrimaryKeyConstraint('signal_id'),
     )
-    op.create_index('ix_risk_level_change_cause_at', 'risk_level_change', ['cause', 'at'], unique=False)
+    op.create_index('ix_risk_level_change_at', 'risk_level_change', ['at'], unique=False)
     op.create_index('ix_risk_place_kind_address_norm', 'risk', ['place_kind', 'address_norm'], unique=False)
     op.drop_index('ix_risk_place_kind', table_name='risk')
     op.create_index(
@@ -52,5 +53,5 @@ def downgrade() -> None:
     op.drop_index('ix_risk_status_level_last_signal_at', table_name='risk')
     op.create_index('ix_risk_place_kind', 'risk', ['place_kind'], unique=False)
     op.drop_index('ix_risk_place_kind_address_norm', table_name='risk')
-    op.drop_index('ix_risk_level_change_cause_at', table_name='risk_level_change')
+    op.drop_index('ix_risk_level_change_at', table_name='risk_level_change')
     op.drop_table('incident_due')

@@ -19,7 +19,7 @@ from bridgehead.db import session_scope
 from bridgehead.rules import get_rules
 from models.audit import AuditLog
 from models.common import utcnow
-from models.incident import Dispatch, Incident
+from models.incident import Dispatch, Incident, IncidentDue
 from models.risk import RiskLevelChange
 from tasks.quick_response.dispatch import respond
 from tasks.quick_response.incidents import (
@@ -29,7 +29,8 @@ from tasks.quick_response.incidents import (
     open_incidents,
     response_times,
 )
-from tests.factories import ingest, write_rows
+from tasks.intake.linking_stage import link_pending
+from tests.factories import ingest, ingest_stages, write_rows
 from tests.tasks.quick_response.calls import SMART, URBAN, VILLAGE, call
 
 RULES = get_rules()
@@ -193,6 +194,28 @@ def test_rerunning_opens_nothing_new(
         again = open_incidents(s, RULES)
     assert again.live == [] and again.history == 0
     assert incidents(engine).keys() == before.keys()
+
+
+def test_an_urgent_call_linked_by_a_run_that_died_is_opened_by_the_next_run(
+    engine: Engine, jurisdiction: Path, tmp_path: Path, now: datetime
+) -> None:
+    """The link stage queues its urgent calls; a run killed before opening incidents leaves them queued,
+    and the next intake (of anything) opens them once and empties the queue."""
+    (tmp_path / "first").mkdir()
+    load, _rest = ingest_stages(write_rows(tmp_path / "first" / "calls.csv", call("C1", now)))
+    load()
+    with session_scope() as s:
+        link_pending(s, RULES)  # ... and the run dies here
+    with Session(engine) as s:
+        assert list(s.execute(select(IncidentDue.signal_id)).scalars()) != []
+    assert incidents(engine) == {}
+    later = take_in(tmp_path, call("C2", now, priority=3, category="other", summary="咨询"))
+    assert [i["incident_code"] for i in later.live] == ["INC-C1"]
+    with Session(engine) as s:
+        assert s.execute(select(func.count()).select_from(IncidentDue)).scalar_one() == 0
+    with session_scope() as s:
+        assert open_incidents(s, RULES).live == []
+    assert list(incidents(engine)) == ["INC-C1"]
 
 
 def test_rerunning_after_a_closed_urgent_call_on_a_red_risk_opens_nothing_new(
