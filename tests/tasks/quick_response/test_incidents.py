@@ -21,6 +21,7 @@ from models.audit import AuditLog
 from models.common import utcnow
 from models.incident import Dispatch, Incident, IncidentDue
 from models.risk import RiskLevelChange
+from tasks.intake.linking_stage import link_pending
 from tasks.quick_response.dispatch import respond
 from tasks.quick_response.incidents import (
     OpenedIncidents,
@@ -29,7 +30,6 @@ from tasks.quick_response.incidents import (
     open_incidents,
     response_times,
 )
-from tasks.intake.linking_stage import link_pending
 from tests.factories import ingest, ingest_stages, write_rows
 from tests.tasks.quick_response.calls import SMART, URBAN, VILLAGE, call
 
