@@ -47,6 +47,9 @@ class Risk(RiskBase, table=True):
     __table_args__ = (
         Index("ix_risk_place_kind_address_norm", "place_kind", "address_norm"),
         Index("ix_risk_status_level_last_signal_at", "status", "level", "last_signal_at"),
+        # the review's risks found and resolved in a window, per community, read from the index alone
+        Index("ix_risk_first_signal_at_community_code", "first_signal_at", "community_code"),
+        Index("ix_risk_resolved_at_community_code", "resolved_at", "community_code"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -152,10 +152,8 @@ def risks_found_by(session: Session, period: Period, scope: Scope) -> dict[str, 
     """Risks found in each window by the channel of their first signal, and by colour at the window's end."""
     out: dict[str, dict[str, int]] = {}
     for name, window in period.windows.items():
-        found = select(col(Risk.id), col(Risk.first_signal_at)).where(
-            _between(Risk.first_signal_at, window, False), in_scope(scope, Risk.community_code)
-        )
-        found_ids = found.with_only_columns(col(Risk.id))
+        found = and_(_between(Risk.first_signal_at, window, False), in_scope(scope, Risk.community_code))
+        found_ids = select(col(Risk.id)).where(found)
         first = (
             select(col(Signal.risk_id), func.min(Signal.channel).label("channel"))
             .join(Risk, col(Risk.id) == Signal.risk_id)
@@ -166,13 +164,14 @@ def risks_found_by(session: Session, period: Period, scope: Scope) -> dict[str, 
         by_channel: Sequence[tuple[str, int]] = session.execute(
             select(first.c.channel, func.count()).group_by(first.c.channel)
         ).all()
-        by_colour = colours_found(session, found_ids, window).items()
+        by_colour = colours_found(session, found, window).items()
         out[name] = {f"channel.{c}": n for c, n in by_channel} | {f"colour.{c}": n for c, n in by_colour}
     return out
 
 
-def colours_found(session: Session, found_ids: Any, window: Window) -> dict[str, int]:
-    """How many of the risks found in the window had each colour at its end, in event time.
+def colours_found(session: Session, found: Any, window: Window) -> dict[str, int]:
+    """How many of the risks found in the window (`found`: a condition on Risk) had each colour at its
+    end, in event time.
 
     A risk graded last before the end, or graded later from nothing later (no signal since the end, no
     event of its own since — a visit's evidence, an end, a raise — and a household, since a place's
@@ -190,12 +189,10 @@ def colours_found(session: Session, found_ids: Any, window: Window) -> dict[str,
     unchanged = and_(col(Risk.last_signal_at) < window.end, col(Risk.place_kind).is_(None), ~event_since)
     counted: dict[str, int] = dict(
         session.execute(
-            select(col(Risk.level), func.count())
-            .where(col(Risk.id).in_(found_ids), unchanged)
-            .group_by(col(Risk.level))
+            select(col(Risk.level), func.count()).where(found, unchanged).group_by(col(Risk.level))
         ).all()
     )
-    rest = select(col(Risk.id)).where(col(Risk.id).in_(found_ids), ~unchanged)
+    rest = select(col(Risk.id)).where(found, ~unchanged)
     before_end = case((col(RiskLevelChange.at) < window.end, RiskLevelChange.id))
     last_change = (
         select(

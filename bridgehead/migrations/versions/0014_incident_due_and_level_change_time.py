@@ -4,8 +4,9 @@ Opening incidents scanned every urgent call ever taken for one without an incide
 whole level history for risks newly red. The queue `incident_due` holds what the link stage brought
 (filled here with the calls that a run which died half-way left behind, by the rules in force). SQLite
 has no statistics, so it read a status or place-kind index of half the register where a composite one
-answers exactly: open red risks by latest signal, an address's household risks; level changes by time
-find a person's recent raise.
+answers exactly: open red risks by latest signal, an address's household risks, a channel's signals in
+a window; level changes by time find a person's recent raise; the review counts the risks found and
+resolved in a window per community from an index alone.
 
 Revision ID: 0014
 Revises: 0013
@@ -35,6 +36,10 @@ def upgrade() -> None:
     op.create_index('ix_risk_level_change_at', 'risk_level_change', ['at'], unique=False)
     op.create_index('ix_risk_place_kind_address_norm', 'risk', ['place_kind', 'address_norm'], unique=False)
     op.drop_index('ix_risk_place_kind', table_name='risk')
+    for column in ('first_signal_at', 'resolved_at'):
+        op.create_index(f'ix_risk_{column}_community_code', 'risk', [column, 'community_code'], unique=False)
+    op.create_index('ix_signal_channel_occurred_at', 'signal', ['channel', 'occurred_at'], unique=False)
+    op.drop_index('ix_signal_channel', table_name='signal')
     op.create_index(
         'ix_risk_status_level_last_signal_at', 'risk', ['status', 'level', 'last_signal_at'], unique=False
     )
@@ -50,6 +55,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for column in ('first_signal_at', 'resolved_at'):
+        op.drop_index(f'ix_risk_{column}_community_code', table_name='risk')
+    op.create_index('ix_signal_channel', 'signal', ['channel'], unique=False)
+    op.drop_index('ix_signal_channel_occurred_at', table_name='signal')
     op.drop_index('ix_risk_status_level_last_signal_at', table_name='risk')
     op.create_index('ix_risk_place_kind', 'risk', ['place_kind'], unique=False)
     op.drop_index('ix_risk_place_kind_address_norm', table_name='risk')
