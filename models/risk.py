@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import text
 from sqlmodel import JSON, Field, Index, SQLModel
 
 from models.common import Colour, utcnow
@@ -88,12 +89,21 @@ class RiskLevelChange(SQLModel, table=True):
     """One step of a risk's level history: who or what moved it, and why."""
 
     __tablename__ = "risk_level_change"
+    # A person's recent raises (a quick response is due), found without the rules' history. Partial: an
+    # index led by `cause` made SQLite answer "this risk's resolutions before T" by every resolution
+    # before T, once per risk (the review's live risks at a window's end).
+    __table_args__ = (
+        Index(
+            "ix_risk_level_change_person_at",
+            "at",
+            sqlite_where=text("cause = 'person'"),
+            postgresql_where=text("cause = 'person'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     risk_id: int = Field(foreign_key="risk.id", index=True)
-    # `at` alone: with `cause` before it, SQLite answered "this risk's resolutions before T" by every
-    # resolution before T, once per risk (the review's live risks at a window's end)
-    at: datetime = Field(default_factory=utcnow, index=True)
+    at: datetime = Field(default_factory=utcnow)
     from_level: str | None = None
     to_level: str
     cause: str = Field(description="rule | person | evidence | reopen")

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 import pandas as pd
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select, text
 from sqlmodel import Session, col
 
 from bridgehead import audit
@@ -136,8 +136,9 @@ def _newly_red(session: Session, rules: QuickResponseRules, now: datetime) -> pd
         )
         | set(
             session.execute(
-                select(col(RiskLevelChange.risk_id)).where(  # ix_risk_level_change_at
-                    col(RiskLevelChange.cause) == "person", col(RiskLevelChange.at) >= fresh
+                select(col(RiskLevelChange.risk_id)).where(  # ix_risk_level_change_person_at
+                    text("risk_level_change.cause = 'person'"),  # a literal: a partial index needs one
+                    col(RiskLevelChange.at) >= fresh,
                 )
             ).scalars()
         )

@@ -5,7 +5,7 @@ whole level history for risks newly red. The queue `incident_due` holds what the
 (filled here with the calls that a run which died half-way left behind, by the rules in force). SQLite
 has no statistics, so it read a status or place-kind index of half the register where a composite one
 answers exactly: open red risks by latest signal, an address's household risks, a channel's signals in
-a window; level changes by time find a person's recent raise; the review counts the risks found and
+a window; a partial index by time finds a person's recent raises; the review counts the risks found and
 resolved in a window per community from an index alone.
 
 Revision ID: 0014
@@ -33,7 +33,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['signal_id'], ['signal.id']),
         sa.PrimaryKeyConstraint('signal_id'),
     )
-    op.create_index('ix_risk_level_change_at', 'risk_level_change', ['at'], unique=False)
+    person = sa.text("cause = 'person'")
+    op.create_index(
+        'ix_risk_level_change_person_at', 'risk_level_change', ['at'], unique=False,
+        sqlite_where=person, postgresql_where=person,
+    )
     op.create_index('ix_risk_place_kind_address_norm', 'risk', ['place_kind', 'address_norm'], unique=False)
     op.drop_index('ix_risk_place_kind', table_name='risk')
     for column in ('first_signal_at', 'resolved_at'):
@@ -62,5 +66,5 @@ def downgrade() -> None:
     op.drop_index('ix_risk_status_level_last_signal_at', table_name='risk')
     op.create_index('ix_risk_place_kind', 'risk', ['place_kind'], unique=False)
     op.drop_index('ix_risk_place_kind_address_norm', table_name='risk')
-    op.drop_index('ix_risk_level_change_at', table_name='risk_level_change')
+    op.drop_index('ix_risk_level_change_person_at', table_name='risk_level_change')
     op.drop_table('incident_due')
