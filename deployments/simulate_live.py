@@ -38,6 +38,7 @@ from sqlalchemy import select
 from bridgehead.synthetic.world import CHANNELS, World
 from deployments.simulate import Setup, lists_for, live_day, share_out, sign_off
 from models.common import LOCAL_TZ, SimulatedClock, use_clock
+from tasks.quick_response.incidents import is_urgent_call
 
 LIVE_DAYS = 2  # the last days of a run play live; those before are replayed in-process first
 TICK = timedelta(minutes=10)  # the inbox is fed, and taken in, every ten simulated minutes
@@ -128,8 +129,7 @@ def live_events(events: dict[str, pd.DataFrame], rules: Any) -> dict[str, pd.Dat
         frame = frame.copy()
         due = pd.to_datetime(frame[when], utc=True, format="ISO8601")
         if channel == "call" and not frame.empty:
-            priority = pd.to_numeric(frame["priority"], errors="coerce")
-            urgent = (priority <= qr.urgent_priority) | frame["category"].isin(qr.urgent_categories)
+            urgent = is_urgent_call(frame.assign(channel="call"), qr)
             frame.loc[urgent, list(URGENT_CLEAR)] = ""
             closed = pd.to_datetime(frame["closed_at"].replace("", None), utc=True, format="ISO8601")
             due = due.where(urgent | closed.isna(), closed)

@@ -74,7 +74,7 @@ def _targets(frame: pd.DataFrame, rules: QuickResponseRules) -> pd.DataFrame:
 
 def is_urgent_call(frame: pd.DataFrame, rules: QuickResponseRules) -> pd.Series:
     """Which rows (columns channel, priority, category) are urgent 110 calls: they open an incident."""
-    priority = pd.to_numeric(frame["priority"])
+    priority = pd.to_numeric(frame["priority"], errors="coerce")  # a raw file's blank is no priority
     urgent = (priority <= rules.urgent_priority) | frame["category"].isin(rules.urgent_categories)
     return (frame["channel"] == "call") & urgent.fillna(False).astype(bool)
 
