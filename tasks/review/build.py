@@ -18,6 +18,7 @@ from sqlmodel import Session
 from bridgehead import audit
 from bridgehead.db import dialect_insert, table_of
 from bridgehead.rules import get_rules
+from models.clock import local_date
 from models.common import LOCAL_TZ, utcnow
 from models.review import ReviewSnapshot
 from tasks.review import figures as rf
@@ -85,20 +86,18 @@ def figure(
     return out
 
 
-def _verdict(done: pd.Series, due: pd.Series, as_of: datetime, history: pd.Series) -> pd.Series:
+def _verdict(frame: pd.DataFrame, step: str) -> pd.Series:
     """True met, False missed, NA not judged: no time recorded and the target still ahead, or an
     incident taken in closed from the source's history with no time for the step (the source does
     not record it: that is not a miss)."""
-    met = (done <= due).astype("boolean")
-    missed = (done > due) | (done.isna() & (due < as_of) & ~history)
-    return met.mask(~met & ~missed, pd.NA)
+    met = frame[f"{step}_met"].astype("boolean")
+    return met.mask(met.isna() & frame[f"{step}_overdue"] & ~frame["history"], False)
 
 
-def on_target(frame: pd.DataFrame, as_of: datetime) -> tuple[pd.Series, pd.Series]:
-    """Per incident: both 1-3-5 targets met, and whether both could be judged."""
-    history = frame["closed_at"].notna() & frame["closed_by"].isna()  # closed as taken in, by no one here
-    dispatch = _verdict(frame["dispatched_at"], frame["dispatch_due"], as_of, history)
-    arrival = _verdict(frame["arrived_at"], frame["arrival_due"], as_of, history)
+def on_target(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per incident (`tasks.review.figures.incidents`): both 1-3-5 targets met, and whether both could
+    be judged."""
+    dispatch, arrival = _verdict(frame, "dispatch"), _verdict(frame, "arrival")
     return (dispatch.fillna(False) & arrival.fillna(False)).astype(bool), dispatch.notna() & arrival.notna()
 
 
@@ -120,11 +119,10 @@ def unjudged_reason(key: str, frame: pd.DataFrame, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
-def response_figures(frame: pd.DataFrame, as_of: datetime) -> dict[str, float | int | None]:
+def response_figures(frame: pd.DataFrame) -> dict[str, float | int | None]:
     """Quick response in a window: incidents, targets met (1-3-5), median and 90th-percentile times."""
-    dispatch_s = (frame["dispatched_at"] - frame["opened_at"]).dt.total_seconds()
-    arrival_s = (frame["arrived_at"] - frame["opened_at"]).dt.total_seconds()
-    met_both, judged = on_target(frame, as_of)
+    dispatch_s, arrival_s = frame["dispatch_s"], frame["arrival_s"]
+    met_both, judged = on_target(frame)
     met = int(met_both.sum())
 
     def q(series: pd.Series, at: float) -> float | None:
@@ -175,22 +173,23 @@ def build_review(
         values.setdefault("conversions", {})[name] = len(inside)
         homicides = int((inside["offence"] == "homicide").sum()) if not inside.empty else 0
         values.setdefault("conversions_homicide", {})[name] = homicides
-    incidents = {w: rf.incidents(session, period.windows[w], scope) for w in rf.WINDOWS}
+    incidents = {w: rf.incidents(session, period.windows[w], scope, as_of) for w in rf.WINDOWS}
     unknown: dict[str, dict[str, str]] = {}
     for w, frame in incidents.items():
-        for key, value in response_figures(frame, as_of).items():
+        for key, value in response_figures(frame).items():
             values.setdefault(key, {})[w] = value
         if values["response_on_target_pct"][w] is None:
             unknown.setdefault("response_on_target_pct", {})[w] = unjudged_reason(
                 "response_on_target_pct", frame, lang
             )
-    follow_ups = {w: rf.follow_ups(session, period.windows[w], scope) for w in rf.WINDOWS}
+    today = local_date(as_of)
+    follow_ups = {w: rf.follow_ups(session, period.windows[w], scope, today) for w in rf.WINDOWS}
     for w, frame in follow_ups.items():
-        values.setdefault("follow_ups_due", {})[w] = len(frame)
-        values.setdefault("follow_ups_on_time", {})[w] = int(frame["on_time"].sum())
-        rate = frame["on_time"].mean() * 100 if len(frame) else None
-        values.setdefault("follow_up_on_time_pct", {})[w] = rate
-        if rate is None:
+        due, on_time = int(frame["due"].sum()), int(frame["on_time"].sum())
+        values.setdefault("follow_ups_due", {})[w] = due
+        values.setdefault("follow_ups_on_time", {})[w] = on_time
+        values.setdefault("follow_up_on_time_pct", {})[w] = on_time / due * 100 if due else None
+        if not due:
             unknown.setdefault("follow_up_on_time_pct", {})[w] = unjudged_reason(
                 "follow_up_on_time_pct", frame, lang
             )
@@ -216,8 +215,9 @@ def build_review(
         if key in values
     }
     names = lists.names(session)
+    open_now = rf.open_by_colour(session, scope)
     current = incidents["current"]
-    late = lists.late(follow_ups["current"], as_of, names)
+    late = lists.late(follow_ups["current"], names)
     review: Review = {
         "slug": slug(scope, period),
         "scope": scope.text,
@@ -232,7 +232,7 @@ def build_review(
         "unfinished": period.current.end > as_of,  # its figures still grow: compare with care
         "figures": figures,
         "rankings": rankings(scope, counts, recorded["last_year"]),
-        "risk_communities": lists.risk_communities(rf.open_by_colour(session, scope), names),
+        "risk_communities": lists.risk_communities(open_now, names),
         "hotspots": lifecycle.hotspots(session, period, scope, names),
         "late_officers": late["late_officers"],
         "late_stations": late["late_stations"],
@@ -240,7 +240,7 @@ def build_review(
         "trend": trend(session, scope, period),
         "colours": {
             "found": {c: figures[f"risks_found.colour.{c}"]["current"] for c in COLOURS},
-            "open_now": _open_now(rf.open_by_colour(session, scope)),
+            "open_now": _open_now(open_now),
         },
         "response_histogram": histogram(current),
         "findings": [],
@@ -347,11 +347,11 @@ def histogram(frame: pd.DataFrame) -> Histogram:
     """Dispatch and arrival seconds of the period's incidents, in the bins the chart shows."""
     edges = HISTOGRAM_EDGES_S
 
-    def binned(done: str) -> list[int]:
-        seconds = (frame[done] - frame["opened_at"]).dt.total_seconds().dropna().clip(0, edges[-1] - 1)
+    def binned(step: str) -> list[int]:
+        seconds = frame[f"{step}_s"].dropna().clip(0, edges[-1] - 1)
         return pd.cut(seconds, edges, right=False).value_counts(sort=False).astype(int).tolist()
 
-    return {"edges_s": edges, "dispatch": binned("dispatched_at"), "arrival": binned("arrived_at")}
+    return {"edges_s": edges, "dispatch": binned("dispatch"), "arrival": binned("arrival")}
 
 
 def save_snapshot(session: Session, review: Review, period: Period) -> None:

@@ -89,7 +89,10 @@ def colours_found(session: Session, found: Any, window: Window) -> dict[str, int
         col(RiskLevelChange.cause).in_(EVENT_TIMED),
         col(RiskLevelChange.at) >= window.end,
     )
-    unchanged = and_(col(Risk.last_signal_at) < window.end, col(Risk.place_kind).is_(None), ~event_since)
+    # a household, asked so that no index can answer it: SQLite, without statistics, read every household
+    # through the place index (0.55 s at scale 1) instead of the window's risks by their first signal
+    household = func.coalesce(Risk.place_kind, "") == ""
+    unchanged = and_(col(Risk.last_signal_at) < window.end, household, ~event_since)
     counted: dict[str, int] = dict(
         session.execute(
             select(col(Risk.level), func.count()).where(found, unchanged).group_by(col(Risk.level))

@@ -11,10 +11,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, and_, cast, func, literal, select
+from sqlalchemy import Date, Integer, and_, case, cast, column, func, literal, select, values
 from sqlmodel import Session, col
 
+from bridgehead.db import table_of
 from models.case import CriminalCase
+from models.clock import day_start
 from models.common import LOCAL_TZ
 from models.follow_up import AccountabilityEntry, CapacityNotice, FollowUp, SupervisionNotice
 from models.incident import Dispatch, Incident
@@ -66,15 +68,43 @@ def per_community(
     community: Any,
     when: Any,
     dates: bool = False,
-) -> pd.DataFrame:
-    """A count per community (rows) and window (columns), from `base()` (a select of FROM and WHERE)."""
-    counts = {}
+    parts: dict[str, Any] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Counts per community (rows) and window (columns) from `base()` (a select of FROM and WHERE), one
+    query per window: one count per part (a name and a condition on the row; by default one, `n`)."""
+    parts = parts or {"n": literal(True)}
+    counts: dict[str, dict[str, dict[str, int]]] = {key: {} for key in parts}
     for name, window in period.windows.items():
         stmt = (
             base()
-            .add_columns(community.label("community_code"), func.count().label("n"))
+            .add_columns(community, *(func.sum(case((where, 1), else_=0)) for where in parts.values()))
             .where(_between(when, window, dates), in_scope(scope, community))
             .group_by(community)
+        )
+        rows: Sequence[Any] = session.execute(stmt).all()
+        for code, *ns in rows:
+            for key, n in zip(parts, ns, strict=True):
+                counts[key].setdefault(name, {})[code] = int(n)
+    out = {}
+    for key, by_window in counts.items():
+        frame = pd.DataFrame(by_window, columns=list(WINDOWS)).fillna(0).astype(int)
+        frame.index.name = "community_code"
+        out[key] = frame
+    return out
+
+
+def per_signal_community(
+    session: Session, period: Period, scope: Scope, signal_ids: Callable[[Window], Any]
+) -> pd.DataFrame:
+    """Signals per community (rows) and window (columns): those `signal_ids(window)` selects (tips by
+    their verification or reward), looked up by id rather than joined (SQLite, without statistics, read
+    every signal in community order to find a few thousand tips)."""
+    counts = {}
+    for name, window in period.windows.items():
+        stmt = (
+            select(col(Signal.community_code), func.count())
+            .where(col(Signal.id).in_(signal_ids(window)), in_scope(scope, Signal.community_code))
+            .group_by(col(Signal.community_code))
         )
         counts[name] = dict(session.execute(stmt).all())
     frame = pd.DataFrame(counts, columns=list(WINDOWS)).fillna(0).astype(int)
@@ -82,70 +112,65 @@ def per_community(
     return frame
 
 
-def _from(*entities: Any) -> Callable[[], Any]:
-    """A select with nothing in its column list yet, from `entities` (joined by their foreign keys)."""
-
-    def build() -> Any:
-        stmt = select().select_from(entities[0])
-        for entity in entities[1:]:
-            stmt = stmt.join(entity)
-        return stmt
-
-    return build
-
-
 def counts(session: Session, period: Period, scope: Scope) -> dict[str, pd.DataFrame]:
     """Every plain count of the review, per community and window."""
 
-    def signals(channel: str) -> pd.DataFrame:
-        return per_community(
-            session,
-            period,
-            scope,
-            lambda: select().where(col(Signal.channel) == channel),
-            Signal.community_code,
-            Signal.occurred_at,
+    channel = col(Signal.channel)
+    signals = per_community(
+        session,
+        period,
+        scope,
+        lambda: select().where(channel.in_(("call", "tip"))),
+        Signal.community_code,
+        Signal.occurred_at,
+        parts={"calls": channel == "call", "tips_received": channel == "tip"},
+    )
+    fraud = col(CriminalCase.offence) == "telecom_fraud"
+    cases = per_community(
+        session,
+        period,
+        scope,
+        lambda: select(),
+        CriminalCase.community_code,
+        CriminalCase.filed_at,
+        parts={"cases_filed": literal(True), "telecom_fraud_filed": fraud},
+    )
+    solved = per_community(
+        session,
+        period,
+        scope,
+        lambda: select().where(fraud),
+        CriminalCase.community_code,
+        CriminalCase.solved_at,
+    )
+
+    def risks(when: Any) -> pd.DataFrame:
+        return per_community(session, period, scope, lambda: select(), Risk.community_code, when)["n"]
+
+    def verified(window: Window) -> Any:
+        return select(col(Tip.signal_id)).where(_between(Tip.verified_at, window, False))
+
+    def rewarded(window: Window) -> Any:
+        return (
+            select(col(Tip.signal_id))
+            .join(RewardEntry, col(RewardEntry.beneficiary) == "tip:" + Tip.tip_code)
+            .where(
+                col(RewardEntry.kind) == "tip_reward",
+                col(RewardEntry.status).in_(("approved", "paid")),
+                _between(RewardEntry.decided_at, window, False),
+            )
         )
 
-    def cases(*where: Any, when: Any = CriminalCase.filed_at) -> pd.DataFrame:
-        return per_community(
-            session, period, scope, lambda: select().where(*where), CriminalCase.community_code, when
-        )
-
-    fraud = CriminalCase.offence == "telecom_fraud"
-    out = {
-        "calls": signals("call"),
-        "cases_filed": cases(),
-        "telecom_fraud_filed": cases(fraud),
-        "telecom_fraud_solved": cases(fraud, when=CriminalCase.solved_at),
-        "risks_found": per_community(
-            session, period, scope, lambda: select(), Risk.community_code, Risk.first_signal_at
-        ),
-        "risks_resolved": per_community(
-            session, period, scope, lambda: select(), Risk.community_code, Risk.resolved_at
-        ),
-        "tips_received": signals("tip"),
-        "tips_verified": per_community(
-            session, period, scope, _from(Tip, Signal), Signal.community_code, Tip.verified_at
-        ),
-        "tips_rewarded": per_community(
-            session,
-            period,
-            scope,
-            lambda: (
-                select()
-                .select_from(RewardEntry)
-                .join(Tip, col(RewardEntry.beneficiary) == "tip:" + Tip.tip_code)
-                .join(Signal, col(Signal.id) == Tip.signal_id)
-                .where(
-                    col(RewardEntry.kind) == "tip_reward", col(RewardEntry.status).in_(("approved", "paid"))
-                )
-            ),
-            Signal.community_code,
-            RewardEntry.decided_at,
-        ),
+    return {
+        "calls": signals["calls"],
+        **cases,
+        "telecom_fraud_solved": solved["n"],
+        "risks_found": risks(Risk.first_signal_at),
+        "risks_resolved": risks(Risk.resolved_at),
+        "tips_received": signals["tips_received"],
+        "tips_verified": per_signal_community(session, period, scope, verified),
+        "tips_rewarded": per_signal_community(session, period, scope, rewarded),
     }
-    return out
 
 
 def risks_found_by(session: Session, period: Period, scope: Scope) -> dict[str, dict[str, int]]:
@@ -153,97 +178,110 @@ def risks_found_by(session: Session, period: Period, scope: Scope) -> dict[str, 
     out: dict[str, dict[str, int]] = {}
     for name, window in period.windows.items():
         found = and_(_between(Risk.first_signal_at, window, False), in_scope(scope, Risk.community_code))
-        found_ids = select(col(Risk.id)).where(found)
-        first = (
-            select(col(Signal.risk_id), func.min(Signal.channel).label("channel"))
-            .join(Risk, col(Risk.id) == Signal.risk_id)
-            .where(col(Signal.risk_id).in_(found_ids), col(Signal.occurred_at) == Risk.first_signal_at)
-            .group_by(col(Signal.risk_id))
-            .subquery()
+        channel = (  # of its first signal, looked up by the risk (not every signal joined to its risk)
+            select(func.min(Signal.channel))
+            .where(col(Signal.risk_id) == Risk.id, col(Signal.occurred_at) == Risk.first_signal_at)
+            .scalar_subquery()
         )
-        by_channel: Sequence[tuple[str, int]] = session.execute(
+        # materialized: SQLite would otherwise look the first signal up once per mention of the column
+        first = select(channel.label("channel")).where(found).cte("first_channel").prefix_with("MATERIALIZED")
+        by_channel: Sequence[tuple[str | None, int]] = session.execute(
             select(first.c.channel, func.count()).group_by(first.c.channel)
         ).all()
         by_colour = colours_found(session, found, window).items()
-        out[name] = {f"channel.{c}": n for c, n in by_channel} | {f"colour.{c}": n for c, n in by_colour}
+        channels = {f"channel.{c}": n for c, n in by_channel if c is not None}
+        out[name] = channels | {f"colour.{c}": n for c, n in by_colour}
     return out
 
 
 def incidents(
-    session: Session, window: Window, scope: Scope | None, by: Any = Incident.opened_at
+    session: Session, window: Window, scope: Scope | None, as_of: datetime, by: Any = Incident.opened_at
 ) -> pd.DataFrame:
-    """Incidents opened (or `by` another time) in the window, with first dispatch and arrival (units'
-    reports, else the call's) and who closed them."""
-    units = (
-        select(
-            col(Dispatch.incident_id),
-            func.min(Dispatch.dispatched_at).label("dispatched"),
-            func.min(Dispatch.on_scene_at).label("on_scene"),
-        )
-        .group_by(col(Dispatch.incident_id))
-        .subquery()
-    )
+    """Incidents opened (or `by` another time) in the window: seconds to the first dispatch and arrival
+    (units' reports, else the call's), whether each 1-3-5 target was met (1, 0, or null with no time
+    recorded), whether it was due before `as_of`, whether the incident came in closed from the source's
+    history (closed by no one here), and who closed it. Times are compared and subtracted in the
+    database: a year of incidents is numbers to read, not timestamps to parse."""
+
+    def first(column: Any) -> Any:
+        return select(func.min(column)).where(col(Dispatch.incident_id) == Incident.id).scalar_subquery()
+
+    dispatched = func.coalesce(first(Dispatch.dispatched_at), Signal.dispatched_at)
+    arrived = func.coalesce(first(Dispatch.on_scene_at), Signal.arrived_at)
+
+    def step(done: Any, due: Any) -> list[Any]:
+        return [
+            epoch(session, done) - epoch(session, Incident.opened_at),
+            case((done <= due, 1), (done > due, 0)),
+            case((due < as_of, 1), else_=0),
+        ]
+
+    from_history = and_(col(Incident.closed_at).is_not(None), col(Incident.closed_by).is_(None))
+    history = case((from_history, 1), else_=0)
     rows = session.execute(
         select(
             col(Incident.id),
             col(Incident.community_code),
-            col(Incident.opened_at),
-            col(Incident.dispatch_target_at),
-            col(Incident.arrival_target_at),
-            col(Incident.closed_at),
             col(Incident.closed_by),
-            func.coalesce(units.c.dispatched, Signal.dispatched_at),
-            func.coalesce(units.c.on_scene, Signal.arrived_at),
+            history,
+            *step(dispatched, Incident.dispatch_target_at),
+            *step(arrived, Incident.arrival_target_at),
         )
-        .outerjoin(units, units.c.incident_id == Incident.id)
         .outerjoin(Signal, col(Signal.id) == Incident.signal_id)
         .where(_between(by, window, False), in_scope(scope, Incident.community_code))
     ).all()
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "id",
-            "community_code",
-            "opened_at",
-            "dispatch_due",
-            "arrival_due",
-            "closed_at",
-            "closed_by",
-            "dispatched_at",
-            "arrived_at",
-        ],
+    frame = pd.DataFrame(rows, columns=INCIDENT_COLUMNS)
+    flags = {f"{step}_{part}": kind for step in ("dispatch", "arrival") for part, kind in STEP_TYPES.items()}
+    return frame.astype({"history": bool} | flags)
+
+
+STEP_TYPES = {"s": "float", "met": "Int8", "overdue": "bool"}
+INCIDENT_COLUMNS = [
+    "id",
+    "community_code",
+    "closed_by",
+    "history",
+    *(f"{step}_{part}" for step in ("dispatch", "arrival") for part in STEP_TYPES),
+]
+
+
+def epoch(session: Session, column: Any) -> Any:
+    """Seconds since 1970 of a stored (UTC) time, in SQL."""
+    if session.get_bind().dialect.name == "sqlite":  # UTC text: strftime('%s') is exact
+        return cast(func.strftime("%s", column), Integer)
+    return func.extract("epoch", column)
+
+
+def follow_ups(session: Session, window: Window, scope: Scope, today: date) -> pd.DataFrame:
+    """Follow-ups due in the window (not cancelled), per officer and station: how many fell due (`due`),
+    were done by the end of their due day in the jurisdiction's time zone (`on_time`), and were missed
+    with their day past `today` (`missed`). The day's end is the local midnight after it, as UTC, from a
+    small table of the window's days: the database needs no time zone of its own."""
+    days = [window.first + timedelta(days=i) for i in range(window.days)]
+    ends = (
+        values(column("day", Date), column("ends", table_of(FollowUp).c.done_at.type), name="day_ends")
+        .data([(d, day_start(d + timedelta(days=1))) for d in days])
+        .cte()
     )
-    for column in ("opened_at", "dispatch_due", "arrival_due", "closed_at", "dispatched_at", "arrived_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    return frame
-
-
-def follow_ups(session: Session, window: Window, scope: Scope) -> pd.DataFrame:
-    """Follow-ups due in the window (not cancelled), with whether each was done on time, and whose."""
+    on_time = and_(col(FollowUp.status) == "done", col(FollowUp.done_at) < ends.c.ends)
+    missed = and_(~on_time, col(FollowUp.due_on) < today)
     rows = session.execute(
         select(
-            col(FollowUp.id),
-            col(FollowUp.due_on),
-            col(FollowUp.status),
-            col(FollowUp.done_at),
             col(FollowUp.officer_code),
-            col(Risk.community_code),
             col(Community.station_code),
+            func.count(),
+            func.sum(case((on_time, 1), else_=0)),
+            func.sum(case((missed, 1), else_=0)),
         )
+        .select_from(FollowUp)
+        .join(ends, ends.c.day == FollowUp.due_on)
         .join(Risk, col(Risk.id) == FollowUp.risk_id)
         .join(Community, col(Community.community_code) == Risk.community_code)
-        .where(
-            col(FollowUp.status) != "cancelled",
-            _between(FollowUp.due_on, window, True),
-            in_scope(scope, Risk.community_code),
-        )
+        .where(col(FollowUp.status) != "cancelled", in_scope(scope, Risk.community_code))
+        .group_by(col(FollowUp.officer_code), col(Community.station_code))
     ).all()
-    frame = pd.DataFrame(
-        rows, columns=["id", "due_on", "status", "done_at", "officer_code", "community_code", "station_code"]
-    )
-    done_at = pd.to_datetime(frame["done_at"], utc=True).dt.tz_convert(LOCAL_TZ)
-    frame["on_time"] = (frame["status"] == "done") & (done_at.dt.date <= frame["due_on"])
-    return frame
+    frame = pd.DataFrame(rows, columns=["officer_code", "station_code", "due", "on_time", "missed"])
+    return frame.astype({"due": int, "on_time": int, "missed": int})
 
 
 def supervision(session: Session, period: Period, scope: Scope) -> dict[str, dict[str, int]]:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, String, and_, case, cast, distinct, exists, func, or_, select
+from sqlalchemy import String, and_, case, cast, distinct, exists, func, or_, select
 from sqlmodel import Session, col
 
 from models.common import DISPUTE_CATEGORIES
@@ -23,7 +23,7 @@ from models.jurisdiction import Community, Officer, OfficerRole, Place
 from models.risk import Risk, RiskLevelChange
 from models.signal import Signal, is_news
 from tasks.review.document import Hotspot, Parts, Value
-from tasks.review.figures import WINDOWS, in_scope, scope_stations
+from tasks.review.figures import WINDOWS, epoch, in_scope, scope_stations
 from tasks.review.period import Period, Scope, Window
 from tasks.review.stats import change_pct, significant
 
@@ -51,12 +51,6 @@ def _resolving() -> Any:
     )
 
 
-def _epoch(session: Session, column: Any) -> Any:
-    if session.get_bind().dialect.name == "sqlite":  # UTC text: strftime('%s') is exact
-        return cast(func.strftime("%s", column), Integer)
-    return func.extract("epoch", column)
-
-
 def settlement(session: Session, period: Period, scope: Scope) -> dict[str, Parts]:
     """化解率's parts per window: the dispute risks whose 30 days ran out in the window (opened in the
     window moved back 30 days, so each has had its full 30 days by the window's end), and those of them
@@ -69,7 +63,7 @@ def settlement(session: Session, period: Period, scope: Scope) -> dict[str, Part
     )
     in_time = and_(
         first.c.at.is_not(None),
-        _epoch(session, first.c.at) - _epoch(session, Risk.opened_at) <= SETTLE_DAYS * 86400,
+        epoch(session, first.c.at) - epoch(session, Risk.opened_at) <= SETTLE_DAYS * 86400,
     )
     out: dict[str, Parts] = {}
     shift = timedelta(days=SETTLE_DAYS)

@@ -3,13 +3,10 @@ officers and stations, the conversions case by case; and the names they are show
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from models.clock import local_date
 from models.common import LOCAL_TZ
 from models.jurisdiction import Community, Officer, Station
 from tasks.review.document import Conversion, Late, RiskCommunity
@@ -53,12 +50,15 @@ def risk_communities(
     ]
 
 
-def late(frame: pd.DataFrame, as_of: datetime, names: dict[str, dict[str, str]], top: int = 10) -> Late:
-    """The officers and stations with the most follow-ups of the period not done on time."""
-    today = local_date(as_of)
-    missed = frame[~frame["on_time"] & (frame["due_on"] < today)]
-    officers = missed.groupby("officer_code").size().sort_values(ascending=False).head(top)
-    stations = missed.groupby("station_code").size().sort_values(ascending=False).head(top)
+def late(frame: pd.DataFrame, names: dict[str, dict[str, str]], top: int = 10) -> Late:
+    """The officers and stations with the most follow-ups of the period not done on time (`frame`: the
+    period's follow-ups per officer and station, `tasks.review.figures.follow_ups`)."""
+
+    def most(by: str) -> pd.Series:
+        missed = frame.groupby(by)["missed"].sum()
+        return missed[missed > 0].sort_values(ascending=False, kind="stable").head(top)
+
+    officers, stations = most("officer_code"), most("station_code")
     return {
         "late_officers": [
             {

@@ -109,9 +109,9 @@ def officer_points(session: Session, rules: Rules, window: Window) -> list[Earne
         )
     ).all()
     credit("risk_resolved", resolved, table.risk_resolved)
-    closed = incidents(session, window, None, by=Incident.closed_at)
+    closed = incidents(session, window, None, utcnow(), by=Incident.closed_at)
     if not closed.empty:
-        met, _ = on_target(closed, utcnow())
+        met, _ = on_target(closed)
         credit(
             "response_on_target",
             zip(closed["closed_by"][met], closed["id"][met], strict=True),
