@@ -22,7 +22,7 @@ from sqlalchemy import and_, exists, insert, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert, frame_in, table_of
+from bridgehead.db import chunks, dialect_insert, frame_in, frame_of, table_of
 from bridgehead.locks import hold_register
 from bridgehead.rules import FollowUpRules, Rules
 from models.clock import day_start, local_date
@@ -62,7 +62,7 @@ class VisitSummary:
 
 
 def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(list(rows), columns=columns)
+    return frame_of(rows, columns)
 
 
 def record_visits(session: Session, rules: Rules, day: date) -> VisitSummary:

@@ -20,7 +20,7 @@ from sqlalchemy import case, func, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert, frame_in, table_of
+from bridgehead.db import chunks, dialect_insert, frame_in, frame_of, table_of
 from bridgehead.rules import Rules
 from models.follow_up import CapacityNotice, FollowUp
 from models.jurisdiction import Community, Officer
@@ -199,7 +199,7 @@ def day_lists(session: Session, rules: Rules, day: date) -> pd.DataFrame:
         .where(owed.c.officer_code.is_not(None), (owed.c.cap.is_(None)) | (owed.c.place <= owed.c.cap))
         .order_by(owed.c.officer_code, owed.c.place)
     ).all()
-    lists = pd.DataFrame(
+    lists = frame_of(
         rows,
         columns=[
             "officer_code",

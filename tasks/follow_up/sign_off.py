@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from bridgehead import audit
+from bridgehead.db import frame_of
 from bridgehead.rules import Rules
 from models.common import Colour
 from models.jurisdiction import Community, Officer, OfficerRole
@@ -89,7 +90,7 @@ def awaiting_sign_off(session: Session) -> pd.DataFrame:
         .where(col(Risk.level) == Colour.red, col(Risk.status).in_([RiskStatus.open, RiskStatus.referred]))
         .scalar_subquery()
     )
-    visits = pd.DataFrame(
+    visits = frame_of(
         session.execute(
             select(col(Signal.risk_id), col(Signal.outcome), col(Community.station_code))
             .join(Community, col(Community.community_code) == Signal.community_code)

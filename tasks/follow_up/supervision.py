@@ -19,7 +19,7 @@ from sqlalchemy import String, cast, exists, select
 from sqlmodel import Session, SQLModel, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert, table_of
+from bridgehead.db import chunks, dialect_insert, frame_of, table_of
 from bridgehead.rules import Rules, SupervisionRules
 from models.follow_up import AccountabilityEntry, FollowUp, SupervisionNotice
 from models.jurisdiction import Community
@@ -160,7 +160,7 @@ def _reached(session: Session, rung: str, due_by: date, after: int) -> pd.DataFr
         .order_by(col(FollowUp.id))
         .limit(PAGE)
     ).all()
-    return pd.DataFrame(rows, columns=["follow_up_id", "officer_code", "planned_on", "station_code"])
+    return frame_of(rows, columns=["follow_up_id", "officer_code", "planned_on", "station_code"])
 
 
 def _insert_new(session: Session, model: type[SQLModel], rows: list[dict], key: list[str]) -> list[dict]:
@@ -186,7 +186,7 @@ def _insert_new(session: Session, model: type[SQLModel], rows: list[dict], key: 
 def _repeated_notices(session: Session, ladder: SupervisionRules, day: date) -> list[dict]:
     """The third officer notice within the window: one entry, keyed by the notice that made three."""
     since = day - timedelta(days=ladder.notices_window_days)  # within D days: latest - earliest <= D
-    rows = pd.DataFrame(
+    rows = frame_of(
         session.execute(
             select(
                 col(SupervisionNotice.id),

@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, frame_in
+from bridgehead.db import chunks, frame_in, frame_of
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
@@ -65,7 +65,7 @@ def signals_to_grade(session: Session, risk_ids: list[int], *where: Any) -> pd.D
             .join(Risk, col(Risk.id) == Signal.risk_id)
             .where(col(Signal.risk_id).in_(part), is_news(), *where)
         ).all()
-    frame = pd.DataFrame(
+    frame = frame_of(
         rows,
         columns=[
             "risk_id",

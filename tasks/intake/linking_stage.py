@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, func, insert, select, text, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert, table_of
+from bridgehead.db import chunks, dialect_insert, frame_of, table_of
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
@@ -64,7 +64,7 @@ def _pending_signals(session: Session) -> pd.DataFrame:
             col(Signal.priority),
         ).where(col(Signal.linked_at).is_(None))
     ).all()
-    frame = pd.DataFrame(
+    frame = frame_of(
         rows,
         columns=[
             "id",

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
+from bridgehead.db import frame_of
 from bridgehead.rules import QuickResponseRules
 from models.incident import Dispatch, Incident, UnitStatusEvent
 from models.jurisdiction import Community, PatrolUnit, Station, UnitStatus
@@ -66,7 +67,7 @@ def station_units(session: Session, where: ColumnElement[bool]) -> pd.DataFrame:
         .where(where)
         .order_by(col(PatrolUnit.unit_code))
     ).all()
-    return pd.DataFrame(rows, columns=["unit_code", "station_code", "status", "lat", "lon"])
+    return frame_of(rows, columns=["unit_code", "station_code", "status", "lat", "lon"])
 
 
 class ClaimedUnit(TypedDict):

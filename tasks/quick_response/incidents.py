@@ -17,7 +17,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select, text
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert, table_of
+from bridgehead.db import chunks, dialect_insert, frame_of, table_of
 from bridgehead.locks import hold_register
 from bridgehead.rules import QuickResponseRules, Rules
 from models.common import Colour, utcnow
@@ -115,7 +115,7 @@ def _urgent_calls(session: Session) -> tuple[pd.DataFrame, list[int]]:
         .join(Community, col(Community.community_code) == Signal.community_code)
         .where(~has_incident)
     ).all()
-    return pd.DataFrame(rows, columns=list(rows[0]._fields) if rows else []), queued
+    return frame_of(rows, columns=list(rows[0]._fields) if rows else []), queued
 
 
 def _newly_red(session: Session, rules: QuickResponseRules, now: datetime) -> pd.DataFrame:
@@ -185,7 +185,7 @@ def _newly_red(session: Session, rules: QuickResponseRules, now: datetime) -> pd
                 ~covered,
             )
         ).all()
-    frame = pd.DataFrame(rows, columns=list(rows[0]._fields) if rows else [])
+    frame = frame_of(rows, columns=list(rows[0]._fields) if rows else [])
     if frame.empty:
         return frame
     frame["incident_code"] = "INC-R" + frame["change_id"].astype(str)

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import and_, select
 from sqlmodel import Session, col
 
-from bridgehead.db import frame_in
+from bridgehead.db import frame_in, frame_of
 from models.case import CaseParty, CriminalCase
 from models.common import DISPUTE_CATEGORIES
 from models.signal import Signal, SignalParty
@@ -33,7 +33,7 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
     """
     earliest = min(w.start for w in period.windows.values())
     latest = max(w.end for w in period.windows.values())
-    cases = pd.DataFrame(
+    cases = frame_of(
         session.execute(
             select(
                 col(CriminalCase.id),

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Date, Integer, and_, case, cast, column, func, literal, select, values
 from sqlmodel import Session, col
 
-from bridgehead.db import table_of
+from bridgehead.db import frame_of, table_of
 from models.case import CriminalCase
 from models.clock import day_start
 from models.common import LOCAL_TZ
@@ -230,7 +230,7 @@ def incidents(
         .outerjoin(Signal, col(Signal.id) == Incident.signal_id)
         .where(_between(by, window, False), in_scope(scope, Incident.community_code))
     ).all()
-    frame = pd.DataFrame(rows, columns=INCIDENT_COLUMNS)
+    frame = frame_of(rows, columns=INCIDENT_COLUMNS)
     flags = {f"{step}_{part}": kind for step in ("dispatch", "arrival") for part, kind in STEP_TYPES.items()}
     return frame.astype({"history": bool} | flags)
 
@@ -280,7 +280,7 @@ def follow_ups(session: Session, window: Window, scope: Scope, today: date) -> p
         .where(col(FollowUp.status) != "cancelled", in_scope(scope, Risk.community_code))
         .group_by(col(FollowUp.officer_code), col(Community.station_code))
     ).all()
-    frame = pd.DataFrame(rows, columns=["officer_code", "station_code", "due", "on_time", "missed"])
+    frame = frame_of(rows, columns=["officer_code", "station_code", "due", "on_time", "missed"])
     return frame.astype({"due": int, "on_time": int, "missed": int})
 
 
@@ -336,7 +336,7 @@ def open_by_colour(session: Session, scope: Scope) -> pd.DataFrame:
         .where(col(Risk.status) == "open", in_scope(scope, Risk.community_code))
         .group_by(col(Risk.community_code), col(Risk.level))
     ).all()
-    return pd.DataFrame(rows, columns=["community_code", "level", "n"])
+    return frame_of(rows, columns=["community_code", "level", "n"])
 
 
 def weekly(session: Session, year: int, through: datetime, scope: Scope) -> dict[str, list[int]]:

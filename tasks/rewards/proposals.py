@@ -19,7 +19,7 @@ from sqlalchemy import and_, select
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import dialect_insert, table_of
+from bridgehead.db import dialect_insert, frame_of, table_of
 from bridgehead.rules import Rules
 from models.clock import local_date
 from models.common import utcnow
@@ -170,7 +170,7 @@ def tip_rewards(session: Session, rules: Rules, window: Window) -> list[Proposal
         .join(Community, col(Community.community_code) == Signal.community_code)
         .where(col(Tip.outcome).in_(useful))
     ).all()
-    frame = pd.DataFrame(
+    frame = frame_of(
         rows,
         columns=[
             "tip_id",
