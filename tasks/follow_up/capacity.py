@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
@@ -106,31 +106,36 @@ def plan_day(session: Session, rules: Rules, day: date) -> DayPlan:
     of the visits newly listed, and the overflow one count per officer.
     """
     owed = ranked(rules, day)
-    columns = (
+    fits = or_(owed.c.cap.is_(None), owed.c.place <= owed.c.cap)
+    over = and_(~fits, owed.c.planned_on.is_(None))
+    officer = [owed.c.officer_code, owed.c.station_code]
+    counted = select(  # the day's lists, and beside them their officer's owed and overflow
         owed.c.id,
-        owed.c.officer_code,
-        owed.c.station_code,
+        *officer,
         owed.c.planned_on,
-        owed.c.place,
         owed.c.cap,
-    )
-    rows = session.execute(select(*columns)).tuples().all()
+        fits.label("fits"),
+        owed.c.place,
+        func.count().over(partition_by=officer).label("owed"),
+        func.sum(case((over, 1), else_=0)).over(partition_by=officer).label("over"),
+    ).subquery()
+    rows = session.execute(  # the lists (and each officer's first): a backlog is counted where it lies
+        select(*counted.c).where(counted.c.fits | (counted.c.place == 1))
+    ).tuples()
     plan = DayPlan()
     first: list[int] = []
-    per_officer: dict[tuple[str, str], list[int]] = {}  # (officer, station) -> [capacity, owed, overflow]
-    for fid, officer, station, planned_on, place, cap in rows:
-        fits = cap is None or place <= cap
-        plan.listed += fits
-        if fits and planned_on is None:
-            first.append(fid)
-        if cap is not None:
-            counts = per_officer.setdefault((officer, station), [cap, 0, 0])
-            counts[1] += 1
-            counts[2] += not fits and planned_on is None
+    per_officer: dict[tuple[str, str], tuple[int, int, int]] = {}  # (officer, station) -> (cap, owed, over)
+    for fid, officer_code, station, planned_on, cap, listed, _, n, overflow in rows:
+        if listed:
+            plan.listed += 1
+            if planned_on is None:
+                first.append(fid)
+        if cap is not None and overflow:
+            per_officer[(officer_code, station)] = (cap, n, overflow)
     for part in chunks(first):
         session.execute(update(FollowUp).where(col(FollowUp.id).in_(part)).values(planned_on=day))
     plan.first_listed = len(first)
-    overloaded = [(o, s, cap, n, over) for (o, s), (cap, n, over) in per_officer.items() if over]
+    overloaded = [(o, s, cap, n, over) for (o, s), (cap, n, over) in per_officer.items()]
     plan.overflow = sum(over for *_, over in overloaded)
     plan.notices = _notify(session, overloaded, day)
     return plan

@@ -10,6 +10,7 @@ change, what the rules make of its signals before T (blue when no rule matches, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -100,31 +101,26 @@ def colours_found(session: Session, found: Any, window: Window) -> dict[str, int
     )
     rest = select(col(Risk.id)).where(found, ~unchanged)
     before_end = case((col(RiskLevelChange.at) < window.end, RiskLevelChange.id))
-    last_change = (
+    graded_after = and_(
+        col(RiskLevelChange.cause).in_(["rule", "place"]), col(RiskLevelChange.at) >= window.end
+    )
+    last_change = (  # and whether the rules graded it again after the end
         select(
             col(RiskLevelChange.risk_id),
             func.coalesce(func.max(before_end), func.min(RiskLevelChange.id)).label("id"),
+            func.max(case((graded_after, 1), else_=0)).label("later"),
         )
         .where(col(RiskLevelChange.risk_id).in_(rest))
         .group_by(col(RiskLevelChange.risk_id))
         .subquery()
     )
-    colours = pd.Series(
-        dict(
-            session.execute(
-                select(last_change.c.risk_id, col(RiskLevelChange.to_level)).join(
-                    RiskLevelChange, col(RiskLevelChange.id) == last_change.c.id
-                )
-            ).all()
-        ),
-        dtype=object,
-    )
-    regraded = select(col(RiskLevelChange.risk_id)).where(
-        col(RiskLevelChange.risk_id).in_(rest),
-        col(RiskLevelChange.cause).in_(["rule", "place"]),
-        col(RiskLevelChange.at) >= window.end,
-    )
-    later = sorted(set(session.scalars(regraded)))
+    rows: Sequence[tuple[int, str, int]] = session.execute(
+        select(last_change.c.risk_id, col(RiskLevelChange.to_level), last_change.c.later).join(
+            RiskLevelChange, col(RiskLevelChange.id) == last_change.c.id
+        )
+    ).all()
+    colours = pd.Series({risk_id: level for risk_id, level, _ in rows}, dtype=object)
+    later = sorted(risk_id for risk_id, _, graded in rows if graded)
     if later:
         rebuilt = colours_at(session, later, window.end)
         colours.loc[rebuilt.index] = rebuilt
