@@ -90,6 +90,26 @@ def test_what_does_not_fit_the_day_goes_to_the_chief_once(
     assert len(listed) == 2
 
 
+def test_an_officer_with_no_room_at_all_lists_nothing_and_the_chief_hears_of_all(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    """The day's plan reads each officer's lists and counts the rest where it lies: an officer whose
+    list holds nothing still has their overflow counted and sent."""
+    _owed(engine, 3, tmp_path)
+    with session_scope() as s:
+        s.execute(update(Officer).where(Officer.officer_code == "O000001").values(daily_capacity=0))
+    with Session(engine) as s:
+        last_due = max(s.execute(select(FollowUp.due_on)).scalars())
+        s.execute(update(FollowUp).values(planned_on=None))
+        s.commit()
+    with session_scope() as s:
+        plan = plan_day(s, RULES, last_due)
+    assert (plan.listed, plan.first_listed, plan.overflow, plan.notices) == (0, 0, 3, 1)
+    with Session(engine) as s:
+        (notice,) = s.execute(select(CapacityNotice).where(CapacityNotice.issued_on == last_due)).scalars()
+    assert (notice.owed, notice.capacity, notice.overflow) == (3, 0, 3)
+
+
 def test_lateness_and_accountability_fall_only_on_planned_visits_missed(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
