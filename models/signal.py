@@ -64,6 +64,8 @@ class Signal(SignalBase, table=True):
         # a channel's signals in a window (the review's calls and tips): with `channel` alone, SQLite
         # read every call ever taken to count a month's
         Index("ix_signal_channel_occurred_at", "channel", "occurred_at"),
+        # a risk's news since a moment, and the channel of its first signal, from the index alone
+        Index("ix_signal_risk_id_occurred_at_channel", "risk_id", "occurred_at", "channel"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -72,7 +74,7 @@ class Signal(SignalBase, table=True):
     occurred_at: datetime = Field(index=True)
     address_norm: str = Field(index=True)
     party_keys: str | None = None
-    risk_id: int | None = Field(default=None, foreign_key="risk.id", index=True)
+    risk_id: int | None = Field(default=None, foreign_key="risk.id")
     source_file_id: int | None = Field(default=None, foreign_key="source_file.id", index=True)
     loaded_at: datetime = Field(default_factory=utcnow)
     linked_at: datetime | None = Field(default=None, index=True, description="NULL: not yet linked")
