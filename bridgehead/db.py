@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, event
+from sqlalchemy import Engine, String, Table, event, type_coerce
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -116,6 +116,13 @@ def frame_of(rows: Iterable[Any], columns: list[str]) -> Any:
     import pandas as pd
 
     return pd.DataFrame([tuple(row) for row in rows], columns=columns)
+
+
+def stored_time(column: Any) -> Any:
+    """A timestamp column as the driver returns it (SQLite: its UTC text; PostgreSQL: a datetime), for
+    `pd.to_datetime(..., utc=True)` to convert a whole column at once: SQLAlchemy parses SQLite's text
+    one value at a time in Python (0.3 s per 200,000 rows here)."""
+    return type_coerce(column, String).label(column.key)
 
 
 def frame_in(session: Session, stmt: Any, column: Any, values: list[Any], columns: list[str]) -> Any:

@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, frame_in, frame_of
+from bridgehead.db import chunks, frame_in, frame_of, stored_time
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
@@ -52,7 +52,7 @@ def signals_to_grade(session: Session, risk_ids: list[int], *where: Any) -> pd.D
         rows += session.execute(
             select(
                 col(Signal.risk_id),
-                col(Signal.occurred_at),
+                stored_time(Signal.occurred_at),
                 col(Signal.channel),
                 col(Signal.category),
                 col(Signal.summary),

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import and_, case, exists, func, select
 from sqlmodel import Session, col
 
-from bridgehead.db import frame_in
+from bridgehead.db import frame_in, stored_time
 from bridgehead.rules import get_rules
 from models.common import Colour
 from models.risk import Risk, RiskLevelChange
@@ -38,7 +38,7 @@ def colours_at(session: Session, risk_ids: list[int], at: datetime) -> pd.Series
         session,
         select(
             col(RiskLevelChange.risk_id),
-            col(RiskLevelChange.at),
+            stored_time(RiskLevelChange.at),
             col(RiskLevelChange.to_level),
             col(RiskLevelChange.id),
         ).where(col(RiskLevelChange.cause).in_(EVENT_TIMED), col(RiskLevelChange.at) < at),

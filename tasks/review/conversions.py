@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import and_, select
 from sqlmodel import Session, col
 
-from bridgehead.db import frame_in, frame_of
+from bridgehead.db import frame_in, frame_of, stored_time
 from models.case import CaseParty, CriminalCase
 from models.common import DISPUTE_CATEGORIES
 from models.signal import Signal, SignalParty
@@ -62,7 +62,10 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
     at_address = frame_in(
         session,
         select(
-            col(Signal.community_code), col(Signal.address_norm), col(Signal.occurred_at), col(Signal.risk_id)
+            col(Signal.community_code),
+            col(Signal.address_norm),
+            stored_time(Signal.occurred_at),
+            col(Signal.risk_id),
         ).where(dispute),
         Signal.address_norm,
         cases["address_norm"].unique().tolist(),
@@ -78,7 +81,7 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
     )
     with_party = frame_in(
         session,
-        select(col(SignalParty.party_key), col(Signal.occurred_at), col(Signal.risk_id))
+        select(col(SignalParty.party_key), stored_time(Signal.occurred_at), col(Signal.risk_id))
         .join(Signal, col(Signal.id) == SignalParty.signal_id)
         .where(dispute),
         SignalParty.party_key,
