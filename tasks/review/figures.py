@@ -206,29 +206,42 @@ def incidents(
     def first(column: Any) -> Any:
         return select(func.min(column)).where(col(Dispatch.incident_id) == Incident.id).scalar_subquery()
 
-    dispatched = func.coalesce(first(Dispatch.dispatched_at), Signal.dispatched_at)
-    arrived = func.coalesce(first(Dispatch.on_scene_at), Signal.arrived_at)
+    times = (  # materialized: each time is looked up once, then compared and subtracted
+        select(
+            col(Incident.id).label("id"),
+            col(Incident.community_code).label("community_code"),
+            col(Incident.closed_by).label("closed_by"),
+            col(Incident.closed_at).label("closed_at"),
+            col(Incident.opened_at).label("opened_at"),
+            col(Incident.dispatch_target_at).label("dispatch_due"),
+            col(Incident.arrival_target_at).label("arrival_due"),
+            func.coalesce(first(Dispatch.dispatched_at), Signal.dispatched_at).label("dispatched"),
+            func.coalesce(first(Dispatch.on_scene_at), Signal.arrived_at).label("arrived"),
+        )
+        .outerjoin(Signal, col(Signal.id) == Incident.signal_id)
+        .where(_between(by, window, False), in_scope(scope, Incident.community_code))
+        .cte("incident_times")
+        .prefix_with("MATERIALIZED")
+    )
+    t = times.c
 
     def step(done: Any, due: Any) -> list[Any]:
         return [
-            epoch(session, done) - epoch(session, Incident.opened_at),
+            epoch(session, done) - epoch(session, t.opened_at),
             case((done <= due, 1), (done > due, 0)),
             case((due < as_of, 1), else_=0),
         ]
 
-    from_history = and_(col(Incident.closed_at).is_not(None), col(Incident.closed_by).is_(None))
-    history = case((from_history, 1), else_=0)
+    history = case((and_(t.closed_at.is_not(None), t.closed_by.is_(None)), 1), else_=0)
     rows = session.execute(
         select(
-            col(Incident.id),
-            col(Incident.community_code),
-            col(Incident.closed_by),
+            t.id,
+            t.community_code,
+            t.closed_by,
             history,
-            *step(dispatched, Incident.dispatch_target_at),
-            *step(arrived, Incident.arrival_target_at),
+            *step(t.dispatched, t.dispatch_due),
+            *step(t.arrived, t.arrival_due),
         )
-        .outerjoin(Signal, col(Signal.id) == Incident.signal_id)
-        .where(_between(by, window, False), in_scope(scope, Incident.community_code))
     ).all()
     frame = frame_of(rows, columns=INCIDENT_COLUMNS)
     flags = {f"{step}_{part}": kind for step in ("dispatch", "arrival") for part, kind in STEP_TYPES.items()}
