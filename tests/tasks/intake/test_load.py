@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlmodel import Session
 
 from bridgehead.db import session_scope
-from models import AuditLog, QuarantinedRow, Signal, SourceFile, Tip
+from models import AuditLog, QuarantinedRow, Signal, SignalParty, SourceFile, Tip
+from tasks.intake import load
 from tasks.intake.load import load_file, validate_file
 from tests.factories import TIP, write_csv, write_rows
 from tests.tasks.intake.rows import CALL_HEADER, call_row
@@ -148,3 +150,23 @@ def test_phones_and_contacts_are_sealed_and_tips_get_codes(
         code = conn.execute(select(Tip.tip_code)).scalar_one()
     assert "13900000001" not in dump and "wxid_secret_li" not in dump
     assert len(code) >= 10
+
+
+def test_a_file_longer_than_a_part_loads_every_row_its_parties_and_tips(
+    engine: Engine, jurisdiction: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records are built and inserted a part at a time (memory holds one part, not the file): rows,
+    the parties they name and the tips' codes all arrive whatever the part a row falls in."""
+    monkeypatch.setattr(load, "LOAD_PART", 7)
+    assert _ingest("call", write_csv(tmp_path / "calls.csv", CALL_HEADER, [call_row(i) for i in range(30)]))
+    tips = write_rows(tmp_path / "tips.csv", *({**TIP, "tip_id": f"T{i}"} for i in range(10)))
+    assert _ingest("tip", tips).loaded == 10
+    with Session(engine) as s:
+        calls = s.execute(select(Signal.source_id).where(Signal.channel == "call")).scalars().all()
+        named = s.execute(
+            select(func.count()).select_from(SignalParty).join(Signal).where(Signal.channel == "call")
+        ).scalar_one()
+        codes = s.execute(select(Tip.tip_code)).scalars().all()
+    assert sorted(calls) == [f"C{i:06d}" for i in range(30)]
+    assert named == sum(len({f"PK{i % 97:04d}", f"PK{i % 89:04d}"}) for i in range(30))
+    assert len(set(codes)) == 10
