@@ -22,7 +22,7 @@ from sqlalchemy import and_, exists, insert, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert, frame_in, frame_of, table_of
+from bridgehead.db import chunks, dialect_insert, frame_in, frame_of, table_of, update_by_id
 from bridgehead.locks import hold_register
 from bridgehead.rules import FollowUpRules, Rules
 from models.clock import day_start, local_date
@@ -139,8 +139,9 @@ def _complete(
         for fid, at in zip(first["follow_up_id"], first["at"], strict=True)
     ]
     first["calm"] = first["concern"].isin(CALM_CONCERN) & ~first["interrupted"]
-    session.execute(
-        update(FollowUp),
+    update_by_id(
+        session,
+        FollowUp,
         [
             {
                 "id": int(r.follow_up_id),

@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
+from bridgehead.db import update_by_id
 from bridgehead.rules import Rules
 from models.follow_up import FollowUp
 from models.jurisdiction import CARRIER_ROLES, Officer
@@ -127,7 +128,7 @@ def _room(session: Session, rules: Rules, load: dict[str, int], stations: set[st
 
 def _move(session: Session, day: date, moved: list[tuple[int, str, str]], chief: str) -> None:
     """Each risk and its pending visits to the new officer, on the new officer's list today; audited."""
-    session.execute(update(Risk), [{"id": risk_id, "officer_code": to} for risk_id, _, to in moved])
+    update_by_id(session, Risk, [{"id": risk_id, "officer_code": to} for risk_id, _, to in moved])
     session.connection().execute(
         update(FollowUp)
         .where(col(FollowUp.risk_id) == bindparam("b_risk"), col(FollowUp.status) == "pending")

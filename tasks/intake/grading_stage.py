@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, frame_in, frame_of, stored_time
+from bridgehead.db import chunks, frame_in, frame_of, stored_time, update_by_id
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
@@ -245,7 +245,7 @@ def _regrade(
                 summary.lowered += 1
             if new_level is Colour.red:
                 summary.new_red.append(rid)
-    session.execute(update(Risk), updates)
+    update_by_id(session, Risk, updates)
     if history:
         session.execute(insert(RiskLevelChange), history)
     audit.append(session, changes)

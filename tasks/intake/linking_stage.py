@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, func, insert, select, text, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert, frame_of, table_of
+from bridgehead.db import chunks, dialect_insert, frame_of, table_of, update_by_id
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
@@ -156,9 +156,7 @@ def _assign(session: Session, risk_of: dict[int, int], now: datetime) -> None:
     if not risk_of:
         return
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(
-            update(Signal), [{"id": s, "risk_id": r, "linked_at": now} for s, r in risk_of.items()]
-        )
+        update_by_id(session, Signal, [{"id": s, "risk_id": r, "linked_at": now} for s, r in risk_of.items()])
         return
     session.execute(
         text("CREATE TEMPORARY TABLE link_plan (signal_id integer, risk_id integer) ON COMMIT DROP")
@@ -335,8 +333,7 @@ def _touch_risks(
                 audit.Change("link", "risk", str(rid), None, {"signals_added": int(count)}, "new signal")
             )
         updates.append(row)
-    for keys in {tuple(sorted(u)) for u in updates}:  # one executemany per shape of row
-        session.execute(update(Risk), [u for u in updates if tuple(sorted(u)) == keys])
+    update_by_id(session, Risk, updates)
     for part in chunks(sorted([*woken, *reopened])):  # back on the cadence: the schedule plans anew
         session.execute(
             update(FollowUp)

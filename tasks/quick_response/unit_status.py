@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks
+from bridgehead.db import chunks, update_by_id
 from models.common import local_text
 from models.incident import Dispatch, Incident, UnitStatusEvent, UnitStatusIn
 from models.jurisdiction import PatrolUnit, UnitStatus
@@ -166,7 +166,7 @@ def _update_dispatches(
     if inserts:
         session.execute(insert(Dispatch), inserts)
     if updates:
-        session.execute(update(Dispatch), updates)
+        update_by_id(session, Dispatch, updates)
     return changes
 
 

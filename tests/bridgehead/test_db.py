@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from bridgehead.db import make_engine, normalise_url, session_scope
+from bridgehead.db import make_engine, normalise_url, session_scope, update_by_id
 from bridgehead.settings import Settings
+from models.intake import SourceFile
 
 
 def test_sqlite_connections_get_the_pragmas(tmp_path: Path) -> None:
@@ -78,3 +79,22 @@ def test_a_failed_load_never_carries_its_values_into_the_error(engine, why: str,
     assert "[SQL parameters hidden due to hide_parameters=True]" in str(failed.value)
     assert PHONE not in logged, why
     assert failed.value.orig is not None  # the driver's own error is still there, with its type
+
+
+def test_update_by_id_sets_each_row_its_own_fields_whatever_their_shape(engine) -> None:  # type: ignore[no-untyped-def]
+    with session_scope() as s:
+        s.add_all(SourceFile(sha256=f"h{i}", path=f"{i}.csv", channel="call") for i in range(3))
+    with session_scope() as s:
+        ids = sorted(s.execute(select(SourceFile.id)).scalars())
+        update_by_id(
+            s,
+            SourceFile,
+            [
+                {"id": ids[0], "path": "a.csv"},
+                {"id": ids[1], "path": "b.csv", "rows_loaded": 7},
+                {"id": ids[2]},  # nothing to set
+            ],
+        )
+    with session_scope() as s:
+        rows = s.execute(select(SourceFile.path, SourceFile.rows_loaded).order_by(SourceFile.id)).all()
+    assert [tuple(r) for r in rows] == [("a.csv", 0), ("b.csv", 7), ("2.csv", 0)]
