@@ -19,6 +19,7 @@ import os
 import signal
 import stat
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -286,7 +287,36 @@ def _one_line(text: str) -> str:
 def _sigterm(signum: int, _frame: Any) -> None:
     # `finally` blocks and atexit handlers run: the temporary Prefect server is stopped, the
     # session rolled back; Prefect marks a flow run it was in the middle of as crashed.
+    _TERMINATING.set()
     raise SystemExit(128 + signum)
+
+
+_TERMINATING = threading.Event()
+_WAKEUP: list[int] = []  # the write end of the pipe the watcher reads, once per process
+RESEND_AFTER_S = 5
+
+
+def _watch_sigterm() -> None:
+    """Make SIGTERM stick. Python runs a signal handler between any two bytecodes of the main thread, and
+    an exception raised by one that lands inside a weakref callback or finalizer is printed and dropped
+    ("Exception ignored in ... TerminationSignal"): a sweep ran on for 40 s after SIGTERM. A thread sees
+    every signal through the wakeup fd; if the command has not begun to end (our handler sets
+    `_TERMINATING`, and Prefect hands the signal back to it after its own) it sends SIGTERM again."""
+    if not _WAKEUP:
+        read, write = os.pipe()
+        os.set_blocking(write, False)
+        _WAKEUP.append(write)
+
+        def watch() -> None:
+            while signal.SIGTERM not in os.read(read, 64):
+                pass
+            for _ in range(5):
+                if _TERMINATING.wait(RESEND_AFTER_S):
+                    return
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=watch, name="sigterm-watch", daemon=True).start()
+    signal.set_wakeup_fd(_WAKEUP[0], warn_on_full_buffer=False)
 
 
 class BridgeheadGroup(TyperGroup):
@@ -334,9 +364,11 @@ class BridgeheadGroup(TyperGroup):
 
 def _install_sigterm() -> Any:
     try:
-        return signal.signal(signal.SIGTERM, _sigterm)
+        previous = signal.signal(signal.SIGTERM, _sigterm)
     except ValueError:  # not the main thread
         return None
+    _watch_sigterm()
+    return previous
 
 
 def _restore_sigterm(previous: Any) -> None:
@@ -344,6 +376,7 @@ def _restore_sigterm(previous: Any) -> None:
         return
     with contextlib.suppress(ValueError):
         signal.signal(signal.SIGTERM, previous)
+        signal.set_wakeup_fd(-1)
 
 
 def _err(line: str) -> None:
