@@ -78,10 +78,12 @@ def run_leg(url: str, data: Path, calls: Path) -> dict[str, object]:
     with session_scope() as s:
         load_jurisdiction(s, data, actor="person:bench")
     timings: dict[str, float] = {}
+    peaks: dict[str, int] = {"jurisdiction": _peak_mib()}
     started = time.perf_counter()
     with session_scope() as s:
         validated = validate_file(s, "call", calls)
     timings["validate"] = time.perf_counter() - started
+    peaks["validate"] = _peak_mib()
     for stage, work in (
         ("load", lambda s: load_file(s, validated)),
         ("link", lambda s: link_pending(s, get_rules())),
@@ -91,15 +93,22 @@ def run_leg(url: str, data: Path, calls: Path) -> dict[str, object]:
         with session_scope() as s:
             work(s)
         timings[stage] = time.perf_counter() - t
+        peaks[stage] = _peak_mib()
     total = time.perf_counter() - started
-    rows = len(validated.rows)
+    rows = validated.kept
     return {
         "rows": rows,
-        "quarantined": len(validated.rejects),
+        "quarantined": validated.quarantined,
         "seconds": {k: round(v, 1) for k, v in timings.items()} | {"total": round(total, 1)},
         "rows_per_second": {k: round(rows / v) for k, v in timings.items()} | {"total": round(rows / total)},
-        "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_memory_mib": _peak_mib(),
+        "peak_after_mib": peaks,
     }
+
+
+def _peak_mib() -> int:
+    """The process's peak resident memory so far: read after each stage, it says which stage raised it."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def main() -> None:
@@ -109,16 +118,21 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/bridgehead_bench")
+    parser.add_argument(
+        "--data", type=Path, help="keep the generated city here and reuse it when it has the rows asked for"
+    )
     parser.add_argument("--leg", nargs=3, metavar=("URL", "DATA", "CALLS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.leg:
         print(json.dumps(run_leg(args.leg[0], Path(args.leg[1]), Path(args.leg[2]))))
         return
     with tempfile.TemporaryDirectory(prefix="bridgehead-bench-") as tmp:
-        data = Path(tmp) / "data"
-        t = time.perf_counter()
-        calls = prepare(args.rows, data)
-        print(f"generated {args.rows:,} call rows in {time.perf_counter() - t:.1f} s")
+        data = args.data or Path(tmp) / "data"
+        calls = data / "bench_calls.csv"
+        if not _has_rows(calls, args.rows):
+            t = time.perf_counter()
+            calls = prepare(args.rows, data)
+            print(f"generated {args.rows:,} call rows in {time.perf_counter() - t:.1f} s")
         urls = {"sqlite": f"sqlite:///{Path(tmp) / 'bench.db'}", "postgresql": args.pg_url}
         for name in ("sqlite", "postgresql") if args.database == "both" else (args.database,):
             out = subprocess.run(
@@ -132,8 +146,17 @@ def main() -> None:
             rates = ", ".join(f"{k} {v:,}/s" for k, v in result["rows_per_second"].items())
             print(
                 f"{name}: {result['rows']:,} rows in {result['seconds']['total']} s ({rates}); "
-                f"peak memory {result['peak_memory_mib']:,} MiB; stages {result['seconds']}"
+                f"peak memory {result['peak_memory_mib']:,} MiB; stages {result['seconds']}; "
+                f"peak after each stage (MiB) {result['peak_after_mib']}"
             )
+
+
+def _has_rows(calls: Path, rows: int) -> bool:
+    """A kept file of exactly `rows` calls (and its header)."""
+    if not calls.exists():
+        return False
+    with calls.open("rb") as fh:
+        return sum(1 for _ in fh) == rows + 1
 
 
 if __name__ == "__main__":

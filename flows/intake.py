@@ -52,6 +52,8 @@ def _load(files: list[ValidatedFile]) -> list[LoadResult]:
     for file in files:  # one transaction per file: a file loads whole or not at all
         with session_scope() as session:
             results.append(load_file(session, file))
+    for file in files:  # kept open until every file loaded: a retried stage reads them again
+        file.spool.close()
     return results
 
 

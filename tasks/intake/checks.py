@@ -158,36 +158,58 @@ def check_file(path: Path, contract: type[M], key: str | None = None) -> Checked
     return checked
 
 
-BATCH_ROWS = 50_000  # rows checked column by column at a time
+BATCH_ROWS = 20_000  # rows checked column by column at a time
 
 
 def check_records(path: Path, contract: type[BaseModel], key: str | None = None) -> Checked[dict[str, Any]]:
-    """`check_file`'s verdicts, each good row as its `model_dump()`, for a file of any size.
+    """`check_file`'s verdicts, each good row as its `model_dump()`: `check_parts` gathered in one."""
+    whole: Checked[dict[str, Any]] | None = None
+    for part in check_parts(path, contract, key):
+        if whole is None:
+            whole = part
+        else:
+            whole.rows += part.rows
+            whole.rejects += part.rejects
+    return whole or Checked(file=str(path), sha256=file_sha256(path))
 
-    A contract with a column check (`COLUMN_CHECKS`) is checked a batch of rows at a time, column by
-    column: a row whose every value has the plain form of its field is converted there, as pydantic
-    would, with none of its per-row validator calls. Any other row (a bad value, an unusual but valid
-    form, a JSON value that is not text) goes through the contract itself, so every reason is the one
-    `check_file` gives, word for word.
+
+def check_parts(
+    path: Path, contract: type[BaseModel], key: str | None = None
+) -> Iterator[Checked[dict[str, Any]]]:
+    """A file of any size checked `BATCH_ROWS` rows at a time: each part holds its good rows (as
+    `model_dump()`) and the rejects met while reading them, so memory does not grow with the file.
+
+    A contract with a column check (`COLUMN_CHECKS`) is checked column by column: a row whose every
+    value has the plain form of its field is converted there, as pydantic would, with none of its
+    per-row validator calls. Any other row (a bad value, an unusual but valid form, a JSON value that
+    is not text) goes through the contract itself, so every reason is the one `check_file` gives,
+    word for word. An id is a repeat across the whole file, not only within a part.
     """
     must_be_a_file(path)
-    checked: Checked[dict[str, Any]] = Checked(file=str(path), sha256=file_sha256(path))
+    reading: Checked[dict[str, Any]] = Checked(file=str(path), sha256=file_sha256(path))
     seen: dict[Any, int] = {}
     column_check = COLUMN_CHECKS.get(contract)
-    rows = _screened(path, contract, checked)
-    while batch := list(islice(rows, BATCH_ROWS)):
+    rows = _screened(path, contract, reading)
+    while True:
+        batch = list(islice(rows, BATCH_ROWS))
+        part = Checked[dict[str, Any]](file=reading.file, sha256=reading.sha256, rejects=reading.rejects)
+        reading.rejects = []  # _screened appends the next part's unreadable rows here
         fast = column_check([row for _, row in batch]) if column_check else [None] * len(batch)
         for (line, row), record in zip(batch, fast, strict=True):
             if record is None:
                 try:
                     record = contract.model_validate(row).model_dump()
                 except ValidationError as exc:
-                    checked.rejects.append(Reject(checked.file, line, describe(exc), _keepable(row)))
+                    part.rejects.append(Reject(part.file, line, describe(exc), _keepable(row)))
                     continue
-            if key is not None and _repeats(checked, seen, key, record[key], line, row):
+            if key is not None and _repeats(part, seen, key, record[key], line, row):
                 continue
-            checked.rows.append((line, record))
-    return checked
+            part.rows.append((line, record))
+        if part.total:
+            part.rejects.sort(key=lambda r: r.line)
+            yield part
+        if not batch:
+            return
 
 
 # --- column checks ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from sqlalchemy import insert, select
@@ -35,6 +35,13 @@ class GradeSummary:
     raised: dict[str, int] = field(default_factory=dict)
     new_red: list[int] = field(default_factory=list)
     lowered: int = 0  # places come down as their window empties (a household's colour never does here)
+
+    def add(self, part: GradeSummary) -> None:
+        self.graded += part.graded
+        for colour, n in part.raised.items():
+            self.raised[colour] = self.raised.get(colour, 0) + n
+        self.new_red += part.new_red
+        self.lowered += part.lowered
 
 
 # A follow-up visit that finds things calm is evidence for the evidence rule, not a risk signal:
@@ -96,15 +103,43 @@ def grade_pending(session: Session, rules: Rules) -> GradeSummary:
     people give it — the volume that made a crossing red was never about a household.
     """
     hold_register(session)
-    pending: list[Any] = list(  # rows, and below the frame's tuples: both read by name and position
-        session.execute(
-            select(col(Risk.id), col(Risk.level), col(Risk.rules_version), col(Risk.place_kind)).where(
-                col(Risk.graded_at).is_(None)
-            )
+    rows = session.execute(
+        select(
+            col(Risk.id),
+            col(Risk.level),
+            col(Risk.rules_version),
+            col(Risk.place_kind),
+            col(Risk.community_code),
+            col(Risk.address_norm),
         )
-    )
-    if not pending:
-        return GradeSummary()
+        .where(col(Risk.graded_at).is_(None))
+        .order_by(col(Risk.community_code), col(Risk.address_norm), col(Risk.id))
+    ).tuples()
+    summary = GradeSummary()
+    part: list[Pending] = []
+    address = None
+    for rid, level, version, kind, community, address_norm in rows.all():
+        if len(part) >= GRADE_PART and (community, address_norm) != address:
+            summary.add(_grade_part(session, rules, part))
+            part = []
+        part.append(Pending(rid, level, version, kind))
+        address = (community, address_norm)
+    if part:
+        summary.add(_grade_part(session, rules, part))
+    return summary
+
+
+GRADE_PART = 20_000  # risks graded at a time; an address's risks stay in one part (a place is an address)
+
+
+class Pending(NamedTuple):
+    id: int
+    level: str
+    rules_version: str | None
+    place_kind: str | None
+
+
+def _grade_part(session: Session, rules: Rules, pending: list[Any]) -> GradeSummary:
     became = classify(session, [r.id for r in pending if r.place_kind is None])
     changes = mark_places(session, became)
     seen = {r.id for r in pending}

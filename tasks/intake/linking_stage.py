@@ -6,6 +6,7 @@ run that died half-way is finished by the next one. The decisions come from `tas
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -48,22 +49,41 @@ def _at(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def _pending_signals(session: Session) -> pd.DataFrame:
-    rows = session.execute(
-        select(
-            col(Signal.id),
-            col(Signal.occurred_at),
-            col(Signal.community_code),
-            col(Signal.address_norm),
-            col(Signal.category),
-            col(Signal.summary),
-            col(Signal.party_keys),
-            col(Signal.named_risk_id),
-            col(Signal.channel),
-            col(Signal.concern),
-            col(Signal.priority),
-        ).where(col(Signal.linked_at).is_(None))
-    ).all()
+LINK_PART = 50_000  # pending signals planned and written at a time
+
+
+def _pending_parts(session: Session) -> Iterator[list[int]]:
+    """The pending signals' ids in time order, a part at a time: a later part meets the risks and keys
+    an earlier one made, as one pass over them all would, and memory holds one part."""
+    ids: list[int] = list(
+        session.execute(
+            select(col(Signal.id))
+            .where(col(Signal.linked_at).is_(None))
+            .order_by(col(Signal.occurred_at), col(Signal.id))
+        ).scalars()
+    )
+    for start in range(0, len(ids), LINK_PART):
+        yield ids[start : start + LINK_PART]
+
+
+def _pending_signals(session: Session, ids: list[int]) -> pd.DataFrame:
+    rows: list[Any] = []
+    for part in chunks(ids):
+        rows += session.execute(
+            select(
+                col(Signal.id),
+                col(Signal.occurred_at),
+                col(Signal.community_code),
+                col(Signal.address_norm),
+                col(Signal.category),
+                col(Signal.summary),
+                col(Signal.party_keys),
+                col(Signal.named_risk_id),
+                col(Signal.channel),
+                col(Signal.concern),
+                col(Signal.priority),
+            ).where(col(Signal.id).in_(part))
+        ).all()
     frame = frame_of(
         rows,
         columns=[
@@ -122,10 +142,16 @@ def _known(session: Session, frame: pd.DataFrame) -> tuple[dict, dict]:
 def link_pending(session: Session, rules: Rules) -> LinkSummary:
     """Attach every pending signal to its risk (new, existing or reopened), in one transaction."""
     hold_register(session)  # two linkers reading the same pending signals would each open a risk
-    frame = _pending_signals(session)
+    summary = LinkSummary()
+    for ids in _pending_parts(session):
+        part = _link_part(session, _pending_signals(session, ids), rules)
+        for name, value in vars(part).items():
+            setattr(summary, name, getattr(summary, name) + value)
+    return summary
+
+
+def _link_part(session: Session, frame: pd.DataFrame, rules: Rules) -> LinkSummary:
     summary = LinkSummary(signals=len(frame))
-    if frame.empty:
-        return summary
     frame["opens"] = opens_risk(frame, rules)
     keys, risks = _known(session, frame)
     plan = plan_links(frame, keys, risks, rules.linking.window_days * 86_400)
@@ -172,6 +198,7 @@ def _assign(session: Session, risk_of: dict[int, int], now: datetime) -> None:
         ),
         {"now": now},
     )
+    session.execute(text("DROP TABLE link_plan"))  # the next part makes its own
 
 
 def _create_risks(session: Session, plan: LinkPlan) -> dict[int, int]:

@@ -9,13 +9,12 @@ database are skipped one by one, so reruns and overlapping files add nothing.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
@@ -29,24 +28,31 @@ from models.jurisdiction import Community, Officer
 from models.risk import Risk
 from models.signal import Signal, SignalParty
 from models.tip import Tip
-from tasks.intake.checks import check_records
-from tasks.intake.files import Reject
+from tasks.intake.checks import check_parts
+from tasks.intake.files import Reject, file_sha256
 from tasks.intake.quarantine import quarantine
+from tasks.intake.spool import Spool
 
 TIP_CODE_BYTES = 9  # 12 URL-safe characters, 72 random bits
 
 
 @dataclass
 class ValidatedFile:
+    """A file's good rows, spooled part by part (`tasks.intake.spool`); its rejects are in quarantine."""
+
     channel: str
     path: str
-    sha256: str
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    rejects: list[Reject] = field(default_factory=list)
+    sha256: str = ""
+    spool: Spool = field(default_factory=Spool)
+    quarantined: int = 0
+
+    @property
+    def kept(self) -> int:
+        return self.spool.rows
 
     @property
     def total(self) -> int:
-        return len(self.rows) + len(self.rejects)
+        return self.kept + self.quarantined
 
 
 @dataclass
@@ -66,30 +72,47 @@ def _known(session: Session, column: Any) -> set[Any]:
 
 
 def validate_file(session: Session, channel: str, path: Path) -> ValidatedFile:
-    """Check every row of a file against its contract and the jurisdiction; quarantine the rest."""
+    """Check every row of a file against its contract and the jurisdiction, a part at a time: the good
+    rows are spooled (phones and contacts sealed), the rest quarantined."""
     spec = INPUT_CONTRACTS[channel]
-    checked = check_records(path, spec.contract, key=spec.key)
     communities = _known(session, Community.community_code)
     officers = _known(session, Officer.officer_code) if channel == "visit" else set()
-    named = {r["risk_id"] for _, r in checked.rows if r.get("risk_id") is not None}
-    risks = _known_ids(session, named)
-    kept = []
-    for line, record in checked.rows:
-        problem = None
-        if record["community_code"] not in communities:
-            problem = f"community_code: {record['community_code']!r} is not a known community or village"
-        elif channel == "visit" and record["officer_code"] not in officers:
-            problem = f"officer_code: {record['officer_code']!r} is not a known officer"
-        elif channel == "visit" and record["risk_id"] is not None and record["risk_id"] not in risks:
-            problem = f"risk_id: there is no risk {record['risk_id']}"
-        if problem:
-            raw = spec.contract.model_construct(**record).model_dump(mode="json")
-            checked.rejects.append(Reject(checked.file, line, problem, raw))
-        else:
-            kept.append(record)
-    checked.rejects.sort(key=lambda r: r.line)
-    quarantine(session, channel, checked)
-    return ValidatedFile(channel, checked.file, checked.sha256, kept, checked.rejects)
+    out = ValidatedFile(channel, str(path))
+    for checked in check_parts(path, spec.contract, key=spec.key):
+        out.sha256 = checked.sha256
+        named = {r["risk_id"] for _, r in checked.rows if r.get("risk_id") is not None}
+        risks = _known_ids(session, named)
+        kept = []
+        for line, record in checked.rows:
+            problem = None
+            if record["community_code"] not in communities:
+                problem = f"community_code: {record['community_code']!r} is not a known community or village"
+            elif channel == "visit" and record["officer_code"] not in officers:
+                problem = f"officer_code: {record['officer_code']!r} is not a known officer"
+            elif channel == "visit" and record["risk_id"] is not None and record["risk_id"] not in risks:
+                problem = f"risk_id: there is no risk {record['risk_id']}"
+            if problem:
+                raw = spec.contract.model_construct(**record).model_dump(mode="json")
+                checked.rejects.append(Reject(checked.file, line, problem, raw))
+            else:
+                kept.append(_sealed(record))
+        checked.rejects.sort(key=lambda r: r.line)
+        quarantine(session, channel, checked)
+        out.quarantined += len(checked.rejects)
+        out.spool.write(kept)
+    out.sha256 = out.sha256 or file_sha256(path)  # a file with no rows
+    return out
+
+
+def _sealed(record: dict[str, Any]) -> dict[str, Any]:
+    """Phones and contacts as the database keeps them, before they touch the spool."""
+    for name in SEALED:
+        if name in record:
+            record[f"{name}_enc"] = seal(record.pop(name))
+    return record
+
+
+SEALED = ("phone", "contact")
 
 
 def _known_ids(session: Session, ids: set[int]) -> set[int]:
@@ -111,18 +134,13 @@ def _existing_keys(session: Session, spec: InputContract, keys: list[str]) -> se
 
 
 def load_file(session: Session, file: ValidatedFile) -> LoadResult:
-    """Load a validated file in the caller's transaction; audit the load once per file."""
+    """Load a validated file in the caller's transaction, a spooled part at a time; audit it once."""
     spec = INPUT_CONTRACTS[file.channel]
-    result = LoadResult(file.channel, file.path, file.total, 0, 0, len(file.rejects))
+    result = LoadResult(file.channel, file.path, file.total, 0, 0, file.quarantined)
     if session.execute(select(col(SourceFile.id)).where(col(SourceFile.sha256) == file.sha256)).first():
         result.skipped_file = True
-        result.duplicates = len(file.rows)
+        result.duplicates = file.kept
         return result
-    rows = file.rows
-    existing = _existing_keys(session, spec, [r[spec.key] for r in rows])
-    new = [r for r in rows if r[spec.key] not in existing]
-    result.duplicates = len(rows) - len(new)
-    result.loaded = len(new)
     source_id: int = session.execute(
         insert(SourceFile).returning(col(SourceFile.id)),
         [
@@ -131,18 +149,28 @@ def load_file(session: Session, file: ValidatedFile) -> LoadResult:
                 "path": file.path,
                 "channel": file.channel,
                 "rows_total": file.total,
-                "rows_loaded": len(new),
-                "rows_quarantined": len(file.rejects),
+                "rows_loaded": 0,
+                "rows_quarantined": file.quarantined,
             }
         ],
     ).scalar_one()
     result.source_file_id = source_id
-    if new:
-        if file.channel == "case":
-            _insert_cases(session, new, source_id)
-        else:
-            _insert_signals(session, spec, new, source_id)
-    if new or file.rejects:
+    first_key = last_key = None
+    for columns, rows in file.spool.parts():
+        frame = pd.DataFrame(rows, columns=columns)
+        new = frame[~frame[spec.key].isin(_existing_keys(session, spec, frame[spec.key].tolist()))]
+        if new.empty:
+            continue
+        (_insert_cases if file.channel == "case" else _insert_signals)(session, spec, new, source_id)
+        result.loaded += len(new)
+        first_key = first_key or new[spec.key].iloc[0]
+        last_key = new[spec.key].iloc[-1]
+    result.duplicates = file.kept - result.loaded
+    if result.loaded:
+        session.execute(
+            update(SourceFile).where(col(SourceFile.id) == source_id).values(rows_loaded=result.loaded)
+        )
+    if result.loaded or file.quarantined:
         audit.append(
             session,
             [
@@ -155,11 +183,11 @@ def load_file(session: Session, file: ValidatedFile) -> LoadResult:
                         "channel": file.channel,
                         "file": file.path,
                         "sha256": file.sha256,
-                        "loaded": len(new),
+                        "loaded": result.loaded,
                         "duplicates": result.duplicates,
-                        "quarantined": len(file.rejects),
-                        "first_key": new[0][spec.key] if new else None,
-                        "last_key": new[-1][spec.key] if new else None,
+                        "quarantined": file.quarantined,
+                        "first_key": first_key,
+                        "last_key": last_key,
                     },
                     f"{file.channel} file taken in",
                 )
@@ -168,33 +196,31 @@ def load_file(session: Session, file: ValidatedFile) -> LoadResult:
     return result
 
 
-def _frame(rows: list[dict[str, Any]], spec: InputContract) -> pd.DataFrame:
-    frame = pd.DataFrame(rows)
-    frame["address_norm"] = normalise_addresses(frame["address"])
-    frame["party_keys"] = frame.get("party_keys", pd.Series([[]] * len(frame))).map(
-        lambda keys: ";".join(keys) if keys else None
-    )
+def _frame(frame: pd.DataFrame, spec: InputContract) -> pd.DataFrame:
+    frame = frame.assign(address_norm=normalise_addresses(frame["address"]))
+    if "party_keys" in frame:
+        frame["party_keys"] = frame["party_keys"].map(lambda keys: ";".join(keys) if keys else None)
+    else:
+        frame["party_keys"] = None
     frame = frame.rename(columns={spec.key: "source_id", spec.time_field: "occurred_at"})
     return frame.astype(object).where(frame.notna(), None)
 
 
 def _insert_new(
-    session: Session, table: Any, key: str, records: Iterable[list[dict[str, Any]]], source_file_id: int
+    session: Session, table: Any, key: str, records: list[dict[str, Any]], source_file_id: int
 ) -> dict[str, int]:
-    """Insert, part by part, skipping rows another loader got in first; return natural key -> id of this
-    file's rows.
+    """Insert a part, skipping rows another loader got in first; return natural key -> id of its rows.
 
-    A plain multi-row INSERT and one indexed SELECT by file are about three times faster on
-    PostgreSQL than INSERT ... RETURNING row batches; a part at a time keeps one part's records, not a
-    whole file's, beside the validated rows.
+    A plain multi-row INSERT and one indexed SELECT of the file's rows above the part's first id are
+    about three times faster on PostgreSQL than INSERT ... RETURNING row batches.
     """
     t = table.__table__
     unique = ["channel", "source_id"] if key == "source_id" else [key]
-    statement = dialect_insert(session, t).on_conflict_do_nothing(index_elements=unique)
-    for part in records:
-        session.connection().execute(statement, part)
-    rows = session.execute(select(t.c.id, t.c[key]).where(t.c.source_file_id == source_file_id)).tuples()
-    return {natural: rid for rid, natural in rows}
+    conn = session.connection()
+    before: int = conn.execute(select(func.coalesce(func.max(t.c.id), 0))).scalar_one()
+    conn.execute(dialect_insert(session, t).on_conflict_do_nothing(index_elements=unique), records)
+    rows = conn.execute(select(t.c.id, t.c[key]).where(t.c.source_file_id == source_file_id, t.c.id > before))
+    return {natural: rid for rid, natural in rows.tuples()}
 
 
 def _parties(ids: dict[str, int], named: list[tuple[str, str]], id_field: str) -> list[dict[str, Any]]:
@@ -207,13 +233,10 @@ def _parties(ids: dict[str, int], named: list[tuple[str, str]], id_field: str) -
     ]
 
 
-LOAD_PART = 20_000  # rows turned into records and inserted at a time
-
-
 SIGNAL_FIELDS = (
     "source_id", "occurred_at", "community_code", "address", "address_norm", "category", "summary",
     "party_keys", "priority", "dispatched_at", "arrived_at", "closed_at", "disposition", "officer_code",
-    "concern", "outcome", "source", "score",
+    "concern", "outcome", "source", "score", "phone_enc",
 )  # fmt: skip
 
 
@@ -224,53 +247,31 @@ def new_tip_code() -> str:
     return code
 
 
-def _insert_signals(
-    session: Session, spec: InputContract, rows: list[dict[str, Any]], source_file_id: int
-) -> None:
-    named: list[tuple[str, str]] = []
-    tips: list[tuple[str, dict[str, Any]]] = []  # a tip's code and sealed contact, by its natural key
-
-    def records() -> Iterator[list[dict[str, Any]]]:
-        for part in chunks(rows, LOAD_PART):
-            frame = _frame(part, spec)
-            if "risk_id" in frame:
-                frame = frame.rename(columns={"risk_id": "named_risk_id"})
-            out = []
-            for rec in frame.to_dict("records"):
-                record = {f: rec.get(f) for f in SIGNAL_FIELDS}
-                record["category"] = str(record["category"])
-                record["channel"] = spec.channel
-                record["source_file_id"] = source_file_id
-                record["named_risk_id"] = rec.get("named_risk_id")
-                record["phone_enc"] = seal(rec.get("phone"))
-                out.append(record)
-                if record["party_keys"]:
-                    named.append((record["source_id"], record["party_keys"]))
-                if spec.channel == "tip":
-                    tips.append(
-                        (
-                            record["source_id"],
-                            {
-                                "tip_code": new_tip_code(),
-                                "contact_enc": seal(rec.get("contact")),
-                                "wants_reward": bool(rec.get("wants_reward")),
-                            },
-                        )
-                    )
-            yield out
-
-    ids = _insert_new(session, Signal, "source_id", records(), source_file_id)
-    parties = _parties(ids, named, "signal_id")
-    if parties:
+def _insert_signals(session: Session, spec: InputContract, part: pd.DataFrame, source_file_id: int) -> None:
+    frame = _frame(part, spec).rename(columns={"risk_id": "named_risk_id"})
+    records: list[dict[str, Any]] = []
+    tips: list[tuple[str, dict[str, Any]]] = []
+    for rec in frame.to_dict("records"):
+        record = {f: rec.get(f) for f in SIGNAL_FIELDS}
+        record["category"] = str(record["category"])
+        record["channel"] = spec.channel
+        record["source_file_id"] = source_file_id
+        record["named_risk_id"] = rec.get("named_risk_id")
+        records.append(record)
+        if spec.channel == "tip":
+            tip = {"contact_enc": rec.get("contact_enc"), "wants_reward": bool(rec.get("wants_reward"))}
+            tips.append((record["source_id"], tip))
+    ids = _insert_new(session, Signal, "source_id", records, source_file_id)
+    named = [(r["source_id"], r["party_keys"]) for r in records if r["party_keys"]]
+    if parties := _parties(ids, named, "signal_id"):
         session.execute(insert(SignalParty), parties)
-    if tips:
-        session.execute(insert(Tip), [{"signal_id": ids[key], **tip} for key, tip in tips if key in ids])
+    tip_rows = [{"signal_id": ids[key], "tip_code": new_tip_code(), **tip} for key, tip in tips if key in ids]
+    if tip_rows:
+        session.execute(insert(Tip), tip_rows)
 
 
-def _insert_cases(session: Session, rows: list[dict[str, Any]], source_file_id: int) -> None:
-    frame = _frame(rows, INPUT_CONTRACTS["case"]).rename(
-        columns={"source_id": "case_id", "occurred_at": "filed_at"}
-    )
+def _insert_cases(session: Session, spec: InputContract, part: pd.DataFrame, source_file_id: int) -> None:
+    frame = _frame(part, spec).rename(columns={"source_id": "case_id", "occurred_at": "filed_at"})
     frame["offence"] = frame["offence"].map(str)
     fields = [
         "case_id",
@@ -285,8 +286,7 @@ def _insert_cases(session: Session, rows: list[dict[str, Any]], source_file_id: 
     records = [
         {**{f: rec[f] for f in fields}, "source_file_id": source_file_id} for rec in frame.to_dict("records")
     ]
-    ids = _insert_new(session, CriminalCase, "case_id", [records], source_file_id)
+    ids = _insert_new(session, CriminalCase, "case_id", records, source_file_id)
     named = [(r["case_id"], r["party_keys"]) for r in records if r["party_keys"]]
-    parties = _parties(ids, named, "case_id")
-    if parties:
+    if parties := _parties(ids, named, "case_id"):
         session.execute(insert(CaseParty), parties)

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from bridgehead.db import session_scope
 from models import AuditLog, QuarantinedRow, Signal, SignalParty, SourceFile, Tip
-from tasks.intake import load
+from tasks.intake import checks
 from tasks.intake.load import load_file, validate_file
 from tests.factories import TIP, write_csv, write_rows
 from tests.tasks.intake.rows import CALL_HEADER, call_row
@@ -155,10 +155,13 @@ def test_phones_and_contacts_are_sealed_and_tips_get_codes(
 def test_a_file_longer_than_a_part_loads_every_row_its_parties_and_tips(
     engine: Engine, jurisdiction: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Records are built and inserted a part at a time (memory holds one part, not the file): rows,
-    the parties they name and the tips' codes all arrive whatever the part a row falls in."""
-    monkeypatch.setattr(load, "LOAD_PART", 7)
-    assert _ingest("call", write_csv(tmp_path / "calls.csv", CALL_HEADER, [call_row(i) for i in range(30)]))
+    """Rows are checked, spooled and inserted a part at a time (memory holds one part, not the file):
+    rows, the parties they name and the tips' codes all arrive whatever the part a row falls in, and
+    an id repeated in a later part is still a repeat."""
+    monkeypatch.setattr(checks, "BATCH_ROWS", 7)
+    rows = [call_row(i) for i in range(30)] + [call_row(3)]  # line 32 repeats line 5, four parts on
+    result = _ingest("call", write_csv(tmp_path / "calls.csv", CALL_HEADER, rows))
+    assert (result.loaded, result.quarantined) == (30, 1)
     tips = write_rows(tmp_path / "tips.csv", *({**TIP, "tip_id": f"T{i}"} for i in range(10)))
     assert _ingest("tip", tips).loaded == 10
     with Session(engine) as s:
@@ -170,3 +173,6 @@ def test_a_file_longer_than_a_part_loads_every_row_its_parties_and_tips(
     assert sorted(calls) == [f"C{i:06d}" for i in range(30)]
     assert named == sum(len({f"PK{i % 97:04d}", f"PK{i % 89:04d}"}) for i in range(30))
     assert len(set(codes)) == 10
+    with Session(engine) as s:
+        kept = s.execute(select(QuarantinedRow.line, QuarantinedRow.reason)).one()
+    assert tuple(kept) == (32, "call_id 'C000003' repeats line 5 of the same file")
