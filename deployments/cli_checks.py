@@ -296,12 +296,13 @@ _WAKEUP: list[int] = []  # the write end of the pipe the watcher reads, once per
 RESEND_AFTER_S = 5
 
 
-def _watch_sigterm() -> None:
+def _watch_sigterm() -> int:
     """Make SIGTERM stick. Python runs a signal handler between any two bytecodes of the main thread, and
     an exception raised by one that lands inside a weakref callback or finalizer is printed and dropped
     ("Exception ignored in ... TerminationSignal"): a sweep ran on for 40 s after SIGTERM. A thread sees
     every signal through the wakeup fd; if the command has not begun to end (our handler sets
-    `_TERMINATING`, and Prefect hands the signal back to it after its own) it sends SIGTERM again."""
+    `_TERMINATING`, and Prefect hands the signal back to it after its own) it sends SIGTERM again.
+    Returns the wakeup fd it replaced, to be put back."""
     if not _WAKEUP:
         read, write = os.pipe()
         os.set_blocking(write, False)
@@ -316,7 +317,7 @@ def _watch_sigterm() -> None:
                 os.kill(os.getpid(), signal.SIGTERM)
 
         threading.Thread(target=watch, name="sigterm-watch", daemon=True).start()
-    signal.set_wakeup_fd(_WAKEUP[0], warn_on_full_buffer=False)
+    return signal.set_wakeup_fd(_WAKEUP[0], warn_on_full_buffer=False)
 
 
 class BridgeheadGroup(TyperGroup):
@@ -362,21 +363,23 @@ class BridgeheadGroup(TyperGroup):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-def _install_sigterm() -> Any:
+def _install_sigterm() -> tuple[Any, int] | None:
+    """Our SIGTERM handler and its watcher; what they replaced (handler, wakeup fd), or None off the
+    main thread, where signals cannot be handled."""
     try:
         previous = signal.signal(signal.SIGTERM, _sigterm)
-    except ValueError:  # not the main thread
+    except ValueError:
         return None
-    _watch_sigterm()
-    return previous
+    return previous, _watch_sigterm()
 
 
-def _restore_sigterm(previous: Any) -> None:
+def _restore_sigterm(previous: tuple[Any, int] | None) -> None:
     if previous is None:
         return
+    handler, wakeup_fd = previous
     with contextlib.suppress(ValueError):
-        signal.signal(signal.SIGTERM, previous)
-        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGTERM, handler)
+        signal.set_wakeup_fd(wakeup_fd)
 
 
 def _err(line: str) -> None:

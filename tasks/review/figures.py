@@ -85,12 +85,14 @@ def per_community(
         for code, *ns in rows:
             for key, n in zip(parts, ns, strict=True):
                 counts[key].setdefault(name, {})[code] = int(n)
-    out = {}
-    for key, by_window in counts.items():
-        frame = pd.DataFrame(by_window, columns=list(WINDOWS)).fillna(0).astype(int)
-        frame.index.name = "community_code"
-        out[key] = frame
-    return out
+    return {key: _by_community(by_window) for key, by_window in counts.items()}
+
+
+def _by_community(by_window: dict[str, dict[str, int]]) -> pd.DataFrame:
+    """Counts by window and community as a frame: communities as rows, every window a column, 0 where none."""
+    frame = pd.DataFrame(by_window, columns=list(WINDOWS)).fillna(0).astype(int)
+    frame.index.name = "community_code"
+    return frame
 
 
 def per_signal_community(
@@ -106,10 +108,8 @@ def per_signal_community(
             .where(col(Signal.id).in_(signal_ids(window)), in_scope(scope, Signal.community_code))
             .group_by(col(Signal.community_code))
         )
-        counts[name] = dict(session.execute(stmt).all())
-    frame = pd.DataFrame(counts, columns=list(WINDOWS)).fillna(0).astype(int)
-    frame.index.name = "community_code"
-    return frame
+        counts[name] = dict(session.execute(stmt).tuples().all())
+    return _by_community(counts)
 
 
 def counts(session: Session, period: Period, scope: Scope) -> dict[str, pd.DataFrame]:
