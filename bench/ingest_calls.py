@@ -122,7 +122,11 @@ def main() -> None:
         "--data", type=Path, help="keep the generated city here and reuse it when it has the rows asked for"
     )
     parser.add_argument("--leg", nargs=3, metavar=("URL", "DATA", "CALLS"), help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", nargs=2, metavar=("ROWS", "DATA"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.prepare:
+        prepare(int(args.prepare[0]), Path(args.prepare[1]))
+        return
     if args.leg:
         print(json.dumps(run_leg(args.leg[0], Path(args.leg[1]), Path(args.leg[2]))))
         return
@@ -130,8 +134,9 @@ def main() -> None:
         data = args.data or Path(tmp) / "data"
         calls = data / "bench_calls.csv"
         if not _has_rows(calls, args.rows):
+            # in its own process: Linux carries a process's peak memory over to the children it starts
             t = time.perf_counter()
-            calls = prepare(args.rows, data)
+            subprocess.run([sys.executable, __file__, "--prepare", str(args.rows), str(data)], check=True)
             print(f"generated {args.rows:,} call rows in {time.perf_counter() - t:.1f} s")
         urls = {"sqlite": f"sqlite:///{Path(tmp) / 'bench.db'}", "postgresql": args.pg_url}
         for name in ("sqlite", "postgresql") if args.database == "both" else (args.database,):

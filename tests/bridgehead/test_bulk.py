@@ -1,0 +1,78 @@
+"""A frame inserted at the driver's speed is stored exactly as SQLAlchemy would store the same rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, insert, text
+
+from bridgehead.bulk import insert_frame
+from bridgehead.db import session_scope, table_of
+from models.signal import Signal
+from models.tip import Tip
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def _signals(prefix: str) -> list[dict[str, object]]:
+    base = {"channel": "call", "community_code": "61030301001", "category": "dispute"}
+    base |= {"address": "幸福路1号", "address_norm": "幸福路1号"}
+    return [
+        {
+            **base,
+            "source_id": f"{prefix}1",
+            "occurred_at": datetime(2026, 3, 1, 9, 30, 5, 123456, tzinfo=UTC),
+            "arrived_at": datetime(2026, 3, 1, 17, 45, tzinfo=BEIJING),  # stored as UTC
+            "priority": 2,
+            "score": 0.25,
+            "phone_enc": b"\x00sealed\xff",
+            "summary": "吵架, 'quoted' \\ back",
+        },
+        {
+            **base,
+            "source_id": f"{prefix}2",
+            "occurred_at": datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC),
+            "arrived_at": None,
+            "priority": None,
+            "score": None,
+            "phone_enc": None,
+            "summary": None,
+        },
+    ]
+
+
+def _stored(engine: Engine, prefix: str) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT source_id, CAST(occurred_at AS TEXT), CAST(arrived_at AS TEXT), "
+                "CAST(loaded_at AS TEXT), priority, score, phone_enc, summary, address "
+                "FROM signal WHERE source_id LIKE :p ORDER BY source_id"
+            ),
+            {"p": f"{prefix}%"},
+        ).all()
+    return [(row[0][len(prefix) :], *row[1:3], row[3] is not None, *row[4:]) for row in rows]
+
+
+def test_a_frame_is_stored_as_sqlalchemy_stores_its_rows(engine: Engine, jurisdiction: Path) -> None:
+    with session_scope() as s:
+        s.execute(insert(table_of(Signal)), _signals("orm-"))
+        insert_frame(s, table_of(Signal), pd.DataFrame(_signals("bulk-")), ["channel", "source_id"])
+    assert _stored(engine, "bulk-") == _stored(engine, "orm-")
+    assert [row[0] for row in _stored(engine, "bulk-")] == ["1", "2"]
+
+
+def test_rows_whose_key_is_taken_are_skipped_and_booleans_kept(engine: Engine, jurisdiction: Path) -> None:
+    with session_scope() as s:
+        insert_frame(s, table_of(Signal), pd.DataFrame(_signals("k-")), ["channel", "source_id"])
+        again = pd.DataFrame(_signals("k-") + _signals("new-"))
+        insert_frame(s, table_of(Signal), again, ["channel", "source_id"])
+        ids = [i for (i,) in s.execute(text("SELECT id FROM signal ORDER BY id")).all()]
+        tips = pd.DataFrame({"signal_id": ids[:2], "tip_code": ["a", "b"], "wants_reward": [True, False]})
+        insert_frame(s, table_of(Tip), tips, [])
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM signal")).scalar_one() == 4
+        rewards = conn.execute(text("SELECT tip_code, wants_reward FROM tip ORDER BY tip_code")).all()
+    assert [(code, bool(wants)) for code, wants in rewards] == [("a", True), ("b", False)]
