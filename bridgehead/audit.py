@@ -31,6 +31,7 @@ from models.audit import AuditHead, AuditLog
 from models.common import utcnow
 
 GENESIS_HASH = "0" * 64
+BULK_FROM = 500  # rows from which an append goes to the driver by `bridgehead.bulk`
 
 
 class AuditHeadMissing(RuntimeError):
@@ -168,8 +169,14 @@ def append(
         }
         row["hash"] = prev = row_hash(row)
         rows.append(row)
-    # a Core insert: the trail's rows need no ORM bookkeeping, and a day's sweep writes thousands
-    session.connection().execute(insert(table_of(AuditLog)), rows)
+    if len(rows) < BULK_FROM:  # a Core insert: the trail's rows need no ORM bookkeeping
+        session.connection().execute(insert(table_of(AuditLog)), rows)
+    else:  # bulk intake and a day's sweep write thousands
+        import pandas as pd  # not for the commands that write a line
+
+        from bridgehead.bulk import insert_frame
+
+        insert_frame(session, table_of(AuditLog), pd.DataFrame(rows))
     session.execute(update(AuditHead).where(the_head).values(seq=seq, hash=prev))
     return len(rows)
 

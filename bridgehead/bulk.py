@@ -1,55 +1,117 @@
-"""Many rows in at the driver's speed (批量写入): bulk intake's inserts.
+"""Many rows in or changed at the driver's speed (批量写入): intake's inserts, the stages' updates by id.
 
 SQLAlchemy converts every value of every row in Python on its way to the driver (UTCDateTime,
 AutoString: 12 s of a 200,000-row call file's 19 s load here). A frame's columns are converted here
 once each, as columns, to what SQLAlchemy would have stored, and the rows go straight to the driver:
-one executemany on SQLite, COPY into a scratch table and one INSERT ... SELECT on PostgreSQL.
+one executemany, or on PostgreSQL for many rows COPY into a scratch table and one statement from it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC
 from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import JSON, Connection, DateTime, Integer, Table
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format for DateTime on SQLite (UTC here)
+COPY_FROM = 2_000  # rows from which PostgreSQL takes them by COPY rather than executemany
 
 
-def insert_frame(session: Session, table: Table, frame: pd.DataFrame, skip_taken: list[str]) -> None:
-    """Insert the frame's rows (its columns named as the table's) in the session's transaction; a row whose
-    `skip_taken` key another row already holds is skipped, as `ON CONFLICT DO NOTHING` would (none given:
-    such a row fails the insert)."""
+def insert_frame(
+    session: Session,
+    table: Table,
+    frame: pd.DataFrame,
+    skip_taken: Sequence[str] = (),
+    update: Sequence[str] = (),
+) -> None:
+    """Insert the frame's rows (its columns named as the table's) in the session's transaction. A row
+    whose `skip_taken` key another row already holds is skipped (`ON CONFLICT DO NOTHING`), or, with
+    `update`, sets those columns of that row; with neither it fails the insert."""
     if frame.empty:
         return
     session.flush()
     conn = session.connection()
-    postgres = conn.dialect.name == "postgresql"
+    names, rows = _driver_rows(conn, table, _with_defaults(table, frame))
+    columns = ", ".join(f'"{name}"' for name in names)
+    conflict = ""
+    if skip_taken:
+        sets = ", ".join(f'"{c}" = excluded."{c}"' for c in update)
+        conflict = f"ON CONFLICT ({', '.join(skip_taken)}) " + (
+            f"DO UPDATE SET {sets}" if update else "DO NOTHING"
+        )
+    if _by_copy(conn, rows):
+        with _staged(conn, table, names, rows) as stage:
+            conn.exec_driver_sql(
+                f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM "{stage}" {conflict}'
+            )
+        return
+    marks = ", ".join([_mark(conn)] * len(names))
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks}) {conflict}', rows)
+
+
+def update_frame(session: Session, table: Table, frame: pd.DataFrame) -> None:
+    """Set each row's columns of the frame on the row of the table with its `id`."""
+    if frame.empty:
+        return
+    session.flush()
+    conn = session.connection()
+    names, rows = _driver_rows(conn, table, frame[[c for c in frame.columns if c != "id"] + ["id"]])
+    columns = names[:-1]
+    if _by_copy(conn, rows):
+        with _staged(conn, table, names, rows) as stage:
+            sets = ", ".join(f'"{c}" = s."{c}"' for c in columns)
+            conn.exec_driver_sql(
+                f'UPDATE "{table.name}" SET {sets} FROM "{stage}" s WHERE "{table.name}".id = s.id'
+            )
+        return
+    sets = ", ".join(f'"{c}" = {_mark(conn)}' for c in columns)
+    conn.exec_driver_sql(f'UPDATE "{table.name}" SET {sets} WHERE id = {_mark(conn)}', rows)
+
+
+def update_by_id(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
+    """UPDATE rows by their `id`, one statement per shape of row (the set of columns it sets)."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
+    table = cast(Table, model.__table__)  # type: ignore[attr-defined]
+    for keys, part in shapes.items():
+        if keys:  # a row with nothing to set is left alone
+            update_frame(session, table, pd.DataFrame(part, columns=["id", *keys]))
+
+
+def _with_defaults(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """The model's Python-side defaults (a load time) for the columns the frame lacks, once for all rows."""
     values = frame.copy(deep=False)
-    for column in table.c:  # the model's Python-side defaults (a load time), once for the frame
+    for column in table.c:
         if column.name not in values and column.default is not None and not column.primary_key:
             default = cast(Any, column.default)
             values[column.name] = default.arg(None) if default.is_callable else default.arg
+    return values
+
+
+def _driver_rows(
+    conn: Connection, table: Table, frame: pd.DataFrame
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The frame's rows as the driver takes them: JSON as its text, times as SQLite's text (PostgreSQL takes
+    aware datetimes), pandas' floats of an integer column with blanks as integers, blanks as None."""
+    postgres = conn.dialect.name == "postgresql"
+    values = frame.copy(deep=False)
     for name in values.columns:
         kind = getattr(table.c[name].type, "impl_instance", table.c[name].type)
         if isinstance(kind, JSON):
-            values[name] = [None if v is None else json.dumps(v) for v in values[name]]
+            # None as JSON's null, as SQLAlchemy stores it; only a value the frame lacks (NaN) is NULL
+            values[name] = [None if isinstance(v, float) and v != v else json.dumps(v) for v in values[name]]
         elif isinstance(kind, DateTime) and not postgres:
             values[name] = _sqlite_times(values[name])
-        elif isinstance(kind, Integer) and values[name].dtype.kind == "f":  # pandas' ints with a blank
+        elif isinstance(kind, Integer) and values[name].dtype.kind == "f":
             values[name] = values[name].astype("Int64")
     values = values.astype(object).where(values.notna(), None)
-    rows = list(values.itertuples(index=False, name=None))
-    columns = ", ".join(f'"{name}"' for name in values.columns)
-    conflict = f"ON CONFLICT ({', '.join(skip_taken)}) DO NOTHING" if skip_taken else ""
-    if postgres:
-        _copy(conn, table, columns, rows, conflict)
-    else:
-        marks = ", ".join("?" * len(values.columns))
-        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks}) {conflict}', rows)
+    return list(values.columns), list(values.itertuples(index=False, name=None))
 
 
 def _sqlite_times(values: pd.Series) -> pd.Series:
@@ -62,16 +124,34 @@ def _sqlite_times(values: pd.Series) -> pd.Series:
     return times.dt.strftime(SQLITE_TIME).where(times.notna(), None)
 
 
-def _copy(conn: Connection, table: Table, columns: str, rows: list[tuple[Any, ...]], conflict: str) -> None:
+def _mark(conn: Connection) -> str:
+    return "%s" if conn.dialect.name == "postgresql" else "?"
+
+
+def _by_copy(conn: Connection, rows: list[tuple[Any, ...]]) -> bool:
+    return conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM
+
+
+@contextmanager
+def _staged(conn: Connection, table: Table, names: list[str], rows: list[tuple[Any, ...]]) -> Iterator[str]:
+    """A scratch table of the table's named columns, filled by COPY, dropped after use (and with the
+    transaction if it fails)."""
     import psycopg
 
-    stage = f"{table.name}_incoming"
+    stage = f"{table.name}_staged"
+    columns = ", ".join(f'"{name}"' for name in names)
     conn.exec_driver_sql(
         f'CREATE TEMPORARY TABLE "{stage}" AS SELECT {columns} FROM "{table.name}" WITH NO DATA'
     )
     raw = cast("psycopg.Connection[Any]", conn.connection.driver_connection)
-    with raw.cursor() as cur, cur.copy(f'COPY "{stage}" ({columns}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row(row)
-    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM "{stage}" {conflict}')
+    try:
+        with raw.cursor() as cur, cur.copy(f'COPY "{stage}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as exc:  # its message and context quote the row's values: a phone, a summary
+        exc.args = (
+            f"COPY into {table.name} failed (SQLSTATE {exc.sqlstate}); the row's values are not repeated",
+        )
+        raise
+    yield stage
     conn.exec_driver_sql(f'DROP TABLE "{stage}"')

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, String, Table, bindparam, event, type_coerce, update
+from sqlalchemy import Engine, String, Table, event, type_coerce
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -102,29 +102,6 @@ def dialect_insert(session: Session, table: Any) -> Any:
 def table_of(model: type[SQLModel]) -> Table:
     """A table model's Core table, for set-based statements (`model.__table__`: SQLModel's types omit it)."""
     return model.__table__  # type: ignore[attr-defined]  # set by SQLAlchemy's declarative mapping
-
-
-def update_by_id(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
-    """UPDATE rows by their `id`, one executemany per shape of row, through Core: SQLAlchemy's ORM bulk
-    update by primary key inspects every row in Python first (a second per 100,000 rows here)."""
-    if not rows:
-        return
-    session.flush()  # what session.execute would do first: pending objects are written before
-    table = table_of(model)
-    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        shapes.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
-    for keys, part in shapes.items():
-        if not keys:
-            continue  # nothing to set
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("row_id"))
-            .values({k: bindparam(k, type_=table.c[k].type) for k in keys})
-        )
-        session.connection().execute(
-            stmt, [{"row_id": row["id"], **{k: row[k] for k in keys}} for row in part]
-        )
 
 
 def chunks(values: list[Any], size: int = 5000) -> Iterator[list[Any]]:

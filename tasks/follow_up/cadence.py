@@ -22,7 +22,8 @@ from sqlalchemy import and_, exists, insert, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert, frame_in, frame_of, table_of, update_by_id
+from bridgehead.bulk import update_by_id
+from bridgehead.db import chunks, dialect_insert, frame_in, frame_of, table_of
 from bridgehead.locks import hold_register
 from bridgehead.rules import FollowUpRules, Rules
 from models.clock import day_start, local_date

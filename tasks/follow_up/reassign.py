@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import update_by_id
+from bridgehead.bulk import update_by_id
 from bridgehead.rules import Rules
 from models.follow_up import FollowUp
 from models.jurisdiction import CARRIER_ROLES, Officer

@@ -19,7 +19,8 @@ from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, frame_in, frame_of, stored_time, update_by_id
+from bridgehead.bulk import update_by_id
+from bridgehead.db import chunks, frame_in, frame_of, stored_time
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow

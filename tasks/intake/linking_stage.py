@@ -9,14 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, case, func, insert, select, text, update
+from sqlalchemy import and_, case, func, insert, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, dialect_insert, frame_of, table_of, update_by_id
+from bridgehead.bulk import insert_frame, update_by_id, update_frame
+from bridgehead.db import chunks, frame_of, table_of
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
@@ -27,9 +28,6 @@ from models.signal import Signal
 from tasks.intake.grading import opens_risk
 from tasks.intake.linking import KnownRisk, LinkPlan, address_key, pair_keys, plan_links
 from tasks.quick_response.incidents import queue_urgent_calls
-
-if TYPE_CHECKING:
-    import psycopg
 
 
 @dataclass
@@ -177,28 +175,9 @@ def _link_part(session: Session, frame: pd.DataFrame, rules: Rules) -> LinkSumma
 
 
 def _assign(session: Session, risk_of: dict[int, int], now: datetime) -> None:
-    """Set each linked signal's risk in one statement: PostgreSQL gets the pairs by COPY into a
-    temporary table and one UPDATE ... FROM; SQLite, in process, takes them as one executemany."""
-    if not risk_of:
-        return
-    if session.get_bind().dialect.name != "postgresql":
-        update_by_id(session, Signal, [{"id": s, "risk_id": r, "linked_at": now} for s, r in risk_of.items()])
-        return
-    session.execute(
-        text("CREATE TEMPORARY TABLE link_plan (signal_id integer, risk_id integer) ON COMMIT DROP")
-    )
-    raw = cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)
-    with raw.cursor() as cur, cur.copy("COPY link_plan (signal_id, risk_id) FROM STDIN") as copy:
-        for pair in risk_of.items():
-            copy.write_row(pair)
-    session.execute(
-        text(
-            "UPDATE signal SET risk_id = p.risk_id, linked_at = :now "
-            "FROM link_plan p WHERE signal.id = p.signal_id"
-        ),
-        {"now": now},
-    )
-    session.execute(text("DROP TABLE link_plan"))  # the next part makes its own
+    """Set each linked signal's risk in one statement (`bridgehead.bulk`)."""
+    frame = pd.DataFrame(list(risk_of.items()), columns=["id", "risk_id"]).assign(linked_at=now)
+    update_frame(session, table_of(Signal), frame)
 
 
 def _create_risks(session: Session, plan: LinkPlan) -> dict[int, int]:
@@ -251,7 +230,7 @@ def _insert_risks(session: Session, refs: list[int], rows: list[dict[str, Any]])
         returned = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
         return dict(zip(refs, returned.scalars().all(), strict=True))
     before: int = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
-    conn.execute(insert(table), rows)
+    insert_frame(session, table, pd.DataFrame(rows))
     found: dict[tuple[Any, ...], int] = {}
     for row in conn.execute(
         select(table.c.id, *(table.c[k] for k in NEW_RISK_KEY)).where(table.c.id > before)
@@ -261,17 +240,14 @@ def _insert_risks(session: Session, refs: list[int], rows: list[dict[str, Any]])
 
 
 def _save_keys(session: Session, plan: LinkPlan, resolve: Any) -> None:
-    rows = [
-        {"kind": kind, "key": key, "risk_id": resolve(ref), "last_seen_at": _at(seen)}
-        for (kind, key), (ref, seen) in plan.keys.items()
-    ]
-    for part in chunks(rows):
-        stmt = dialect_insert(session, RiskLinkKey)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["kind", "key"],
-            set_={"risk_id": stmt.excluded.risk_id, "last_seen_at": stmt.excluded.last_seen_at},
-        )
-        session.execute(stmt, part)
+    rows = [(kind, key, resolve(ref), _at(seen)) for (kind, key), (ref, seen) in plan.keys.items()]
+    insert_frame(
+        session,
+        table_of(RiskLinkKey),
+        pd.DataFrame(rows, columns=["kind", "key", "risk_id", "last_seen_at"]),
+        skip_taken=["kind", "key"],
+        update=["risk_id", "last_seen_at"],
+    )
 
 
 def _refresh_signal_times(session: Session, risk_ids: list[int]) -> None:

@@ -18,7 +18,8 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.db import chunks, update_by_id
+from bridgehead.bulk import update_by_id
+from bridgehead.db import chunks
 from models.common import local_text
 from models.incident import Dispatch, Incident, UnitStatusEvent, UnitStatusIn
 from models.jurisdiction import PatrolUnit, UnitStatus

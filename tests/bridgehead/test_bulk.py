@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine, insert, text
+from sqlmodel import Session
 
-from bridgehead.bulk import insert_frame
+from bridgehead import audit
+from bridgehead.bulk import COPY_FROM, insert_frame
 from bridgehead.db import session_scope, table_of
 from models.signal import Signal
 from models.tip import Tip
@@ -76,3 +78,25 @@ def test_rows_whose_key_is_taken_are_skipped_and_booleans_kept(engine: Engine, j
         assert conn.execute(text("SELECT count(*) FROM signal")).scalar_one() == 4
         rewards = conn.execute(text("SELECT tip_code, wants_reward FROM tip ORDER BY tip_code")).all()
     assert [(code, bool(wants)) for code, wants in rewards] == [("a", True), ("b", False)]
+
+
+def test_a_long_audit_append_is_stored_as_a_short_one_and_the_chain_verifies(engine: Engine) -> None:
+    """Appends of `BULK_FROM` rows and more go by `insert_frame`: the same text in every column (a
+    missing "before" is JSON's null, as SQLAlchemy writes it), and the hash chain holds across both."""
+    change = audit.Change("link", "risk", "7", None, {"signals_added": 2, "note": "é"}, "new signal")
+    with session_scope() as s:
+        audit.append(s, [change], actor="person:test")
+        audit.append(s, [change] * audit.BULK_FROM, actor="person:test")  # executemany
+        audit.append(s, [change] * COPY_FROM, actor="person:test")  # PostgreSQL: by COPY
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text(
+                "SELECT CAST(at AS TEXT), actor, action, entity, entity_id, CAST(before AS TEXT), "
+                "CAST(after AS TEXT), reason FROM audit_log ORDER BY seq"
+            )
+        ).all()
+    assert len(stored) == 1 + audit.BULK_FROM + COPY_FROM
+    assert {tuple(row[1:]) for row in stored} == {tuple(stored[0][1:])}
+    assert stored[0][5] == "null"
+    with Session(engine) as s:
+        assert audit.verify(s).ok

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from bridgehead.db import make_engine, normalise_url, session_scope, update_by_id
+from bridgehead.bulk import update_by_id
+from bridgehead.db import make_engine, normalise_url, session_scope
 from bridgehead.settings import Settings
 from models.intake import SourceFile
 
