@@ -153,7 +153,7 @@ def _link_part(session: Session, frame: pd.DataFrame, rules: Rules) -> LinkSumma
     frame["opens"] = opens_risk(frame, rules)
     keys, risks = _known(session, frame)
     plan = plan_links(frame, keys, risks, rules.linking.window_days * 86_400)
-    ids = _create_risks(session, plan)
+    ids = _create_risks(session, plan, frame)
     now = utcnow()
 
     def resolve(ref: int) -> int:  # a new risk's ref (negative) -> its id; a risk's id as it is
@@ -180,9 +180,13 @@ def _assign(session: Session, risk_of: dict[int, int], now: datetime) -> None:
     update_frame(session, table_of(Signal), frame)
 
 
-def _create_risks(session: Session, plan: LinkPlan) -> dict[int, int]:
+def _create_risks(session: Session, plan: LinkPlan, frame: pd.DataFrame) -> dict[int, int]:
+    """Insert the plan's new risks, their first and last signal times already those of their signals (all
+    in this part), so that they need no second write."""
     if not plan.new_risks:
         return {}
+    times = frame.assign(ref=frame["id"].map(plan.risk_of)).groupby("ref")["occurred_at"]
+    first, last = times.min().to_dict(), times.max().to_dict()
     officers: dict[str, str] = dict(
         session.execute(
             select(col(Officer.community_code), func.min(Officer.officer_code))
@@ -202,8 +206,8 @@ def _create_risks(session: Session, plan: LinkPlan) -> dict[int, int]:
             "status": RiskStatus.open.value,
             "reasons": [],
             "opened_at": _at(r.first_at),
-            "first_signal_at": _at(r.first_at),
-            "last_signal_at": _at(r.first_at),
+            "first_signal_at": first[r.ref],
+            "last_signal_at": last[r.ref],
             "level_since": _at(r.first_at),
         }
         for r in (plan.new_risks[ref] for ref in refs)
@@ -297,7 +301,7 @@ def _touch_risks(
         row: dict[str, Any] = {"id": int(rid), "graded_at": None}
         if rid not in regrade:
             row.pop("graded_at")
-        if rid in ref_of:
+        if rid in ref_of:  # made whole by `_create_risks`: not graded yet, its times its signals'
             new = plan.new_risks[ref_of[rid]]
             after = {
                 "community_code": new.community_code,
@@ -307,7 +311,8 @@ def _touch_risks(
                 "signals": int(count),
             }
             changes.append(audit.Change("create", "risk", str(rid), None, after, "new signal"))
-        elif rid in woken:
+            continue
+        if rid in woken:
             row |= {"status": RiskStatus.open.value, "settled_at": None}
             changes.append(
                 audit.Change(
@@ -343,7 +348,7 @@ def _touch_risks(
             .where(col(FollowUp.risk_id).in_(part), col(FollowUp.status) == "pending")
             .values(status="cancelled")
         )
-    _refresh_signal_times(session, [int(r) for r in counts.index])
+    _refresh_signal_times(session, [int(r) for r in counts.index if r not in ref_of])
     if reopened:
         session.execute(
             update(Risk)
