@@ -160,10 +160,8 @@ def _link_part(session: Session, frame: pd.DataFrame, rules: Rules) -> LinkSumma
         return ids.get(ref, ref)
 
     risk_of = {sid: resolve(ref) for sid, ref in plan.risk_of.items()}
-    _assign(session, risk_of, now)
     unlinked = [int(s) for s in frame["id"] if int(s) not in risk_of]
-    for part in chunks(unlinked):
-        session.execute(update(Signal).where(col(Signal.id).in_(part)).values(linked_at=now))
+    _assign(session, risk_of, unlinked, now)
     _save_keys(session, plan, resolve)
     queue_urgent_calls(session, frame, rules.quick_response)  # the open-incidents stage's work
     news = {int(i) for i, wakes in zip(frame["id"], frame["wakes"], strict=True) if wakes}
@@ -174,9 +172,10 @@ def _link_part(session: Session, frame: pd.DataFrame, rules: Rules) -> LinkSumma
     return summary
 
 
-def _assign(session: Session, risk_of: dict[int, int], now: datetime) -> None:
-    """Set each linked signal's risk in one statement (`bridgehead.bulk`)."""
-    frame = pd.DataFrame(list(risk_of.items()), columns=["id", "risk_id"]).assign(linked_at=now)
+def _assign(session: Session, risk_of: dict[int, int], unlinked: list[int], now: datetime) -> None:
+    """Set each signal's risk (none for those that open none) and its link time, in one statement."""
+    pairs = [*risk_of.items(), *((sid, None) for sid in unlinked)]
+    frame = pd.DataFrame(pairs, columns=["id", "risk_id"]).assign(linked_at=now)
     update_frame(session, table_of(Signal), frame)
 
 
