@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from bridgehead.db import table_of
@@ -31,7 +31,6 @@ from models.audit import AuditHead, AuditLog
 from models.common import utcnow
 
 GENESIS_HASH = "0" * 64
-BULK_FROM = 500  # rows from which an append goes to the driver by `bridgehead.bulk`
 
 
 class AuditHeadMissing(RuntimeError):
@@ -169,14 +168,9 @@ def append(
         }
         row["hash"] = prev = row_hash(row)
         rows.append(row)
-    if len(rows) < BULK_FROM:  # a Core insert: the trail's rows need no ORM bookkeeping
-        session.connection().execute(insert(table_of(AuditLog)), rows)
-    else:  # bulk intake and a day's sweep write thousands
-        import pandas as pd  # not for the commands that write a line
+    from bridgehead.bulk import insert_rows  # pandas, for long appends: not for a one-line command
 
-        from bridgehead.bulk import insert_frame
-
-        insert_frame(session, table_of(AuditLog), pd.DataFrame(rows))
+    insert_rows(session, table_of(AuditLog), rows)
     session.execute(update(AuditHead).where(the_head).values(seq=seq, hash=prev))
     return len(rows)
 

@@ -15,7 +15,7 @@ from datetime import UTC
 from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import JSON, Connection, DateTime, Integer, Table
+from sqlalchemy import JSON, Connection, DateTime, Integer, Table, insert
 from sqlmodel import Session, SQLModel
 
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format for DateTime on SQLite (UTC here)
@@ -52,6 +52,19 @@ def insert_frame(
         return
     marks = ", ".join([_mark(conn)] * len(names))
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks}) {conflict}', rows)
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows of one shape: a few by a Core insert (no frame to build), many by `insert_frame`."""
+    if len(rows) < BULK_FROM:
+        if rows:
+            session.flush()
+            session.connection().execute(insert(table), rows)
+        return
+    insert_frame(session, table, pd.DataFrame(rows))
+
+
+BULK_FROM = 500  # rows from which building a frame pays for itself
 
 
 def update_frame(session: Session, table: Table, frame: pd.DataFrame) -> None:

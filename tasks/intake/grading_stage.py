@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.bulk import update_by_id
-from bridgehead.db import chunks, frame_in, frame_of, stored_time
+from bridgehead.bulk import insert_rows, update_by_id
+from bridgehead.db import chunks, frame_in, frame_of, stored_time, table_of
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
@@ -282,8 +282,7 @@ def _regrade(
             if new_level is Colour.red:
                 summary.new_red.append(rid)
     update_by_id(session, Risk, updates)
-    if history:
-        session.execute(insert(RiskLevelChange), history)
+    insert_rows(session, table_of(RiskLevelChange), history)
     audit.append(session, changes)
     return summary
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, insert, text
 from sqlmodel import Session
 
 from bridgehead import audit
-from bridgehead.bulk import COPY_FROM, insert_frame
+from bridgehead.bulk import BULK_FROM, COPY_FROM, insert_frame
 from bridgehead.db import session_scope, table_of
 from models.signal import Signal
 from models.tip import Tip
@@ -86,7 +86,7 @@ def test_a_long_audit_append_is_stored_as_a_short_one_and_the_chain_verifies(eng
     change = audit.Change("link", "risk", "7", None, {"signals_added": 2, "note": "é"}, "new signal")
     with session_scope() as s:
         audit.append(s, [change], actor="person:test")
-        audit.append(s, [change] * audit.BULK_FROM, actor="person:test")  # executemany
+        audit.append(s, [change] * BULK_FROM, actor="person:test")  # executemany
         audit.append(s, [change] * COPY_FROM, actor="person:test")  # PostgreSQL: by COPY
     with engine.connect() as conn:
         stored = conn.execute(
@@ -95,7 +95,7 @@ def test_a_long_audit_append_is_stored_as_a_short_one_and_the_chain_verifies(eng
                 "CAST(after AS TEXT), reason FROM audit_log ORDER BY seq"
             )
         ).all()
-    assert len(stored) == 1 + audit.BULK_FROM + COPY_FROM
+    assert len(stored) == 1 + BULK_FROM + COPY_FROM
     assert {tuple(row[1:]) for row in stored} == {tuple(stored[0][1:])}
     assert stored[0][5] == "null"
     with Session(engine) as s:
