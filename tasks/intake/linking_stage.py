@@ -218,13 +218,13 @@ NEW_RISK_KEY = ("community_code", "category", "address_norm", "party_pair", "ope
 
 
 def _insert_risks(session: Session, refs: list[int], rows: list[dict[str, Any]]) -> dict[int, int]:
-    """Insert new risks and read their ids back by key: one plain executemany and one range read.
+    """Insert new risks and match their ids to the plan's refs by key (place, kind, pair and opening time:
+    one risk per key at a time).
 
-    INSERT ... RETURNING in parameter order costs four times as much on PostgreSQL (an INSERT ... SELECT
-    with a sort column per batch of rows). The register is held (`hold_register`), so the risks above
-    the highest id before the insert that have a new risk's key (place, kind, pair and opening time:
-    one risk per key at a time) are this batch's. Keys that repeat in a batch, which linking does not
-    make, go the RETURNING way.
+    On PostgreSQL the one INSERT ... SELECT from COPY returns what it wrote (SQLAlchemy's RETURNING in
+    parameter order costs four times as much: an INSERT ... SELECT with a sort column per batch of rows).
+    On SQLite one executemany, and the rows above the highest id before it: the register is held
+    (`hold_register`). Keys that repeat in a batch, which linking does not make, go SQLAlchemy's way.
     """
     table = table_of(Risk)
     keys = [tuple(r[k] for k in NEW_RISK_KEY) for r in rows]
@@ -232,13 +232,18 @@ def _insert_risks(session: Session, refs: list[int], rows: list[dict[str, Any]])
     if len(set(keys)) < len(keys):
         returned = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
         return dict(zip(refs, returned.scalars().all(), strict=True))
-    before: int = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
-    insert_frame(session, table, pd.DataFrame(rows))
-    found: dict[tuple[Any, ...], int] = {}
-    for row in conn.execute(
-        select(table.c.id, *(table.c[k] for k in NEW_RISK_KEY)).where(table.c.id > before)
-    ):
-        found[tuple(row[1:])] = row[0]
+    if conn.dialect.name == "postgresql":  # the rows written, from the INSERT itself
+        written = insert_frame(session, table, pd.DataFrame(rows), returning=["id", *NEW_RISK_KEY])
+    else:  # by rowid range: SQLite writes one transaction at a time
+        before: int = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+        insert_frame(session, table, pd.DataFrame(rows))
+        written = [
+            tuple(row)
+            for row in conn.execute(
+                select(table.c.id, *(table.c[k] for k in NEW_RISK_KEY)).where(table.c.id > before)
+            )
+        ]
+    found = {tuple(row[1:]): row[0] for row in written}
     return {ref: found[key] for ref, key in zip(refs, keys, strict=True)}
 
 

@@ -123,17 +123,6 @@ def _known_ids(session: Session, ids: set[int]) -> set[int]:
     return found
 
 
-def _existing_keys(session: Session, spec: InputContract, keys: list[str]) -> set[str]:
-    if spec.channel == "case":
-        column, where = col(CriminalCase.case_id), []
-    else:
-        column, where = col(Signal.source_id), [col(Signal.channel) == spec.channel]
-    found: set[str] = set()
-    for part in chunks(keys):
-        found |= set(session.execute(select(column).where(column.in_(part), *where)).scalars())
-    return found
-
-
 def load_file(session: Session, file: ValidatedFile) -> LoadResult:
     """Load a validated file in the caller's transaction, a spooled part at a time; audit it once."""
     spec = INPUT_CONTRACTS[file.channel]
@@ -159,13 +148,12 @@ def load_file(session: Session, file: ValidatedFile) -> LoadResult:
     first_key = last_key = None
     for columns, rows in file.spool.parts():
         frame = pd.DataFrame(rows, columns=columns)
-        new = frame[~frame[spec.key].isin(_existing_keys(session, spec, frame[spec.key].tolist()))]
-        if new.empty:
-            continue
-        (_insert_cases if file.channel == "case" else _insert_signals)(session, spec, new, source_id)
-        result.loaded += len(new)
-        first_key = first_key or new[spec.key].iloc[0]
-        last_key = new[spec.key].iloc[-1]
+        ids = (_insert_cases if file.channel == "case" else _insert_signals)(session, spec, frame, source_id)
+        if not ids:
+            continue  # every row already loaded (an overlapping file)
+        result.loaded += len(ids)
+        first_key = first_key or next(iter(ids))
+        last_key = next(reversed(ids))
     result.duplicates = file.kept - result.loaded
     if result.loaded:
         session.execute(
@@ -209,17 +197,23 @@ def _frame(frame: pd.DataFrame, spec: InputContract) -> pd.DataFrame:
 def _insert_new(
     session: Session, table: Any, key: str, rows: pd.DataFrame, source_file_id: int
 ) -> dict[str, int]:
-    """Insert a part, skipping rows another loader got in first; return natural key -> id of its rows.
+    """Insert a part, skipping rows already loaded (by this file's overlap or another loader first);
+    return natural key -> id of the rows it wrote, in the order written.
 
-    A plain insert and one indexed SELECT of the file's rows above the part's first id are about three
-    times faster on PostgreSQL than INSERT ... RETURNING row batches.
+    PostgreSQL says which rows it wrote (`RETURNING` of one INSERT ... SELECT). SQLite holds the write
+    lock from the load's first write, so the rows above the highest id before the insert are this
+    part's; they are read by rowid range, never by a key lookup the planner might scan for.
     """
     t = table.__table__
+    unique = ["channel", "source_id"] if key == "source_id" else [key]
+    if session.get_bind().dialect.name == "postgresql":
+        written = insert_frame(session, t, rows, unique, returning=["id", key])
+        return {natural: rid for rid, natural in sorted(written)}
     conn = session.connection()
     before: int = conn.execute(select(func.coalesce(func.max(t.c.id), 0))).scalar_one()
-    insert_frame(session, t, rows, ["channel", "source_id"] if key == "source_id" else [key])
-    ids = conn.execute(select(t.c.id, t.c[key]).where(t.c.source_file_id == source_file_id, t.c.id > before))
-    return {natural: rid for rid, natural in ids.tuples()}
+    insert_frame(session, t, rows, unique)
+    back = conn.execute(select(t.c.id, t.c[key], t.c.source_file_id).where(t.c.id > before).order_by(t.c.id))
+    return {natural: rid for rid, natural, source in back.tuples() if source == source_file_id}
 
 
 def _parties(session: Session, table: Any, ids: dict[str, int], named: pd.DataFrame, id_field: str) -> None:
@@ -247,7 +241,9 @@ def new_tip_code() -> str:
     return code
 
 
-def _insert_signals(session: Session, spec: InputContract, part: pd.DataFrame, source_file_id: int) -> None:
+def _insert_signals(
+    session: Session, spec: InputContract, part: pd.DataFrame, source_file_id: int
+) -> dict[str, int]:
     frame = _frame(part, spec).rename(columns={"risk_id": "named_risk_id"})
     rows = frame.reindex(columns=list(SIGNAL_FIELDS))
     rows["category"] = rows["category"].map(str)
@@ -270,9 +266,12 @@ def _insert_signals(session: Session, spec: InputContract, part: pd.DataFrame, s
             ),
             [],
         )
+    return ids
 
 
-def _insert_cases(session: Session, spec: InputContract, part: pd.DataFrame, source_file_id: int) -> None:
+def _insert_cases(
+    session: Session, spec: InputContract, part: pd.DataFrame, source_file_id: int
+) -> dict[str, int]:
     frame = _frame(part, spec).rename(columns={"source_id": "case_id", "occurred_at": "filed_at"})
     rows = frame.reindex(
         columns=[
@@ -290,3 +289,4 @@ def _insert_cases(session: Session, spec: InputContract, part: pd.DataFrame, sou
     rows["source_file_id"] = source_file_id
     ids = _insert_new(session, CriminalCase, "case_id", rows, source_file_id)
     _parties(session, CaseParty, ids, rows[["case_id", "party_keys"]], "case_id")
+    return ids
