@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from bridgehead import audit
 from bridgehead.bulk import insert_frame, update_by_id, update_frame
-from bridgehead.db import chunks, frame_of, table_of
+from bridgehead.db import chunks, frame_in, table_of
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
@@ -64,40 +64,15 @@ def _pending_parts(session: Session) -> Iterator[list[int]]:
         yield ids[start : start + LINK_PART]
 
 
+PENDING_COLUMNS = (
+    "id", "occurred_at", "community_code", "address_norm", "category", "summary", "party_keys",
+    "named_risk_id", "channel", "concern", "priority",
+)  # fmt: skip
+
+
 def _pending_signals(session: Session, ids: list[int]) -> pd.DataFrame:
-    rows: list[Any] = []
-    for part in chunks(ids):
-        rows += session.execute(
-            select(
-                col(Signal.id),
-                col(Signal.occurred_at),
-                col(Signal.community_code),
-                col(Signal.address_norm),
-                col(Signal.category),
-                col(Signal.summary),
-                col(Signal.party_keys),
-                col(Signal.named_risk_id),
-                col(Signal.channel),
-                col(Signal.concern),
-                col(Signal.priority),
-            ).where(col(Signal.id).in_(part))
-        ).all()
-    frame = frame_of(
-        rows,
-        columns=[
-            "id",
-            "occurred_at",
-            "community_code",
-            "address_norm",
-            "category",
-            "summary",
-            "party_keys",
-            "named_risk_id",
-            "channel",
-            "concern",
-            "priority",
-        ],
-    )
+    columns = list(PENDING_COLUMNS)
+    frame = frame_in(session, select(*(table_of(Signal).c[c] for c in columns)), Signal.id, ids, columns)
     frame["wakes"] = ~((frame["channel"] == "visit") & frame["concern"].isin(CALM_CONCERN))
     frame["t"] = [_epoch(t) for t in frame["occurred_at"]]
     frame["parties"] = [k.split(";") if isinstance(k, str) and k else [] for k in frame["party_keys"]]
