@@ -4,6 +4,7 @@ SQLAlchemy converts every value of every row in Python on its way to the driver 
 AutoString: 12 s of a 200,000-row call file's 19 s load here). A frame's columns are converted here
 once each, as columns, to what SQLAlchemy would have stored, and the rows go straight to the driver:
 one executemany, or on PostgreSQL for many rows COPY into a scratch table and one statement from it.
+Fewer than `BULK_FROM` rows go by SQLAlchemy Core, which the conversions here match value for value.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from datetime import UTC
 from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import JSON, Connection, DateTime, Integer, Table, insert
+from sqlalchemy import JSON, Connection, DateTime, Integer, Table, bindparam
+from sqlalchemy import update as sa_update
 from sqlmodel import Session, SQLModel
+
+from bridgehead.db import dialect_insert
 
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format for DateTime on SQLite (UTC here)
 COPY_FROM = 2_000  # rows from which PostgreSQL takes them by COPY rather than executemany
@@ -42,6 +46,8 @@ def insert_frame(
         return []
     session.flush()
     conn = session.connection()
+    if len(frame) < BULK_FROM:
+        return _insert_core(session, table, _records(table, frame), skip_taken, update, returning)
     names, rows = _driver_rows(conn, table, _with_defaults(table, frame))
     columns = ", ".join(f'"{name}"' for name in names)
     conflict = ""
@@ -69,12 +75,53 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     if len(rows) < BULK_FROM:
         if rows:
             session.flush()
-            session.connection().execute(insert(table), rows)
+            _insert_core(session, table, rows)
         return
     insert_frame(session, table, pd.DataFrame(rows))
 
 
-BULK_FROM = 500  # rows from which building a frame pays for itself
+BULK_FROM = 500  # rows from which converting them as columns pays for building the frame
+
+
+def _insert_core(
+    session: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    skip_taken: Sequence[str] = (),
+    update: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """A few rows by SQLAlchemy Core: the reference every faster path here stores exactly as."""
+    stmt = dialect_insert(session, table)
+    if skip_taken and update:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=skip_taken, set_={c: stmt.excluded[c] for c in update}
+        )
+    elif skip_taken:
+        stmt = stmt.on_conflict_do_nothing(index_elements=skip_taken)
+    if returning:
+        stmt = stmt.returning(*(table.c[c] for c in returning))
+    result = session.connection().execute(stmt, rows)
+    return [tuple(row) for row in result] if returning else []
+
+
+def _update_core(session: Session, table: Table, keys: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    stmt = (
+        sa_update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({k: bindparam(k, type_=table.c[k].type) for k in keys})
+    )
+    session.connection().execute(stmt, [{"row_id": row["id"], **{k: row[k] for k in keys}} for row in rows])
+
+
+def _records(table: Table, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A small frame's rows as SQLAlchemy takes them: blanks as None, pandas' floats of an integer column
+    as integers."""
+    values = frame.copy(deep=False)
+    for name in values.columns:
+        if isinstance(table.c[name].type, Integer) and values[name].dtype.kind == "f":
+            values[name] = values[name].astype("Int64")
+    return cast(list[dict[str, Any]], values.astype(object).where(values.notna(), None).to_dict("records"))
 
 
 def update_frame(session: Session, table: Table, frame: pd.DataFrame) -> None:
@@ -83,6 +130,9 @@ def update_frame(session: Session, table: Table, frame: pd.DataFrame) -> None:
         return
     session.flush()
     conn = session.connection()
+    if len(frame) < BULK_FROM:
+        _update_core(session, table, [c for c in frame.columns if c != "id"], _records(table, frame))
+        return
     names, rows = _driver_rows(conn, table, frame[[c for c in frame.columns if c != "id"] + ["id"]])
     columns = names[:-1]
     if _by_copy(conn, rows):
@@ -103,7 +153,12 @@ def update_by_id(session: Session, model: type[SQLModel], rows: list[dict[str, A
         shapes.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
     table = cast(Table, model.__table__)  # type: ignore[attr-defined]
     for keys, part in shapes.items():
-        if keys:  # a row with nothing to set is left alone
+        if not keys:  # a row with nothing to set is left alone
+            continue
+        if len(part) < BULK_FROM:
+            session.flush()
+            _update_core(session, table, keys, part)
+        else:
             update_frame(session, table, pd.DataFrame(part, columns=["id", *keys]))
 
 

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import Engine, insert, text
 from sqlmodel import Session
 
-from bridgehead import audit
+from bridgehead import audit, bulk
 from bridgehead.bulk import BULK_FROM, COPY_FROM, insert_frame
 from bridgehead.db import session_scope, table_of
 from models.signal import Signal
@@ -58,7 +59,17 @@ def _stored(engine: Engine, prefix: str) -> list[tuple[object, ...]]:
     return [(row[0][len(prefix) :], *row[1:3], row[3] is not None, *row[4:]) for row in rows]
 
 
-def test_a_frame_is_stored_as_sqlalchemy_stores_its_rows(engine: Engine, jurisdiction: Path) -> None:
+@pytest.fixture(params=["core", "driver"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A few rows go by SQLAlchemy Core; `driver` sends them the way many rows go."""
+    if request.param == "driver":
+        monkeypatch.setattr(bulk, "BULK_FROM", 0)
+    return str(request.param)
+
+
+def test_a_frame_is_stored_as_sqlalchemy_stores_its_rows(
+    engine: Engine, jurisdiction: Path, path: str
+) -> None:
     with session_scope() as s:
         s.execute(insert(table_of(Signal)), _signals("orm-"))
         insert_frame(s, table_of(Signal), pd.DataFrame(_signals("bulk-")), ["channel", "source_id"])
@@ -66,7 +77,9 @@ def test_a_frame_is_stored_as_sqlalchemy_stores_its_rows(engine: Engine, jurisdi
     assert [row[0] for row in _stored(engine, "bulk-")] == ["1", "2"]
 
 
-def test_rows_whose_key_is_taken_are_skipped_and_booleans_kept(engine: Engine, jurisdiction: Path) -> None:
+def test_rows_whose_key_is_taken_are_skipped_and_booleans_kept(
+    engine: Engine, jurisdiction: Path, path: str
+) -> None:
     with session_scope() as s:
         insert_frame(s, table_of(Signal), pd.DataFrame(_signals("k-")), ["channel", "source_id"])
         again = pd.DataFrame(_signals("k-") + _signals("new-"))
