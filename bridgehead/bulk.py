@@ -20,7 +20,7 @@ from sqlalchemy import JSON, Connection, DateTime, Integer, Table, bindparam
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, SQLModel
 
-from bridgehead.db import dialect_insert
+from bridgehead.db import dialect_insert, table_of
 
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format for DateTime on SQLite (UTC here)
 COPY_FROM = 2_000  # rows from which PostgreSQL takes them by COPY rather than executemany
@@ -151,7 +151,7 @@ def update_by_id(session: Session, model: type[SQLModel], rows: list[dict[str, A
     shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         shapes.setdefault(tuple(sorted(k for k in row if k != "id")), []).append(row)
-    table = cast(Table, model.__table__)  # type: ignore[attr-defined]
+    table = table_of(model)
     for keys, part in shapes.items():
         if not keys:  # a row with nothing to set is left alone
             continue

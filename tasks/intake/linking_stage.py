@@ -60,8 +60,7 @@ def _pending_parts(session: Session) -> Iterator[list[int]]:
             .order_by(col(Signal.occurred_at), col(Signal.id))
         ).scalars()
     )
-    for start in range(0, len(ids), LINK_PART):
-        yield ids[start : start + LINK_PART]
+    yield from chunks(ids, LINK_PART)
 
 
 PENDING_COLUMNS = (
