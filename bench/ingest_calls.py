@@ -22,6 +22,9 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 CALLS_AT_SCALE_1 = 500_000  # both years of the synthetic city
 
@@ -106,6 +109,35 @@ def run_leg(url: str, data: Path, calls: Path) -> dict[str, object]:
     }
 
 
+def floor_leg(url: str, data: Path, calls: Path) -> dict[str, object]:
+    """One database by the floor (`bench/bulk_floor.py`): fresh schema, jurisdiction, then the file, timed."""
+    os.environ["BRIDGEHEAD_DATABASE_URL"] = url
+    from sqlmodel import select
+
+    from bench.bulk_floor import read_calls, take_in
+    from bridgehead.db import session_scope
+    from models.jurisdiction import Community
+    from tasks.jurisdiction import load_jurisdiction
+
+    reset(url)
+    with session_scope() as s:
+        load_jurisdiction(s, data, actor="person:bench")
+        communities = set(s.exec(select(Community.community_code)))
+    started = time.perf_counter()
+    frame = read_calls(calls, communities)
+    read = time.perf_counter() - started
+    with session_scope() as s:
+        counts = take_in(s, calls, frame)
+    total = time.perf_counter() - started
+    return {
+        "rows": len(frame),
+        "seconds": {"read": round(read, 1)} | counts.pop("seconds") | {"total": round(total, 1)},
+        "rows_per_second": {"total": round(len(frame) / total)},
+        "peak_memory_mib": _peak_mib(),
+        "counts": counts,
+    }
+
+
 def _peak_mib() -> int:
     """The process's peak resident memory so far: read after each stage, it says which stage raised it."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
@@ -121,14 +153,27 @@ def main() -> None:
     parser.add_argument(
         "--data", type=Path, help="keep the generated city here and reuse it when it has the rows asked for"
     )
-    parser.add_argument("--leg", nargs=3, metavar=("URL", "DATA", "CALLS"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also take the file in by the floor (bench/bulk_floor.py) into a database of its own, check "
+        "the two end states equal and print the ratio",
+    )
+    parser.add_argument("--leg", nargs=4, metavar=("KIND", "URL", "DATA", "CALLS"), help=argparse.SUPPRESS)
     parser.add_argument("--prepare", nargs=2, metavar=("ROWS", "DATA"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare:
         prepare(int(args.prepare[0]), Path(args.prepare[1]))
         return
     if args.leg:
-        print(json.dumps(run_leg(args.leg[0], Path(args.leg[1]), Path(args.leg[2]))))
+        kind, url, folder, calls = args.leg
+        if kind == "end-state":  # of the database at `url`, whose sealing key this process must derive
+            from bench.bulk_floor import end_state
+
+            print(json.dumps(end_state(url)))
+            return
+        leg = {"product": run_leg, "floor": floor_leg}[kind]
+        print(json.dumps(leg(url, Path(folder), Path(calls))))
         return
     with tempfile.TemporaryDirectory(prefix="bridgehead-bench-") as tmp:
         data = args.data or Path(tmp) / "data"
@@ -140,20 +185,59 @@ def main() -> None:
             print(f"generated {args.rows:,} call rows in {time.perf_counter() - t:.1f} s")
         urls = {"sqlite": f"sqlite:///{Path(tmp) / 'bench.db'}", "postgresql": args.pg_url}
         for name in ("sqlite", "postgresql") if args.database == "both" else (args.database,):
-            out = subprocess.run(
-                [sys.executable, __file__, "--leg", urls[name], str(data), str(calls)],
-                check=True,
-                capture_output=True,
-                text=True,
-                env={**os.environ, "BRIDGEHEAD_VAR_DIR": tmp},
-            )
-            result = json.loads(out.stdout.strip().splitlines()[-1])
+            result = _leg("product", urls[name], data, calls, tmp)
             rates = ", ".join(f"{k} {v:,}/s" for k, v in result["rows_per_second"].items())
             print(
                 f"{name}: {result['rows']:,} rows in {result['seconds']['total']} s ({rates}); "
                 f"peak memory {result['peak_memory_mib']:,} MiB; stages {result['seconds']}; "
-                f"peak after each stage (MiB) {result['peak_after_mib']}"
+                f"peak after each stage (MiB) {result['peak_after_mib']}",
+                flush=True,
             )
+            if args.floor:
+                _against_floor(name, urls[name], result, data, calls, tmp)
+
+
+PARTS_ONLY = "audit link rows"  # the product's, where a risk's signals span two of its parts
+
+
+def _leg(kind: str, url: str, data: Path, calls: Path, tmp: str) -> dict[str, Any]:
+    """A leg in a process of its own, so that its peak memory is its own; its last line is its result."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--leg", kind, url, str(data), str(calls)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BRIDGEHEAD_VAR_DIR": tmp, "BRIDGEHEAD_DATABASE_URL": url},
+    )
+    if out.returncode:
+        sys.exit(f"the benchmark's {kind} leg failed (exit {out.returncode}):\n{out.stderr[-4000:]}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _against_floor(name: str, url: str, product: dict[str, Any], data: Path, calls: Path, tmp: str) -> None:
+    """The floor on a database of its own, its end state checked against the product's, and the ratio."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    floor_url = str(
+        u.set(database=f"{u.database}_floor")
+        if name == "postgresql"
+        else f"sqlite:///{Path(tmp) / 'floor.db'}"
+    )
+    floor = _leg("floor", floor_url, data, calls, tmp)
+    ours, theirs = (_leg("end-state", u, data, calls, tmp) for u in (url, floor_url))
+    differ = [k for k in ours if ours[k] != theirs.get(k) and k != PARTS_ONLY]
+    ratio = product["seconds"]["total"] / floor["seconds"]["total"]
+    print(
+        f"{name} floor: {floor['rows']:,} rows in {floor['seconds']['total']} s "
+        f"({floor['seconds']}), "
+        f"peak memory {floor['peak_memory_mib']:,} MiB; product/floor {ratio:.2f}x; end states "
+        + (
+            "equal"
+            if not differ
+            else "DIFFER in " + ", ".join(f"{k}: {ours[k]} vs {theirs.get(k)}" for k in differ)
+        ),
+        flush=True,
+    )
 
 
 def _has_rows(calls: Path, rows: int) -> bool:
