@@ -16,7 +16,7 @@ from datetime import UTC
 from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import JSON, Connection, DateTime, Integer, Table, bindparam
+from sqlalchemy import JSON, Connection, DateTime, Integer, Table, bindparam, func, select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, SQLModel
 
@@ -68,6 +68,24 @@ def insert_frame(
     marks = ", ".join([_mark(conn)] * len(names))
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks}) {conflict}', rows)
     return []
+
+
+def insert_in_order(
+    session: Session, table: Table, frame: pd.DataFrame, skip_taken: Sequence[str] = ()
+) -> tuple[int, range | None]:
+    """SQLite: insert the frame's rows and return the highest id before them and, when every row was
+    written, their ids in the frame's order — each took the highest id plus one, as SQLite gives a rowid,
+    and the caller holds the write lock. None when some were skipped (their key taken): the caller reads
+    back which rows are above that id. No read of what was just written when nothing was skipped."""
+    conn = session.connection()
+    before = _highest_id(conn, table)
+    insert_frame(session, table, frame, skip_taken)
+    after = _highest_id(conn, table)
+    return before, range(before + 1, after + 1) if after - before == len(frame) else None
+
+
+def _highest_id(conn: Connection, table: Table) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

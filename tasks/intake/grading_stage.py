@@ -118,15 +118,18 @@ def grade_pending(session: Session, rules: Rules) -> GradeSummary:
     ).tuples()
     summary = GradeSummary()
     part: list[Pending] = []
+    households: list[tuple[int, str, str | None]] = []  # the part's risks to classify, with their address
     address = None
     for rid, level, version, kind, community, address_norm in rows.all():
         if len(part) >= GRADE_PART and (community, address_norm) != address:
-            summary.add(_grade_part(session, rules, part))
-            part = []
+            summary.add(_grade_part(session, rules, part, households))
+            part, households = [], []
         part.append(Pending(rid, level, version, kind))
+        if kind is None:
+            households.append((rid, community, address_norm))
         address = (community, address_norm)
     if part:
-        summary.add(_grade_part(session, rules, part))
+        summary.add(_grade_part(session, rules, part, households))
     return summary
 
 
@@ -140,8 +143,11 @@ class Pending(NamedTuple):
     place_kind: str | None
 
 
-def _grade_part(session: Session, rules: Rules, pending: list[Any]) -> GradeSummary:
-    became = classify(session, [r.id for r in pending if r.place_kind is None])
+def _grade_part(
+    session: Session, rules: Rules, pending: list[Any], households: list[tuple[int, str, str | None]]
+) -> GradeSummary:
+    asked = pd.DataFrame(households, columns=["risk_id", "community_code", "address_norm"])
+    became = classify(session, asked)
     changes = mark_places(session, became)
     seen = {r.id for r in pending}
     if beyond := sorted(set(became) - seen):  # the address's other risks become places with it

@@ -121,19 +121,12 @@ def _at(frame: pd.DataFrame, addresses: set[tuple[str, str]]) -> pd.DataFrame:
     return frame.loc[[k in addresses for k in keys]] if len(frame) else frame
 
 
-def classify(session: Session, risk_ids: list[int]) -> dict[int, str]:
+def classify(session: Session, households: pd.DataFrame) -> dict[int, str]:
     """Which household risks at these risks' addresses are places, and why: places.csv's kind, crossing,
-    many_parties. The answer may name risks beyond `risk_ids`: a place is an address, so every live
+    many_parties. `households`: the household risks asked about (risk_id, community_code, address_norm),
+    as the caller read them. The answer may name risks beyond them: a place is an address, so every live
     household risk there becomes a place risk with it."""
-    pending = frame_in(
-        session,
-        select(col(Risk.id), col(Risk.community_code), col(Risk.address_norm)).where(
-            col(Risk.place_kind).is_(None), col(Risk.address_norm).is_not(None)
-        ),
-        Risk.id,
-        risk_ids,
-        ["risk_id", "community_code", "address_norm"],
-    )
+    pending = households.dropna(subset=["address_norm"])
     if pending.empty:
         return {}
     wanted = set(zip(pending["community_code"], pending["address_norm"], strict=True))

@@ -16,8 +16,8 @@ from sqlalchemy import and_, case, func, insert, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
-from bridgehead.bulk import insert_frame, update_by_id, update_frame
-from bridgehead.db import chunks, frame_in, table_of
+from bridgehead.bulk import insert_frame, insert_in_order, update_by_id, update_frame
+from bridgehead.db import chunks, frame_in, stored_time, table_of
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
@@ -70,10 +70,13 @@ PENDING_COLUMNS = (
 
 
 def _pending_signals(session: Session, ids: list[int]) -> pd.DataFrame:
-    columns = list(PENDING_COLUMNS)
-    frame = frame_in(session, select(*(table_of(Signal).c[c] for c in columns)), Signal.id, ids, columns)
+    columns, signal = list(PENDING_COLUMNS), table_of(Signal)
+    wanted = [stored_time(signal.c[c]) if c == "occurred_at" else signal.c[c] for c in columns]
+    frame = frame_in(session, select(*wanted), Signal.id, ids, columns)
+    frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)  # the column at once
     frame["wakes"] = ~((frame["channel"] == "visit") & frame["concern"].isin(CALM_CONCERN))
-    frame["t"] = [_epoch(t) for t in frame["occurred_at"]]
+    seconds = (frame["occurred_at"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
+    frame["t"] = seconds.astype("int64")
     frame["parties"] = [k.split(";") if isinstance(k, str) and k else [] for k in frame["party_keys"]]
     return frame
 
@@ -208,9 +211,10 @@ def _insert_risks(session: Session, refs: list[int], rows: list[dict[str, Any]])
         return dict(zip(refs, returned.scalars().all(), strict=True))
     if conn.dialect.name == "postgresql":  # the rows written, from the INSERT itself
         written = insert_frame(session, table, pd.DataFrame(rows), returning=["id", *NEW_RISK_KEY])
-    else:  # by rowid range: SQLite writes one transaction at a time
-        before: int = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
-        insert_frame(session, table, pd.DataFrame(rows))
+    else:  # by rowid: SQLite writes one transaction at a time
+        before, ids = insert_in_order(session, table, pd.DataFrame(rows))
+        if ids is not None:  # no key was taken: they are all there, in order
+            return dict(zip(refs, ids, strict=True))
         written = [
             tuple(row)
             for row in conn.execute(

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from bridgehead import audit
 from bridgehead.addresses import normalise_addresses
-from bridgehead.bulk import insert_frame
+from bridgehead.bulk import insert_frame, insert_in_order
 from bridgehead.db import chunks, table_of
 from bridgehead.privacy import seal
 from models.case import CaseParty, CriminalCase
@@ -202,17 +202,20 @@ def _insert_new(
 
     PostgreSQL says which rows it wrote (`RETURNING` of one INSERT ... SELECT). SQLite holds the write
     lock from the load's first write, so the rows above the highest id before the insert are this
-    part's; they are read by rowid range, never by a key lookup the planner might scan for.
+    part's: all of them in order when none was skipped, else read by rowid range, never by a key lookup
+    the planner might scan for.
     """
     t = table.__table__
     unique = ["channel", "source_id"] if key == "source_id" else [key]
     if session.get_bind().dialect.name == "postgresql":
         written = insert_frame(session, t, rows, unique, returning=["id", key])
         return {natural: rid for rid, natural in sorted(written)}
-    conn = session.connection()
-    before: int = conn.execute(select(func.coalesce(func.max(t.c.id), 0))).scalar_one()
-    insert_frame(session, t, rows, unique)
-    back = conn.execute(select(t.c.id, t.c[key], t.c.source_file_id).where(t.c.id > before).order_by(t.c.id))
+    before, ids = insert_in_order(session, t, rows, unique)
+    if ids is not None:  # every row written, in order
+        return dict(zip(rows[key], ids, strict=True))
+    back = session.connection().execute(
+        select(t.c.id, t.c[key], t.c.source_file_id).where(t.c.id > before).order_by(t.c.id)
+    )
     return {natural: rid for rid, natural, source in back.tuples() if source == source_file_id}
 
 
