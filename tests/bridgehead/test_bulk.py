@@ -11,7 +11,7 @@ from sqlalchemy import Engine, insert, text
 from sqlmodel import Session
 
 from bridgehead import audit, bulk
-from bridgehead.bulk import BULK_FROM, COPY_FROM, insert_frame
+from bridgehead.bulk import BULK_FROM, COPY_FROM, insert_frame, insert_in_order
 from bridgehead.db import session_scope, table_of
 from models.signal import Signal
 from models.tip import Tip
@@ -91,6 +91,22 @@ def test_rows_whose_key_is_taken_are_skipped_and_booleans_kept(
         assert conn.execute(text("SELECT count(*) FROM signal")).scalar_one() == 4
         rewards = conn.execute(text("SELECT tip_code, wants_reward FROM tip ORDER BY tip_code")).all()
     assert [(code, bool(wants)) for code, wants in rewards] == [("a", True), ("b", False)]
+
+
+def test_rows_written_in_order_are_known_by_id_without_reading_them_back(
+    engine: Engine, jurisdiction: Path, path: str
+) -> None:
+    with session_scope() as s:
+        if s.get_bind().dialect.name != "sqlite":
+            pytest.skip("SQLite's rowids: PostgreSQL says what it wrote by RETURNING")
+        before, ids = insert_in_order(
+            s, table_of(Signal), pd.DataFrame(_signals("a-")), ["channel", "source_id"]
+        )
+        assert ids is not None
+        stored = dict(s.execute(text("SELECT source_id, id FROM signal WHERE id > :b"), {"b": before}).all())
+        assert stored == dict(zip(["a-1", "a-2"], ids, strict=True))
+        again = pd.DataFrame(_signals("a-")[1:] + _signals("b-"))  # one key taken: the caller must read back
+        assert insert_in_order(s, table_of(Signal), again, ["channel", "source_id"]) == (ids[-1], None)
 
 
 def test_a_long_audit_append_is_stored_as_a_short_one_and_the_chain_verifies(engine: Engine) -> None:
