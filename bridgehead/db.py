@@ -127,6 +127,13 @@ def frame_of(rows: Iterable[Any], columns: list[str]) -> Any:
     return pd.DataFrame([tuple(row) for row in rows], columns=columns)
 
 
+def tuples_of(frame: Any, columns: list[str]) -> Iterator[tuple[Any, ...]]:
+    """A frame's rows as plain tuples of these columns: pandas' own iteration (`itertuples`, `zip` of
+    columns) fetches each value of a text column one call at a time (pandas 3's str dtype); a column's
+    `tolist()` is one call."""
+    return zip(*(frame[c].tolist() for c in columns), strict=True)
+
+
 def stored_time(column: Any) -> Any:
     """A timestamp column as the driver returns it (SQLite: its UTC text; PostgreSQL: a datetime), for
     `pd.to_datetime(..., utc=True)` to convert a whole column at once: SQLAlchemy parses SQLite's text

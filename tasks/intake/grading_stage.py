@@ -89,7 +89,9 @@ def signals_to_grade(session: Session, risk_ids: list[int], *where: Any) -> pd.D
         ],
     )
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"], utc=True)
-    frame["party_count"] = [len(k.split(";")) if isinstance(k, str) and k else 0 for k in frame["party_keys"]]
+    frame["party_count"] = [
+        len(k.split(";")) if isinstance(k, str) and k else 0 for k in frame["party_keys"].tolist()
+    ]
     follow_up = (frame["channel"] == "visit") & frame["named"].notna()
     alarm = (frame["concern"] == "high") | (frame["outcome"] == "escalated")  # the officer found danger
     frame["counted"] = ~follow_up | alarm

@@ -31,7 +31,7 @@ from sqlmodel import Session, col
 
 from bridgehead import audit
 from bridgehead.addresses import is_crossing
-from bridgehead.db import chunks, frame_in
+from bridgehead.db import chunks, frame_in, tuples_of
 from models.common import DISPUTE_CATEGORIES
 from models.follow_up import FollowUp
 from models.jurisdiction import Community, Place
@@ -117,7 +117,7 @@ def _crowded(times: list[int], named: list[set[str]], window: int) -> bool:
 
 def _at(frame: pd.DataFrame, addresses: set[tuple[str, str]]) -> pd.DataFrame:
     """The rows of `frame` at these (community_code, address_norm) addresses."""
-    keys = zip(frame["community_code"], frame["address_norm"], strict=True)
+    keys = tuples_of(frame, ["community_code", "address_norm"])
     return frame.loc[[k in addresses for k in keys]] if len(frame) else frame
 
 
@@ -141,7 +141,7 @@ def classify(session: Session, households: pd.DataFrame) -> dict[int, str]:
     )
     risks = pd.concat([pending, others]).drop_duplicates("risk_id")
     risks = _at(risks, wanted)
-    addresses = list(zip(risks["community_code"], risks["address_norm"], strict=True))
+    addresses = list(tuples_of(risks, ["community_code", "address_norm"]))
     keys = sorted({f"{c}|{a}" for c, a in addresses})
     places = frame_in(
         session, select(col(Place.place_key), col(Place.kind)), Place.place_key, keys, ["k", "v"]
@@ -175,12 +175,14 @@ def classify(session: Session, households: pd.DataFrame) -> dict[int, str]:
         ],
     )
     signals = _at(signals, wanted)
-    for c, a, raw in zip(signals["community_code"], signals["address_norm"], signals["address"], strict=True):
+    for c, a, raw in tuples_of(signals, ["community_code", "address_norm", "address"]):
         if (c, a) not in kind_of and is_crossing(raw):
             kind_of[(c, a)] = "crossing"
     rest = _at(signals, wanted - set(kind_of))
     kind_of |= {address: "many_parties" for address in many_parties(rest)}
-    return {int(r): kind_of[k] for r, k in zip(risks["risk_id"], addresses, strict=True) if k in kind_of}
+    return {
+        int(r): kind_of[k] for r, k in zip(risks["risk_id"].tolist(), addresses, strict=True) if k in kind_of
+    }
 
 
 def mark_places(session: Session, kinds: dict[int, str]) -> list[audit.Change]:

@@ -16,6 +16,8 @@ from itertools import combinations
 
 import pandas as pd
 
+from bridgehead.db import tuples_of
+
 MAX_PAIR_PARTIES = 6  # pairs among at most this many people: 20 workers give 15 pairs, not 190
 
 
@@ -74,7 +76,8 @@ def plan_links(
     if "wakes" not in signals:
         signals = signals.assign(wakes=True)
     ordered = signals.sort_values(["t", "id"], kind="stable")
-    for sid, t, community, addr, category, parties, named, opens, wakes in ordered[
+    for sid, t, community, addr, category, parties, named, opens, wakes in tuples_of(
+        ordered,
         [
             "id",
             "t",
@@ -85,8 +88,8 @@ def plan_links(
             "named_risk_id",
             "opens",
             "wakes",
-        ]
-    ].itertuples(index=False, name=None):
+        ],
+    ):
         own = [("address", address_key(community, addr, category))]
         own += [("pair", k) for k in pair_keys(parties or [])]
         ref = None

@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from bridgehead import audit
 from bridgehead.bulk import insert_frame, insert_in_order, update_by_id, update_frame
-from bridgehead.db import chunks, frame_in, stored_time, table_of
+from bridgehead.db import chunks, frame_in, stored_time, table_of, tuples_of
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
@@ -77,15 +77,17 @@ def _pending_signals(session: Session, ids: list[int]) -> pd.DataFrame:
     frame["wakes"] = ~((frame["channel"] == "visit") & frame["concern"].isin(CALM_CONCERN))
     seconds = (frame["occurred_at"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
     frame["t"] = seconds.astype("int64")
-    frame["parties"] = [k.split(";") if isinstance(k, str) and k else [] for k in frame["party_keys"]]
+    frame["parties"] = [
+        k.split(";") if isinstance(k, str) and k else [] for k in frame["party_keys"].tolist()
+    ]
     return frame
 
 
 def _known(session: Session, frame: pd.DataFrame) -> tuple[dict, dict]:
     wanted: dict[str, set[str]] = {"address": set(), "pair": set()}
-    for community, addr, category, parties in frame[
-        ["community_code", "address_norm", "category", "parties"]
-    ].itertuples(index=False, name=None):
+    for community, addr, category, parties in tuples_of(
+        frame, ["community_code", "address_norm", "category", "parties"]
+    ):
         wanted["address"].add(address_key(community, addr, category))
         wanted["pair"].update(pair_keys(parties))
     keys: dict[tuple[str, str], tuple[int, int]] = {}
@@ -141,7 +143,7 @@ def _link_part(session: Session, frame: pd.DataFrame, rules: Rules) -> LinkSumma
     _assign(session, risk_of, unlinked, now)
     _save_keys(session, plan, resolve)
     queue_urgent_calls(session, frame, rules.quick_response)  # the open-incidents stage's work
-    news = {int(i) for i, wakes in zip(frame["id"], frame["wakes"], strict=True) if wakes}
+    news = {int(i) for i, wakes in tuples_of(frame, ["id", "wakes"]) if wakes}
     changes = _touch_risks(session, risk_of, plan, ids, news)
     audit.append(session, changes)
     summary.linked, summary.unlinked = len(risk_of), len(unlinked)
