@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, model_validator
+from sqlalchemy import text
 from sqlmodel import AutoString, Field, Index, SQLModel, UniqueConstraint
 
 from models.common import (
@@ -66,6 +67,14 @@ class Signal(SignalBase, table=True):
         Index("ix_signal_channel_occurred_at", "channel", "occurred_at"),
         # a risk's news since a moment, and the channel of its first signal, from the index alone
         Index("ix_signal_risk_id_occurred_at_channel", "risk_id", "occurred_at", "channel"),
+        # linking's queue: only the signals not yet linked, in the order it takes them (migration 0016)
+        Index(
+            "ix_signal_pending",
+            "occurred_at",
+            "id",
+            sqlite_where=text("linked_at IS NULL"),
+            postgresql_where=text("linked_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -77,7 +86,7 @@ class Signal(SignalBase, table=True):
     risk_id: int | None = Field(default=None, foreign_key="risk.id")
     source_file_id: int | None = Field(default=None, foreign_key="source_file.id", index=True)
     loaded_at: datetime = Field(default_factory=utcnow)
-    linked_at: datetime | None = Field(default=None, index=True, description="NULL: not yet linked")
+    linked_at: datetime | None = Field(default=None, description="NULL: not yet linked")
     # call (110 警情)
     priority: int | None = None
     phone_enc: bytes | None = None
