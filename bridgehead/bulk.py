@@ -135,11 +135,20 @@ def _update_core(session: Session, table: Table, keys: Sequence[str], rows: list
 def _records(table: Table, frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A small frame's rows as SQLAlchemy takes them: blanks as None, pandas' floats of an integer column
     as integers."""
-    values = frame.copy(deep=False)
+    return cast(list[dict[str, Any]], _as_objects(table, frame.copy(deep=False)).to_dict("records"))
+
+
+def _as_objects(table: Table, values: pd.DataFrame) -> pd.DataFrame:
+    """pandas' floats of an integer column (a blank made it float) as integers again, and blanks as None."""
     for name in values.columns:
-        if isinstance(table.c[name].type, Integer) and values[name].dtype.kind == "f":
+        if isinstance(_kind(table, name), Integer) and values[name].dtype.kind == "f":
             values[name] = values[name].astype("Int64")
-    return cast(list[dict[str, Any]], values.astype(object).where(values.notna(), None).to_dict("records"))
+    return values.astype(object).where(values.notna(), None)
+
+
+def _kind(table: Table, name: str) -> Any:
+    """A column's type as the database sees it (a decorated type's own implementation)."""
+    return getattr(table.c[name].type, "impl_instance", table.c[name].type)
 
 
 def update_frame(session: Session, table: Table, frame: pd.DataFrame) -> None:
@@ -198,15 +207,13 @@ def _driver_rows(
     postgres = conn.dialect.name == "postgresql"
     values = frame.copy(deep=False)
     for name in values.columns:
-        kind = getattr(table.c[name].type, "impl_instance", table.c[name].type)
+        kind = _kind(table, name)
         if isinstance(kind, JSON):
             # None as JSON's null, as SQLAlchemy stores it; only a value the frame lacks (NaN) is NULL
             values[name] = [None if isinstance(v, float) and v != v else json.dumps(v) for v in values[name]]
         elif isinstance(kind, DateTime) and not postgres:
             values[name] = _sqlite_times(values[name])
-        elif isinstance(kind, Integer) and values[name].dtype.kind == "f":
-            values[name] = values[name].astype("Int64")
-    values = values.astype(object).where(values.notna(), None)
+    values = _as_objects(table, values)
     return list(values.columns), list(values.itertuples(index=False, name=None))
 
 
