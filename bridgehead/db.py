@@ -92,9 +92,27 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
+            interrupt = interrupt_behind(exc)
+            if interrupt is not None:
+                raise interrupt from None
             raise
+
+
+def interrupt_behind(exc: BaseException) -> BaseException | None:
+    """The signal or exit (SIGTERM, Ctrl-C) behind an error, if there is one. A signal handler may raise
+    in the middle of SQLAlchemy's commit; its cleanup then fails ("This transaction is closed") and the
+    interrupt hides behind an ordinary error, which Prefect logs as a failure with a traceback and the
+    command would not end as it was told to."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if not isinstance(current, Exception):
+            return None if current is exc else current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def dialect_insert(session: Session, table: Any) -> Any:

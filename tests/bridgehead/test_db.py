@@ -12,6 +12,7 @@ from bridgehead.bulk import update_by_id
 from bridgehead.db import make_engine, normalise_url, session_scope
 from bridgehead.settings import Settings
 from models.intake import SourceFile
+from models.jurisdiction import Station
 
 
 def test_sqlite_connections_get_the_pragmas(tmp_path: Path) -> None:
@@ -99,3 +100,27 @@ def test_update_by_id_sets_each_row_its_own_fields_whatever_their_shape(engine) 
     with session_scope() as s:
         rows = s.execute(select(SourceFile.path, SourceFile.rows_loaded).order_by(SourceFile.id)).all()
     assert [tuple(r) for r in rows] == [("a.csv", 0), ("b.csv", 7), ("2.csv", 0)]
+
+
+def test_an_interrupt_inside_commit_comes_out_as_itself(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """SIGTERM or Ctrl-C landing inside SQLAlchemy's flush makes its cleanup fail with "This transaction
+    is closed"; the command must still see the interrupt (CI saw a traceback instead, once)."""
+    from sqlalchemy.orm.session import SessionTransaction
+
+    close = SessionTransaction.close
+    fired: list[bool] = []
+
+    def interrupted_close(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        close(self, *args, **kwargs)
+        if not fired and self._parent is not None:  # just after the flush's subtransaction closed, as in CI
+            fired.append(True)
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(SessionTransaction, "close", interrupted_close)
+    with pytest.raises(KeyboardInterrupt), session_scope() as s:
+        s.add(Station(station_code="s1", name="One", district="D", lat=34.4, lon=107.1))
+        s.flush()
+    assert fired
+    monkeypatch.setattr(SessionTransaction, "close", close)
+    with session_scope() as s:
+        assert s.execute(text("SELECT count(*) FROM station")).scalar() == 0
