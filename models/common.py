@@ -175,7 +175,10 @@ def _to_utc(value: datetime) -> datetime:
     """A timestamp without an offset is local time in the jurisdiction's time zone (the brief's rule)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=LOCAL_TZ)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # year 1 east of Greenwich, year 9999 west of it
+        raise ValueError(f"{value.isoformat(timespec='minutes')} is out of the range of dates a record can hold") from None
 
 
 FUTURE_TOLERANCE = timedelta(hours=1)  # clocks drift; a record from later than that is a bad row

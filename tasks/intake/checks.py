@@ -252,9 +252,9 @@ class _Columns:
         for i, value in enumerate(self._values(name)):
             at = None
             if type(value) is str and _PLAIN_TIME.fullmatch(text := value.strip()):
-                with suppress(ValueError):
-                    at = datetime.fromisoformat(text)
-                    at = (at if at.tzinfo else at.replace(tzinfo=LOCAL_TZ)).astimezone(UTC)
+                with suppress(ValueError, OverflowError):  # the contract says why
+                    read = datetime.fromisoformat(text)
+                    at = (read if read.tzinfo else read.replace(tzinfo=LOCAL_TZ)).astimezone(UTC)
             if at is None or at > self.latest:
                 self.ok[i] = self.ok[i] and value is None and not required
                 at = None

@@ -55,11 +55,22 @@ VARIANTS: dict[str, list[Any]] = {
     "disposition": ["mediated", None],
 }
 BASE = {name: values[0] for name, values in VARIANTS.items()}
+# Plain in form, odd in fact: the edges of the calendar, an hour the clocks went back (China, 1990), the
+# local mean time before 1901. Each on its own, not in pairs, so the pairs measure the common forms.
+ODD_TIMES = [
+    "0001-01-01T00:00:00",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59-05:00",
+    "1990-09-16 01:30:00",
+    "1990-04-15 02:30:00",
+    "1900-06-01T12:00:00",
+]
 
 
 def _rows() -> list[dict[str, Any]]:
     """Each value of each column on the base row, then each pair of times together."""
     rows = [{**BASE, name: value} for name, values in VARIANTS.items() for value in values]
+    rows += [{**BASE, name: value} for name in ("received_at", "closed_at") for value in ODD_TIMES]
     times = ["received_at", "dispatched_at", "arrived_at", "closed_at"]
     for a, b in itertools.combinations(times, 2):
         rows += [{**BASE, a: x, b: y} for x in VARIANTS[a] for y in VARIANTS[b]]
@@ -112,6 +123,7 @@ def test_check_records_gives_check_file_s_verdicts(tmp_path: Path, suffix: str) 
         call_row(5),  # C000005 again
         call_row(905, received_at=LATER.strftime("%Y-%m-%d %H:%M:%S")),
         call_row(906, summary="a\x01b"),
+        call_row(908, received_at="0001-01-01 00:00:00"),  # before UTC's year 1: once crashed the file
     ]
     rows = good[:100] + bad + good[100:]
     path = write_csv(tmp_path / "calls.csv", CALL_HEADER, rows)
@@ -128,3 +140,4 @@ def test_check_records_gives_check_file_s_verdicts(tmp_path: Path, suffix: str) 
     assert [(line, m.model_dump()) for line, m in slow.rows] == fast.rows
     assert sorted(slow.rejects, key=lambda r: r.line) == sorted(fast.rejects, key=lambda r: r.line)
     assert len(fast.rejects) == len(bad)
+    assert any("0001-01-01T00:00+08:05:43 is out of the range of dates" in r.reason for r in fast.rejects)
