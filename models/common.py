@@ -178,7 +178,8 @@ def _to_utc(value: datetime) -> datetime:
     try:
         return value.astimezone(UTC)
     except OverflowError:  # year 1 east of Greenwich, year 9999 west of it
-        raise ValueError(f"{value.isoformat(timespec='minutes')} is out of the range of dates a record can hold") from None
+        shown = value.isoformat(timespec="minutes")
+        raise ValueError(f"{shown} is out of the range of dates a record can hold") from None
 
 
 FUTURE_TOLERANCE = timedelta(hours=1)  # clocks drift; a record from later than that is a bad row
