@@ -146,8 +146,7 @@ def load_file(session: Session, file: ValidatedFile) -> LoadResult:
     ).scalar_one()
     result.source_file_id = source_id
     first_key = last_key = None
-    for columns, rows in file.spool.parts():
-        frame = pd.DataFrame(rows, columns=columns)
+    for frame in file.spool.parts():
         ids = (_insert_cases if file.channel == "case" else _insert_signals)(session, spec, frame, source_id)
         if not ids:
             continue  # every row already loaded (an overlapping file)

