@@ -353,6 +353,11 @@ class BridgeheadGroup(TyperGroup):
             _err("bridgehead: aborted")
             sys.exit(1)
         except Exception as exc:
+            from bridgehead.db import interrupt_behind
+
+            if (interrupt := interrupt_behind(exc)) is not None:  # a library's cleanup wrapped it
+                _err("bridgehead: stopped")
+                sys.exit(_interrupt_code(interrupt))
             message = describe_database_error(exc)
             if message is None:
                 raise
@@ -361,6 +366,14 @@ class BridgeheadGroup(TyperGroup):
         finally:
             _restore_sigterm(previous)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _interrupt_code(interrupt: BaseException) -> int:
+    """The exit status a shell expects of a command a signal ended (128 + its number)."""
+    if isinstance(interrupt, SystemExit) and isinstance(interrupt.code, int):
+        return interrupt.code
+    number = getattr(interrupt, "signal", None)  # Prefect's TerminationSignal carries its signal
+    return 128 + (number if isinstance(number, int) else signal.SIGINT)
 
 
 def _install_sigterm() -> tuple[Any, int] | None:

@@ -115,3 +115,32 @@ def test_sigterm_ends_the_command_promptly(sweeping: tuple[subprocess.Popen[byte
     assert code != 0 and took < 20, (code, took)
     assert "Traceback" not in out and "Task run is not set" not in out, out[-3000:]
     assert wait_gone(started, 10) == set()
+
+
+def test_an_interrupt_a_library_wrapped_ends_the_command_in_one_line(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """SIGTERM raised inside a library's cleanup reaches the command as another error ("This transaction
+    is closed"): the command still ends as told, with the signal's exit status and one line, no traceback."""
+    import typer
+    from prefect.exceptions import TerminationSignal
+
+    from deployments.cli_checks import BridgeheadGroup
+
+    app = typer.Typer(cls=BridgeheadGroup)
+
+    @app.command()
+    def work() -> None:
+        try:
+            raise TerminationSignal(signal=signal.SIGTERM)
+        except BaseException:
+            raise RuntimeError("This transaction is closed")  # noqa: B904  # as SQLAlchemy's cleanup does
+
+    @app.command()
+    def other() -> None: ...
+
+    with pytest.raises(SystemExit) as ended:
+        app(["work"], prog_name="bridgehead")
+    assert ended.value.code == 128 + signal.SIGTERM
+    err = capfd.readouterr().err
+    assert err == "bridgehead: stopped\n", err
