@@ -163,10 +163,14 @@ def update_frame(session: Session, table: Table, frame: pd.DataFrame) -> None:
     names, rows = _driver_rows(conn, table, frame[[c for c in frame.columns if c != "id"] + ["id"]])
     columns = names[:-1]
     if _by_copy(conn, rows):
+        # the ids' range as well: a part's ids are near each other (a file's rows, linked in time order),
+        # and PostgreSQL then reads the part's rows by the primary key, not the whole table per part
+        lo, hi = int(frame["id"].min()), int(frame["id"].max())
         with _staged(conn, table, names, rows) as stage:
             sets = ", ".join(f'"{c}" = s."{c}"' for c in columns)
             conn.exec_driver_sql(
                 f'UPDATE "{table.name}" SET {sets} FROM "{stage}" s WHERE "{table.name}".id = s.id'
+                f' AND "{table.name}".id BETWEEN {lo} AND {hi}'
             )
         return
     sets = ", ".join(f'"{c}" = {_mark(conn)}' for c in columns)

@@ -129,3 +129,19 @@ def test_a_long_audit_append_is_stored_as_a_short_one_and_the_chain_verifies(eng
     assert stored[0][5] == "null"
     with Session(engine) as s:
         assert audit.verify(s).ok
+
+
+def test_an_update_of_many_rows_sets_each_its_own_and_no_other(engine: Engine, jurisdiction: Path) -> None:
+    """`update_frame` of COPY_FROM rows and more (COPY and `UPDATE … FROM` on PostgreSQL, limited to the
+    ids' range): every third row, each to its own value; the rows between and beyond keep theirs."""
+    rows = [{**_signals("u-")[1], "source_id": f"u-{i:05d}"} for i in range(3 * COPY_FROM + 10)]
+    with session_scope() as s:
+        insert_frame(s, table_of(Signal), pd.DataFrame(rows), ["channel", "source_id"])
+        ids = [i for (i,) in s.execute(text("SELECT id FROM signal ORDER BY id")).all()]
+        chosen = ids[5:-5:3]
+        frame = pd.DataFrame({"id": chosen, "summary": [f"s{i}" for i in chosen], "priority": 3})
+        bulk.update_frame(s, table_of(Signal), frame)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT id, summary FROM signal")).tuples().all())
+    assert stored == {i: f"s{i}" if i in set(chosen) else None for i in ids}
+    assert len(chosen) >= COPY_FROM
