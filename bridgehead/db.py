@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, String, Table, event, type_coerce
+from sqlalchemy import Engine, String, Table, event, text, type_coerce
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -40,7 +40,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # an unreachable host answers in seconds, not at the operating system's connect timeout
-    connect = {} if "connect_timeout" in u.query else {"connect_timeout": 10}
+    connect: dict[str, Any] = {} if "connect_timeout" in u.query else {"connect_timeout": 10}
+    if settings.postgres_random_page_cost is not None and "options" not in u.query:
+        connect["options"] = f"-c random_page_cost={settings.postgres_random_page_cost}"
     engine = create_engine(url, pool_pre_ping=True, connect_args=connect, **kwargs)
     event.listen(engine, "handle_error", _without_row_values)
     return engine
@@ -83,6 +85,20 @@ SQLITE_CACHE_MIB = 128
 def get_engine(url: str | None = None) -> Engine:
     """The process-wide engine for a URL (default: the configured database)."""
     return make_engine(url)
+
+
+def refresh_statistics(session: Session, *tables: str) -> None:
+    """Let PostgreSQL plan by what a bulk stage has written so far in its transaction. Without statistics
+    it guesses each value of an IN list of 5,000 to match 0.5% of the table and reads the whole table
+    (a risk's signals at a million calls: 0.26 s a list; analysed, by the index, 0.01 s). ANALYZE counts
+    the transaction's own rows; SQLite has no such guess to correct."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {', '.join(tables)}"))
+
+
+def refreshes_before(part: int) -> bool:
+    """A bulk stage's statistics are refreshed before its parts 1, 2, 4, 8, …: as its tables double."""
+    return part > 0 and part & (part - 1) == 0
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 
 from bridgehead import audit
 from bridgehead.bulk import insert_rows, update_by_id
-from bridgehead.db import chunks, frame_in, frame_of, stored_time, table_of
+from bridgehead.db import chunks, frame_in, frame_of, refresh_statistics, stored_time, table_of
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
@@ -71,7 +71,9 @@ def signals_to_grade(session: Session, risk_ids: list[int], *where: Any) -> pd.D
                 col(Signal.outcome),
             )
             .join(Risk, col(Risk.id) == Signal.risk_id)
-            .where(col(Signal.risk_id).in_(part), is_news(), *where)
+            # the list on both sides: PostgreSQL otherwise merges with the whole risk table (0.43 s a
+            # list of 5,000 at a million calls; 0.08 s so)
+            .where(col(Signal.risk_id).in_(part), col(Risk.id).in_(part), is_news(), *where)
         ).all()
     frame = frame_of(
         rows,
@@ -118,11 +120,14 @@ def grade_pending(session: Session, rules: Rules) -> GradeSummary:
         .where(col(Risk.graded_at).is_(None))
         .order_by(col(Risk.community_code), col(Risk.address_norm), col(Risk.id))
     ).tuples()
+    pending = rows.all()
+    if len(pending) > GRADE_PART:  # a bulk intake: the signals and risks it linked, not yet analysed
+        refresh_statistics(session, "signal", "risk", "place")
     summary = GradeSummary()
     part: list[Pending] = []
     households: list[tuple[int, str, str | None]] = []  # the part's risks to classify, with their address
     address = None
-    for rid, level, version, kind, community, address_norm in rows.all():
+    for rid, level, version, kind, community, address_norm in pending:
         if len(part) >= GRADE_PART and (community, address_norm) != address:
             summary.add(_grade_part(session, rules, part, households))
             part, households = [], []

@@ -17,7 +17,15 @@ from sqlmodel import Session, col
 
 from bridgehead import audit
 from bridgehead.bulk import insert_frame, insert_in_order, update_by_id, update_frame
-from bridgehead.db import chunks, frame_in, stored_time, table_of, tuples_of
+from bridgehead.db import (
+    chunks,
+    frame_in,
+    refresh_statistics,
+    refreshes_before,
+    stored_time,
+    table_of,
+    tuples_of,
+)
 from bridgehead.locks import hold_register
 from bridgehead.rules import Rules
 from models.common import Colour, utcnow
@@ -120,7 +128,9 @@ def link_pending(session: Session, rules: Rules) -> LinkSummary:
     """Attach every pending signal to its risk (new, existing or reopened), in one transaction."""
     hold_register(session)  # two linkers reading the same pending signals would each open a risk
     summary = LinkSummary()
-    for ids in _pending_parts(session):
+    for number, ids in enumerate(_pending_parts(session)):
+        if refreshes_before(number):  # the risks, keys and links the earlier parts made
+            refresh_statistics(session, "signal", "risk", "risk_link_key")
         part = _link_part(session, _pending_signals(session, ids), rules)
         for name, value in vars(part).items():
             setattr(summary, name, getattr(summary, name) + value)
