@@ -85,6 +85,12 @@ class RiskLinkKey(SQLModel, table=True):
     last_seen_at: datetime
 
 
+# Causes whose `at` is the event's own time (a visit's evidence, an end, a person's raise); the rules'
+# changes carry the time grading ran.
+EVENT_TIMED = ("evidence", "end", "person")
+_EVENT_TIMED_SQL = "cause IN (" + ", ".join(f"'{c}'" for c in EVENT_TIMED) + ")"
+
+
 class RiskLevelChange(SQLModel, table=True):
     """One step of a risk's level history: who or what moved it, and why."""
 
@@ -98,6 +104,15 @@ class RiskLevelChange(SQLModel, table=True):
             "at",
             sqlite_where=text("cause = 'person'"),
             postgresql_where=text("cause = 'person'"),
+        ),
+        # a risk's events of their own time (the review's "an event since the window's end"): a few
+        # percent of the history, so partial, and bulk grading's rule changes never touch it
+        Index(
+            "ix_risk_level_change_event",
+            "risk_id",
+            "at",
+            sqlite_where=text(_EVENT_TIMED_SQL),
+            postgresql_where=text(_EVENT_TIMED_SQL),
         ),
     )
 

@@ -15,19 +15,18 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from bridgehead.db import frame_in, stored_time
 from bridgehead.rules import get_rules
 from models.common import Colour
-from models.risk import Risk, RiskLevelChange
+from models.risk import EVENT_TIMED, Risk, RiskLevelChange
 from models.signal import Signal
 from tasks.intake.grading import colour_of
 from tasks.intake.grading_stage import rule_reasons, signals_to_grade
-from tasks.review.period import Window
-
-EVENT_TIMED = ("evidence", "end", "person")  # causes whose `at` is the event's own time
+from tasks.review.period import Period, Window
 
 
 def colours_at(session: Session, risk_ids: list[int], at: datetime) -> pd.Series:
@@ -73,9 +72,9 @@ def colours_at(session: Session, risk_ids: list[int], at: datetime) -> pd.Series
     return pd.Series(out, dtype=object)
 
 
-def colours_found(session: Session, found: Any, window: Window) -> dict[str, int]:
-    """How many of the risks found in the window (`found`: a condition on Risk) had each colour at its
-    end, in event time.
+def colours_found(session: Session, found: Any, period: Period) -> dict[str, dict[str, int]]:
+    """How many of the risks found in each window (`found`: a condition on Risk, the scope) had each
+    colour at its end, in event time, by window.
 
     A risk graded last before the end, or graded later from nothing later (no signal since the end, no
     event of its own since — a visit's evidence, an end, a raise — and a household, since a place's
@@ -84,46 +83,83 @@ def colours_found(session: Session, found: Any, window: Window) -> dict[str, int
     the end with news from after it (a month of history taken in at once, or news after the window):
     their colour at the end is rebuilt from their signals and event-timed changes before it
     (`tasks.review.colours`). Checked on the bench city: 90,000 risks of the first kind over three
-    windows, rebuilt, none differ from their colour now."""
-    event_since = exists().where(
-        col(RiskLevelChange.risk_id) == Risk.id,
-        col(RiskLevelChange.cause).in_(EVENT_TIMED),
-        col(RiskLevelChange.at) >= window.end,
+    windows, rebuilt, none differ from their colour now. Every window is asked in the same two
+    statements: one pass over the risks found, one over the rest's level history."""
+    windows = list(period.windows.items())
+    events = (  # each risk's last event of its own time: "an event since the end" is one comparison
+        select(col(RiskLevelChange.risk_id), func.max(RiskLevelChange.at).label("at"))
+        .where(col(RiskLevelChange.cause).in_(EVENT_TIMED))
+        .group_by(col(RiskLevelChange.risk_id))
+        .subquery()
     )
     # a household, asked so that no index can answer it: SQLite, without statistics, read every household
     # through the place index (0.55 s at scale 1) instead of the window's risks by their first signal
     household = func.coalesce(Risk.place_kind, "") == ""
-    unchanged = and_(col(Risk.last_signal_at) < window.end, household, ~event_since)
-    counted: dict[str, int] = dict(
-        session.execute(
-            select(col(Risk.level), func.count()).where(found, unchanged).group_by(col(Risk.level))
-        ).all()
-    )
-    rest = select(col(Risk.id)).where(found, ~unchanged)
-    before_end = case((col(RiskLevelChange.at) < window.end, RiskLevelChange.id))
-    graded_after = and_(
-        col(RiskLevelChange.cause).in_(["rule", "place"]), col(RiskLevelChange.at) >= window.end
-    )
-    last_change = (  # and whether the rules graded it again after the end
-        select(
-            col(RiskLevelChange.risk_id),
-            func.coalesce(func.max(before_end), func.min(RiskLevelChange.id)).label("id"),
-            func.max(case((graded_after, 1), else_=0)).label("later"),
+
+    def in_window(window: Window) -> Any:
+        return and_(col(Risk.first_signal_at) >= window.start, col(Risk.first_signal_at) < window.end)
+
+    def unchanged(window: Window) -> Any:
+        quiet = or_(events.c.at.is_(None), events.c.at < window.end)
+        return and_(col(Risk.last_signal_at) < window.end, household, quiet)
+
+    def found_risks(*columns: Any) -> Any:
+        return (
+            select(*columns)
+            .select_from(Risk)
+            .outerjoin(events, events.c.risk_id == Risk.id)
+            .where(found, or_(*(in_window(w) for _, w in windows)))
         )
-        .where(col(RiskLevelChange.risk_id).in_(rest))
-        .group_by(col(RiskLevelChange.risk_id))
+
+    counted: dict[str, dict[str, int]] = {name: {} for name, _ in windows}
+    sums = [func.sum(case((and_(in_window(w), unchanged(w)), 1), else_=0)) for _, w in windows]
+    by_level: Sequence[Any] = session.execute(
+        found_risks(col(Risk.level), *sums).group_by(col(Risk.level))
+    ).all()
+    for level, *ns in by_level:
+        for (name, _), n in zip(windows, ns, strict=True):
+            counted[name][str(level)] = int(n)
+    rest_in = [and_(in_window(w), ~unchanged(w)) for _, w in windows]
+    rest = (
+        found_risks(
+            col(Risk.id).label("id"),
+            *(case((r, 1), else_=0).label(f"rest{i}") for i, r in enumerate(rest_in)),
+        )
+        .where(or_(*rest_in))
         .subquery()
     )
-    rows: Sequence[tuple[int, str, int]] = session.execute(
-        select(last_change.c.risk_id, col(RiskLevelChange.to_level), last_change.c.later).join(
-            RiskLevelChange, col(RiskLevelChange.id) == last_change.c.id
-        )
-    ).all()
-    colours = pd.Series({risk_id: level for risk_id, level, _ in rows}, dtype=object)
-    later = sorted(risk_id for risk_id, _, graded in rows if graded)
-    if later:
-        rebuilt = colours_at(session, later, window.end)
-        colours.loc[rebuilt.index] = rebuilt
-    for colour, n in colours.value_counts().items():
-        counted[str(colour)] = counted.get(str(colour), 0) + int(n)
-    return {c: n for c, n in sorted(counted.items(), key=lambda kv: -kv[1]) if n}
+    change = RiskLevelChange
+    per_window = []
+    for i, (_, window) in enumerate(windows):
+        before_end = case((col(change.at) < window.end, change.id))
+        graded_after = and_(col(change.cause).in_(["rule", "place"]), col(change.at) >= window.end)
+        per_window += [  # the last change before the end (else its first), and whether graded after it
+            func.coalesce(func.max(before_end), func.min(change.id)).label(f"change{i}"),
+            func.max(case((graded_after, 1), else_=0)).label(f"later{i}"),
+            func.max(rest.c[f"rest{i}"]).label(f"rest{i}"),
+        ]
+    last = (
+        select(rest.c.id, *per_window)
+        .join(change, col(change.risk_id) == rest.c.id)
+        .group_by(rest.c.id)
+        .subquery()
+    )
+    level = aliased(RiskLevelChange)
+
+    def level_of(i: int) -> Any:
+        at_end = select(col(level.to_level)).where(col(level.id) == last.c[f"change{i}"])
+        return at_end.scalar_subquery().label(f"level{i}")
+
+    rows = session.execute(select(last, *(level_of(i) for i in range(len(windows))))).mappings().all()
+    out: dict[str, dict[str, int]] = {}
+    for i, (name, window) in enumerate(windows):
+        mine = [(row["id"], row[f"level{i}"], row[f"later{i}"]) for row in rows if row[f"rest{i}"]]
+        colours = pd.Series({risk_id: lvl for risk_id, lvl, _ in mine}, dtype=object)
+        later = sorted(risk_id for risk_id, _, graded in mine if graded)
+        if later:
+            rebuilt = colours_at(session, later, window.end)
+            colours.loc[rebuilt.index] = rebuilt
+        for colour, n in colours.value_counts().items():
+            counted[name][str(colour)] = counted[name].get(str(colour), 0) + int(n)
+        out[name] = {c: n for c, n in sorted(counted[name].items(), key=lambda kv: -kv[1]) if n}
+    return out

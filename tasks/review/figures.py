@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Date, Integer, and_, case, cast, column, func, literal, select, values
+from sqlalchemy import Date, Integer, and_, case, cast, column, func, literal, or_, select, values
 from sqlmodel import Session, col
 
 from bridgehead.db import frame_of, table_of
@@ -175,22 +175,30 @@ def counts(session: Session, period: Period, scope: Scope) -> dict[str, pd.DataF
 
 def risks_found_by(session: Session, period: Period, scope: Scope) -> dict[str, dict[str, int]]:
     """Risks found in each window by the channel of their first signal, and by colour at the window's end."""
+    windows = period.windows
+    in_window = {name: _between(Risk.first_signal_at, w, False) for name, w in windows.items()}
+    found = and_(in_scope(scope, Risk.community_code), or_(*in_window.values()))
+    channel = (  # of its first signal, looked up by the risk (not every signal joined to its risk)
+        select(func.min(Signal.channel))
+        .where(col(Signal.risk_id) == Risk.id, col(Signal.occurred_at) == Risk.first_signal_at)
+        .scalar_subquery()
+    )
+    # materialized: SQLite would otherwise look the first signal up once per mention of the column
+    first = (
+        select(col(Risk.first_signal_at).label("at"), channel.label("channel"))
+        .where(found)
+        .cte("first_channel")
+        .prefix_with("MATERIALIZED")
+    )
+    sums = [func.sum(case((_between(first.c.at, w, False), 1), else_=0)) for w in windows.values()]
+    by_channel: Sequence[Any] = session.execute(
+        select(first.c.channel, *sums).group_by(first.c.channel)
+    ).all()
+    by_colour = colours_found(session, in_scope(scope, Risk.community_code), period)
     out: dict[str, dict[str, int]] = {}
-    for name, window in period.windows.items():
-        found = and_(_between(Risk.first_signal_at, window, False), in_scope(scope, Risk.community_code))
-        channel = (  # of its first signal, looked up by the risk (not every signal joined to its risk)
-            select(func.min(Signal.channel))
-            .where(col(Signal.risk_id) == Risk.id, col(Signal.occurred_at) == Risk.first_signal_at)
-            .scalar_subquery()
-        )
-        # materialized: SQLite would otherwise look the first signal up once per mention of the column
-        first = select(channel.label("channel")).where(found).cte("first_channel").prefix_with("MATERIALIZED")
-        by_channel: Sequence[tuple[str | None, int]] = session.execute(
-            select(first.c.channel, func.count()).group_by(first.c.channel)
-        ).all()
-        by_colour = colours_found(session, found, window).items()
-        channels = {f"channel.{c}": n for c, n in by_channel if c is not None}
-        out[name] = channels | {f"colour.{c}": n for c, n in by_colour}
+    for i, name in enumerate(windows):
+        channels = {f"channel.{c}": int(ns[i]) for c, *ns in by_channel if c is not None and ns[i]}
+        out[name] = channels | {f"colour.{c}": n for c, n in by_colour[name].items()}
     return out
 
 

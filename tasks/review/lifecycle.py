@@ -24,7 +24,7 @@ from models.risk import Risk, RiskLevelChange
 from models.signal import Signal, is_news
 from tasks.review.document import Hotspot, Parts, Value
 from tasks.review.figures import WINDOWS, epoch, in_scope, scope_stations
-from tasks.review.period import Period, Scope, Window
+from tasks.review.period import Period, Scope
 from tasks.review.stats import change_pct, significant
 
 SETTLE_DAYS = 30
@@ -90,27 +90,40 @@ def settlement(session: Session, period: Period, scope: Scope) -> dict[str, Part
     }
 
 
-def live_at_end(session: Session, window: Window, scope: Scope) -> int:
-    """Risks live (open, settled or referred) at the window's end: opened before it, and not resolved
-    then: no resolution before the end without a signal that reopened it between the two."""
-    end = window.end
+def live_at_end(session: Session, period: Period, scope: Scope) -> dict[str, int]:
+    """Risks live (open, settled or referred) at each window's end: opened before it, and not resolved
+    then: no resolution before the end without a signal that reopened it between the two. Those opened
+    are counted in one pass; those resolved then are asked of the few risks ever resolved, not of each."""
+    ends = {name: w.end for name, w in period.windows.items()}
+    in_scope_ = in_scope(scope, Risk.community_code)
+    opened = session.execute(
+        select(*(func.sum(case((col(Risk.opened_at) < end, 1), else_=0)) for end in ends.values())).where(
+            in_scope_
+        )
+    ).one()
     resolution = RiskLevelChange
-    reopened = exists().where(
-        col(Signal.risk_id) == resolution.risk_id,
-        col(Signal.occurred_at) > resolution.at,
-        col(Signal.occurred_at) < end,
-        is_news(),
-    )
-    resolved_then = exists().where(
-        col(resolution.risk_id) == Risk.id, _resolving(), col(resolution.at) < end, ~reopened
-    )
-    return int(
-        session.execute(
-            select(func.count())
-            .select_from(Risk)
-            .where(col(Risk.opened_at) < end, ~resolved_then, in_scope(scope, Risk.community_code))
-        ).scalar_one()
-    )
+
+    def resolved_then(end: Any) -> Any:
+        reopened = exists().where(
+            col(Signal.risk_id) == resolution.risk_id,
+            col(Signal.occurred_at) > resolution.at,
+            col(Signal.occurred_at) < end,
+            is_news(),
+        )
+        return exists().where(
+            col(resolution.risk_id) == Risk.id, _resolving(), col(resolution.at) < end, ~reopened
+        )
+
+    ever_resolved = select(col(resolution.risk_id)).where(_resolving())
+    resolved = session.execute(
+        select(
+            *(
+                func.sum(case((and_(col(Risk.opened_at) < end, resolved_then(end)), 1), else_=0))
+                for end in ends.values()
+            )
+        ).where(col(Risk.id).in_(ever_resolved), in_scope_)
+    ).one()
+    return {name: int(opened[i] or 0) - int(resolved[i] or 0) for i, name in enumerate(ends)}
 
 
 def officers(session: Session, scope: Scope) -> int:
@@ -156,7 +169,7 @@ def lifecycle(session: Session, period: Period, scope: Scope) -> dict[str, Measu
     """The figures' values and a ratio's parts (numerator and denominator), by figure."""
     settled = settlement(session, period, scope)
     staff = officers(session, scope)
-    live = {w: live_at_end(session, period.windows[w], scope) for w in WINDOWS}
+    live = live_at_end(session, period, scope)
     parts: dict[str, dict[str, Parts]] = {
         "settlement_rate_pct": settled,
         "open_risks_per_officer": {w: {"numerator": live[w], "denominator": staff} for w in WINDOWS},
