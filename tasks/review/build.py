@@ -173,7 +173,7 @@ def build_review(
         values.setdefault("conversions", {})[name] = len(inside)
         homicides = int((inside["offence"] == "homicide").sum()) if not inside.empty else 0
         values.setdefault("conversions_homicide", {})[name] = homicides
-    incidents = {w: rf.incidents(session, period.windows[w], scope, as_of) for w in rf.WINDOWS}
+    incidents = rf.incidents_by_window(session, period.windows, scope, as_of)
     unknown: dict[str, dict[str, str]] = {}
     for w, frame in incidents.items():
         for key, value in response_figures(frame).items():

@@ -208,7 +208,19 @@ def incidents(
     """Incidents opened (or `by` another time) in the window: seconds to the first dispatch and arrival
     (units' reports, else the call's), whether each 1-3-5 target was met (1, 0, or null with no time
     recorded), whether it was due before `as_of`, whether the incident came in closed from the source's
-    history (closed by no one here), and who closed it. Times are compared and subtracted in the
+    history (closed by no one here), and who closed it."""
+    return incidents_by_window(session, {"window": window}, scope, as_of, by)["window"]
+
+
+def incidents_by_window(
+    session: Session,
+    windows: dict[str, Window],
+    scope: Scope | None,
+    as_of: datetime,
+    by: Any = Incident.opened_at,
+) -> dict[str, pd.DataFrame]:
+    """`incidents` of each window, read in one statement: a period's windows overlap (the previous
+    period and last year's), and each incident is read once. Times are compared and subtracted in the
     database: a year of incidents is numbers to read, not timestamps to parse."""
 
     def first(column: Any) -> Any:
@@ -225,9 +237,15 @@ def incidents(
             col(Incident.arrival_target_at).label("arrival_due"),
             func.coalesce(first(Dispatch.dispatched_at), Signal.dispatched_at).label("dispatched"),
             func.coalesce(first(Dispatch.on_scene_at), Signal.arrived_at).label("arrived"),
+            *(
+                case((_between(by, w, False), 1), else_=0).label(f"in_{i}")
+                for i, w in enumerate(windows.values())
+            ),
         )
         .outerjoin(Signal, col(Signal.id) == Incident.signal_id)
-        .where(_between(by, window, False), in_scope(scope, Incident.community_code))
+        .where(
+            or_(*(_between(by, w, False) for w in windows.values())), in_scope(scope, Incident.community_code)
+        )
         .cte("incident_times")
         .prefix_with("MATERIALIZED")
     )
@@ -241,6 +259,7 @@ def incidents(
         ]
 
     history = case((and_(t.closed_at.is_not(None), t.closed_by.is_(None)), 1), else_=0)
+    flags = [f"in_{i}" for i in range(len(windows))]
     rows = session.execute(
         select(
             t.id,
@@ -249,11 +268,16 @@ def incidents(
             history,
             *step(t.dispatched, t.dispatch_due),
             *step(t.arrived, t.arrival_due),
-        )
+            *(t[f] for f in flags),
+        ).order_by(t.id)
     ).all()
-    frame = frame_of(rows, columns=INCIDENT_COLUMNS)
-    flags = {f"{step}_{part}": kind for step in ("dispatch", "arrival") for part, kind in STEP_TYPES.items()}
-    return frame.astype({"history": bool} | flags)
+    frame = frame_of(rows, columns=INCIDENT_COLUMNS + flags)
+    types = {f"{step}_{part}": kind for step in ("dispatch", "arrival") for part, kind in STEP_TYPES.items()}
+    frame = frame.astype({"history": bool} | types)
+    return {
+        name: frame[frame[flag] == 1].drop(columns=flags).reset_index(drop=True)
+        for name, flag in zip(windows, flags, strict=True)
+    }
 
 
 STEP_TYPES = {"s": "float", "met": "Int8", "overdue": "bool"}
