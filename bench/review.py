@@ -7,6 +7,7 @@ the peak memory of that process, and the number of task runs.
 
     .venv/bin/python bench/sweep.py --scale 10 --dir /tmp/city10     # once: prepare and sweep
     .venv/bin/python bench/review.py --dir /tmp/city10 --scale 10
+    .venv/bin/python bench/review.py --dir /tmp/citypg --pg-url URL      # a city prepared with --pg-url URL
 """
 
 from __future__ import annotations
@@ -130,6 +131,10 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, help="a city prepared by bench/sweep.py --dir (reused)")
     parser.add_argument("--scope", default="city")
     parser.add_argument("--period", default=f"ytd:{END - timedelta(days=1)}")
+    parser.add_argument(
+        "--pg-url",
+        help="review the city bench/sweep.py --dir DIR --pg-url URL prepared there, not DIR's SQLite",
+    )
     parser.add_argument("--leg", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -139,7 +144,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bridgehead-review-") as tmp:
         folder = args.dir or Path(tmp)
         db = next((folder / n for n in ("bench.db", "prepared.db") if (folder / n).exists()), None)
-        if db is None:
+        if db is None and not args.pg_url:
             from bench.sweep import prepare
 
             os.environ["BRIDGEHEAD_VAR_DIR"] = str(folder)
@@ -149,7 +154,7 @@ def main() -> None:
         env = {
             **os.environ,
             "BRIDGEHEAD_VAR_DIR": str(folder),
-            "BRIDGEHEAD_DATABASE_URL": f"sqlite:///{db}",
+            "BRIDGEHEAD_DATABASE_URL": args.pg_url or f"sqlite:///{db}",
             "BRIDGEHEAD_REPORTS_DIR": str(Path(tmp) / "reports"),
         }
         r = run_leg(

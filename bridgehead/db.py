@@ -16,7 +16,7 @@ from sqlalchemy import Engine, String, Table, event, text, type_coerce
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
 
-from bridgehead.settings import get_settings
+from bridgehead.settings import Settings, get_settings
 
 
 def normalise_url(url: str) -> str:
@@ -41,11 +41,21 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         return engine
     # an unreachable host answers in seconds, not at the operating system's connect timeout
     connect: dict[str, Any] = {} if "connect_timeout" in u.query else {"connect_timeout": 10}
-    if settings.postgres_random_page_cost is not None and "options" not in u.query:
-        connect["options"] = f"-c random_page_cost={settings.postgres_random_page_cost}"
+    if "options" not in u.query and (options := _planner_options(settings)):
+        connect["options"] = options
     engine = create_engine(url, pool_pre_ping=True, connect_args=connect, **kwargs)
     event.listen(engine, "handle_error", _without_row_values)
     return engine
+
+
+def _planner_options(settings: Settings) -> str:
+    """libpq `options` for the planner settings Bridgehead sets on its PostgreSQL connections."""
+    options = []
+    if settings.postgres_random_page_cost is not None:
+        options.append(f"-c random_page_cost={settings.postgres_random_page_cost}")
+    if settings.postgres_jit is not None:
+        options.append(f"-c jit={'on' if settings.postgres_jit else 'off'}")
+    return " ".join(options)
 
 
 def _without_row_values(context: Any) -> None:

@@ -55,11 +55,10 @@ def colours_at(session: Session, risk_ids: list[int], at: datetime) -> pd.Series
     else:
         floor = signals["risk_id"].map(base["at"].to_dict())
         signals_after = signals[floor.isna().to_numpy() | (signals["occurred_at"] >= floor).to_numpy()]
-    places = set(
-        frame_in(
-            session, select(col(Risk.id)).where(col(Risk.place_kind).is_not(None)), Risk.id, risk_ids, ["id"]
-        )["id"]
-    )
+    # the places are few (the place index answers): read them all, not each list of risks (PostgreSQL
+    # read the whole risk table for each list of 5,000: 0.41 s a review at scale 1)
+    every_place = session.scalars(select(col(Risk.id)).where(col(Risk.place_kind).is_not(None))).all()
+    places = set(risk_ids).intersection(every_place)
     by_risk = rule_reasons(signals_after, places, get_rules(), at)  # a place on its window before `at`
     held = base["level"].to_dict()
     out = {}

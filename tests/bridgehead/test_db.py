@@ -25,8 +25,9 @@ def test_sqlite_connections_get_the_pragmas(tmp_path: Path) -> None:
 
 
 def test_postgresql_connections_plan_for_solid_state_storage(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Each connection costs a random page read at 1.1 (the server's 4 reads whole tables for an IN list);
-    unset, the server's own figure stands; analysing inside a stage's transaction is allowed."""
+    """Each connection costs a random page read at 1.1 (the server's 4 reads whole tables for an IN list)
+    and compiles no statement just in time; unset, the server's own settings stand; analysing inside a
+    stage's transaction is allowed."""
     from bridgehead.db import refresh_statistics, refreshes_before
     from bridgehead.settings import get_settings
 
@@ -36,10 +37,21 @@ def test_postgresql_connections_plan_for_solid_state_storage(engine, monkeypatch
         if s.get_bind().dialect.name != "postgresql":
             return
         assert s.execute(text("SHOW random_page_cost")).scalar() == "1.1"
+        assert s.execute(text("SHOW jit")).scalar() == "off"
     monkeypatch.setenv("BRIDGEHEAD_POSTGRES_RANDOM_PAGE_COST", "")
+    monkeypatch.setenv("BRIDGEHEAD_POSTGRES_JIT", "")
     get_settings.cache_clear()
     other = make_engine()
     with other.connect() as conn:
+        assert conn.execute(text("SHOW random_page_cost")).scalar() == "4"
+        assert conn.execute(text("SHOW jit")).scalar() == "on"  # PostgreSQL's default since 12
+    other.dispose()
+    monkeypatch.setenv("BRIDGEHEAD_POSTGRES_RANDOM_PAGE_COST", "")
+    monkeypatch.setenv("BRIDGEHEAD_POSTGRES_JIT", "true")
+    get_settings.cache_clear()
+    other = make_engine()
+    with other.connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar() == "on"
         assert conn.execute(text("SHOW random_page_cost")).scalar() == "4"
     other.dispose()
     get_settings.cache_clear()
