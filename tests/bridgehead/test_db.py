@@ -38,22 +38,18 @@ def test_postgresql_connections_plan_for_solid_state_storage(engine, monkeypatch
             return
         assert s.execute(text("SHOW random_page_cost")).scalar() == "1.1"
         assert s.execute(text("SHOW jit")).scalar() == "off"
-    monkeypatch.setenv("BRIDGEHEAD_POSTGRES_RANDOM_PAGE_COST", "")
-    monkeypatch.setenv("BRIDGEHEAD_POSTGRES_JIT", "")
-    get_settings.cache_clear()
-    other = make_engine()
-    with other.connect() as conn:
-        assert conn.execute(text("SHOW random_page_cost")).scalar() == "4"
-        assert conn.execute(text("SHOW jit")).scalar() == "on"  # PostgreSQL's default since 12
-    other.dispose()
-    monkeypatch.setenv("BRIDGEHEAD_POSTGRES_RANDOM_PAGE_COST", "")
-    monkeypatch.setenv("BRIDGEHEAD_POSTGRES_JIT", "true")
-    get_settings.cache_clear()
-    other = make_engine()
-    with other.connect() as conn:
-        assert conn.execute(text("SHOW jit")).scalar() == "on"
-        assert conn.execute(text("SHOW random_page_cost")).scalar() == "4"
-    other.dispose()
+    # blank: the server's own (4, and JIT on since PostgreSQL 12); set: what is asked
+    for cost, jit, shown in (("", "", ("4", "on")), ("2", "true", ("2", "on"))):
+        monkeypatch.setenv("BRIDGEHEAD_POSTGRES_RANDOM_PAGE_COST", cost)
+        monkeypatch.setenv("BRIDGEHEAD_POSTGRES_JIT", jit)
+        get_settings.cache_clear()
+        other = make_engine()
+        with other.connect() as conn:
+            assert (
+                conn.execute(text("SHOW random_page_cost")).scalar(),
+                conn.execute(text("SHOW jit")).scalar(),
+            ) == shown
+        other.dispose()
     get_settings.cache_clear()
 
 
