@@ -71,9 +71,9 @@ def colours_at(session: Session, risk_ids: list[int], at: datetime) -> pd.Series
     return pd.Series(out, dtype=object)
 
 
-def colours_found(session: Session, found: Any, period: Period) -> dict[str, dict[str, int]]:
-    """How many of the risks found in each window (`found`: a condition on Risk, the scope) had each
-    colour at its end, in event time, by window.
+def colours_found(session: Session, scoped: Any, period: Period) -> dict[str, dict[str, int]]:
+    """How many of the risks found in each window (and `scoped`: the scope, a condition on Risk) had
+    each colour at its end, in event time, by window.
 
     A risk graded last before the end, or graded later from nothing later (no signal since the end, no
     event of its own since — a visit's evidence, an end, a raise — and a household, since a place's
@@ -107,7 +107,7 @@ def colours_found(session: Session, found: Any, period: Period) -> dict[str, dic
             select(*columns)
             .select_from(Risk)
             .outerjoin(events, events.c.risk_id == Risk.id)
-            .where(found, or_(*(in_window(w) for _, w in windows)))
+            .where(scoped, or_(*(in_window(w) for _, w in windows)))
         )
 
     counted: dict[str, dict[str, int]] = {name: {} for name, _ in windows}
