@@ -27,6 +27,7 @@ from tasks.review.conversions import conversions
 from tasks.review.document import Figure, Histogram, Parts, Ranking, Review, Trend
 from tasks.review.findings import findings, label
 from tasks.review.period import Period, Scope
+from tasks.review.response import incidents_by_window
 from tasks.review.stats import change_pct, significant
 
 HISTOGRAM_EDGES_S = [0, 30, 60, 120, 180, 300, 600, 900, 1800, 3600]
@@ -95,7 +96,7 @@ def _verdict(frame: pd.DataFrame, step: str) -> pd.Series:
 
 
 def on_target(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Per incident (`tasks.review.figures.incidents`): both 1-3-5 targets met, and whether both could
+    """Per incident (`tasks.review.response.incidents`): both 1-3-5 targets met, and whether both could
     be judged."""
     dispatch, arrival = _verdict(frame, "dispatch"), _verdict(frame, "arrival")
     return (dispatch.fillna(False) & arrival.fillna(False)).astype(bool), dispatch.notna() & arrival.notna()
@@ -173,7 +174,7 @@ def build_review(
         values.setdefault("conversions", {})[name] = len(inside)
         homicides = int((inside["offence"] == "homicide").sum()) if not inside.empty else 0
         values.setdefault("conversions_homicide", {})[name] = homicides
-    incidents = rf.incidents_by_window(session, period.windows, scope, as_of)
+    incidents = incidents_by_window(session, period.windows, scope, as_of)
     unknown: dict[str, dict[str, str]] = {}
     for w, frame in incidents.items():
         for key, value in response_figures(frame).items():

@@ -19,7 +19,6 @@ from models.case import CriminalCase
 from models.clock import day_start
 from models.common import LOCAL_TZ
 from models.follow_up import AccountabilityEntry, CapacityNotice, FollowUp, SupervisionNotice
-from models.incident import Dispatch, Incident
 from models.jurisdiction import Community, Officer
 from models.reward import RewardEntry
 from models.risk import Risk
@@ -36,7 +35,8 @@ def in_scope(scope: Scope | None, column: Any) -> Any:
     return literal(True) if scope is None or scope.kind == "city" else column.in_(scope.communities)
 
 
-def _between(column: Any, window: Window, dates: bool) -> Any:
+def between(column: Any, window: Window, dates: bool = False) -> Any:
+    """In the window: its whole local days for a date column, from its start to its end for a time."""
     if dates:
         return and_(column >= window.first, column <= window.last)
     return and_(column >= window.start, column < window.end)
@@ -48,8 +48,8 @@ def on_record(session: Session, period: Period) -> dict[str, bool]:
     and nothing is compared with it."""
     out = {}
     for name, window in period.windows.items():
-        signal = select(col(Signal.id)).where(_between(Signal.occurred_at, window, False)).limit(1)
-        filed = select(col(CriminalCase.id)).where(_between(CriminalCase.filed_at, window, False)).limit(1)
+        signal = select(col(Signal.id)).where(between(Signal.occurred_at, window, False)).limit(1)
+        filed = select(col(CriminalCase.id)).where(between(CriminalCase.filed_at, window, False)).limit(1)
         out[name] = session.execute(signal).first() is not None or session.execute(filed).first() is not None
     return out
 
@@ -78,7 +78,7 @@ def per_community(
         stmt = (
             base()
             .add_columns(community, *(func.sum(case((where, 1), else_=0)) for where in parts.values()))
-            .where(_between(when, window, dates), in_scope(scope, community))
+            .where(between(when, window, dates), in_scope(scope, community))
             .group_by(community)
         )
         rows: Sequence[Any] = session.execute(stmt).all()
@@ -148,7 +148,7 @@ def counts(session: Session, period: Period, scope: Scope) -> dict[str, pd.DataF
         return per_community(session, period, scope, lambda: select(), Risk.community_code, when)["n"]
 
     def verified(window: Window) -> Any:
-        return select(col(Tip.signal_id)).where(_between(Tip.verified_at, window, False))
+        return select(col(Tip.signal_id)).where(between(Tip.verified_at, window, False))
 
     def rewarded(window: Window) -> Any:
         return (
@@ -157,7 +157,7 @@ def counts(session: Session, period: Period, scope: Scope) -> dict[str, pd.DataF
             .where(
                 col(RewardEntry.kind) == "tip_reward",
                 col(RewardEntry.status).in_(("approved", "paid")),
-                _between(RewardEntry.decided_at, window, False),
+                between(RewardEntry.decided_at, window, False),
             )
         )
 
@@ -176,7 +176,7 @@ def counts(session: Session, period: Period, scope: Scope) -> dict[str, pd.DataF
 def risks_found_by(session: Session, period: Period, scope: Scope) -> dict[str, dict[str, int]]:
     """Risks found in each window by the channel of their first signal, and by colour at the window's end."""
     windows = period.windows
-    in_window = {name: _between(Risk.first_signal_at, w, False) for name, w in windows.items()}
+    in_window = {name: between(Risk.first_signal_at, w, False) for name, w in windows.items()}
     found = and_(in_scope(scope, Risk.community_code), or_(*in_window.values()))
     channel = (  # of its first signal, looked up by the risk (not every signal joined to its risk)
         select(func.min(Signal.channel))
@@ -190,7 +190,7 @@ def risks_found_by(session: Session, period: Period, scope: Scope) -> dict[str, 
         .cte("first_channel")
         .prefix_with("MATERIALIZED")
     )
-    sums = [func.sum(case((_between(first.c.at, w, False), 1), else_=0)) for w in windows.values()]
+    sums = [func.sum(case((between(first.c.at, w, False), 1), else_=0)) for w in windows.values()]
     by_channel: Sequence[Any] = session.execute(
         select(first.c.channel, *sums).group_by(first.c.channel)
     ).all()
@@ -200,94 +200,6 @@ def risks_found_by(session: Session, period: Period, scope: Scope) -> dict[str, 
         channels = {f"channel.{c}": int(ns[i]) for c, *ns in by_channel if c is not None and ns[i]}
         out[name] = channels | {f"colour.{c}": n for c, n in by_colour[name].items()}
     return out
-
-
-def incidents(
-    session: Session, window: Window, scope: Scope | None, as_of: datetime, by: Any = Incident.opened_at
-) -> pd.DataFrame:
-    """Incidents opened (or `by` another time) in the window: seconds to the first dispatch and arrival
-    (units' reports, else the call's), whether each 1-3-5 target was met (1, 0, or null with no time
-    recorded), whether it was due before `as_of`, whether the incident came in closed from the source's
-    history (closed by no one here), and who closed it."""
-    return incidents_by_window(session, {"window": window}, scope, as_of, by)["window"]
-
-
-def incidents_by_window(
-    session: Session,
-    windows: dict[str, Window],
-    scope: Scope | None,
-    as_of: datetime,
-    by: Any = Incident.opened_at,
-) -> dict[str, pd.DataFrame]:
-    """`incidents` of each window, read in one statement: a period's windows overlap (the previous
-    period and last year's), and each incident is read once. Times are compared and subtracted in the
-    database: a year of incidents is numbers to read, not timestamps to parse."""
-
-    def first(column: Any) -> Any:
-        return select(func.min(column)).where(col(Dispatch.incident_id) == Incident.id).scalar_subquery()
-
-    times = (  # materialized: each time is looked up once, then compared and subtracted
-        select(
-            col(Incident.id).label("id"),
-            col(Incident.community_code).label("community_code"),
-            col(Incident.closed_by).label("closed_by"),
-            col(Incident.closed_at).label("closed_at"),
-            col(Incident.opened_at).label("opened_at"),
-            col(Incident.dispatch_target_at).label("dispatch_due"),
-            col(Incident.arrival_target_at).label("arrival_due"),
-            func.coalesce(first(Dispatch.dispatched_at), Signal.dispatched_at).label("dispatched"),
-            func.coalesce(first(Dispatch.on_scene_at), Signal.arrived_at).label("arrived"),
-            *(
-                case((_between(by, w, False), 1), else_=0).label(f"in_{i}")
-                for i, w in enumerate(windows.values())
-            ),
-        )
-        .outerjoin(Signal, col(Signal.id) == Incident.signal_id)
-        .where(
-            or_(*(_between(by, w, False) for w in windows.values())), in_scope(scope, Incident.community_code)
-        )
-        .cte("incident_times")
-        .prefix_with("MATERIALIZED")
-    )
-    t = times.c
-
-    def step(done: Any, due: Any) -> list[Any]:
-        return [
-            epoch(session, done) - epoch(session, t.opened_at),
-            case((done <= due, 1), (done > due, 0)),
-            case((due < as_of, 1), else_=0),
-        ]
-
-    history = case((and_(t.closed_at.is_not(None), t.closed_by.is_(None)), 1), else_=0)
-    flags = [f"in_{i}" for i in range(len(windows))]
-    rows = session.execute(
-        select(
-            t.id,
-            t.community_code,
-            t.closed_by,
-            history,
-            *step(t.dispatched, t.dispatch_due),
-            *step(t.arrived, t.arrival_due),
-            *(t[f] for f in flags),
-        ).order_by(t.id)
-    ).all()
-    frame = frame_of(rows, columns=INCIDENT_COLUMNS + flags)
-    types = {f"{step}_{part}": kind for step in ("dispatch", "arrival") for part, kind in STEP_TYPES.items()}
-    frame = frame.astype({"history": bool} | types)
-    return {
-        name: frame[frame[flag] == 1].drop(columns=flags).reset_index(drop=True)
-        for name, flag in zip(windows, flags, strict=True)
-    }
-
-
-STEP_TYPES = {"s": "float", "met": "Int8", "overdue": "bool"}
-INCIDENT_COLUMNS = [
-    "id",
-    "community_code",
-    "closed_by",
-    "history",
-    *(f"{step}_{part}" for step in ("dispatch", "arrival") for part in STEP_TYPES),
-]
 
 
 def epoch(session: Session, column: Any) -> Any:
@@ -349,15 +261,15 @@ def supervision(session: Session, period: Period, scope: Scope) -> dict[str, dic
     out: dict[str, dict[str, int]] = {}
     for name, window in period.windows.items():
         notices = select(func.count()).where(
-            _between(SupervisionNotice.issued_on, window, True),
+            between(SupervisionNotice.issued_on, window, True),
             where(SupervisionNotice.station_code, SupervisionNotice.recipient_officer_code),
         )
         entries = select(func.count()).where(
-            _between(AccountabilityEntry.recorded_on, window, True),
+            between(AccountabilityEntry.recorded_on, window, True),
             where(AccountabilityEntry.station_code, AccountabilityEntry.officer_code),
         )
         capacity = select(func.count()).where(
-            _between(CapacityNotice.issued_on, window, True),
+            between(CapacityNotice.issued_on, window, True),
             where(CapacityNotice.station_code, CapacityNotice.officer_code),
         )
         out[name] = {

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any, NotRequired, TypedDict
 
 import pandas as pd
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from bridgehead import audit
@@ -31,8 +31,9 @@ from models.risk import Risk
 from models.signal import Signal
 from models.tip import Tip
 from tasks.review.build import on_target
-from tasks.review.figures import incidents
+from tasks.review.figures import between
 from tasks.review.period import Window, parse_period
+from tasks.review.response import incidents
 from tasks.rewards.ledger import ACCOUNTABILITY_LIST, OFFICER_POINTS, TIP_REWARD, decided_keys, ledger
 
 
@@ -46,10 +47,6 @@ def month(period: str) -> Window:
     if parsed is None or parsed.text != text or len(text) != 7:
         raise ValueError(f"period {period!r}: rewards are monthly, give a month like 2026-11")
     return parsed.current
-
-
-def _between(column: Any, window: Window) -> Any:
-    return and_(column >= window.start, column < window.end)
 
 
 @dataclass
@@ -99,13 +96,13 @@ def officer_points(session: Session, rules: Rules, window: Window) -> list[Earne
     done: Sequence[tuple[str | None, int, datetime, date]] = session.execute(
         select(
             col(FollowUp.officer_code), col(FollowUp.id), col(FollowUp.done_at), col(FollowUp.due_on)
-        ).where(col(FollowUp.status) == "done", _between(FollowUp.done_at, window))
+        ).where(col(FollowUp.status) == "done", between(FollowUp.done_at, window))
     ).all()
     on_time = [(o, i) for o, i, at, due in done if local_date(at) <= due]
     credit("follow_up_on_time", on_time, table.follow_up_on_time)
     resolved = session.execute(
         select(col(Risk.officer_code), col(Risk.id)).where(
-            col(Risk.status) == "resolved", _between(Risk.resolved_at, window)
+            col(Risk.status) == "resolved", between(Risk.resolved_at, window)
         )
     ).all()
     credit("risk_resolved", resolved, table.risk_resolved)
@@ -120,7 +117,7 @@ def officer_points(session: Session, rules: Rules, window: Window) -> list[Earne
     useful = [o.value for o in rules.rewards.useful_outcomes]
     verified = session.execute(
         select(col(Tip.verified_by), col(Tip.id)).where(
-            col(Tip.outcome).in_(useful), _between(Tip.verified_at, window)
+            col(Tip.outcome).in_(useful), between(Tip.verified_at, window)
         )
     ).all()
     credit("tip_verified", verified, table.tip_verified)
