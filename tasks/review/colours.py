@@ -26,7 +26,7 @@ from models.risk import EVENT_TIMED, Risk, RiskLevelChange
 from models.signal import Signal
 from tasks.intake.grading import colour_of
 from tasks.intake.grading_stage import rule_reasons, signals_to_grade
-from tasks.review.period import Period, Window
+from tasks.review.period import Period, Window, between
 
 
 def colours_at(session: Session, risk_ids: list[int], at: datetime) -> pd.Series:
@@ -96,7 +96,7 @@ def colours_found(session: Session, scoped: Any, period: Period) -> dict[str, di
     household = func.coalesce(Risk.place_kind, "") == ""
 
     def in_window(window: Window) -> Any:
-        return and_(col(Risk.first_signal_at) >= window.start, col(Risk.first_signal_at) < window.end)
+        return between(Risk.first_signal_at, window)
 
     def unchanged(window: Window) -> Any:
         quiet = or_(events.c.at.is_(None), events.c.at < window.end)

@@ -25,7 +25,7 @@ from models.risk import Risk
 from models.signal import Signal
 from models.tip import Tip
 from tasks.review.colours import colours_found
-from tasks.review.period import Period, Scope, Window
+from tasks.review.period import Period, Scope, Window, between
 
 WINDOWS = ("current", "previous", "last_year")
 
@@ -33,13 +33,6 @@ WINDOWS = ("current", "previous", "last_year")
 def in_scope(scope: Scope | None, column: Any) -> Any:
     """Everything for the city (or no scope at all), else the scope's communities."""
     return literal(True) if scope is None or scope.kind == "city" else column.in_(scope.communities)
-
-
-def between(column: Any, window: Window, dates: bool = False) -> Any:
-    """In the window: its whole local days for a date column, from its start to its end for a time."""
-    if dates:
-        return and_(column >= window.first, column <= window.last)
-    return and_(column >= window.start, column < window.end)
 
 
 def on_record(session: Session, period: Period) -> dict[str, bool]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlmodel import Session, col
 
 from models.common import LOCAL_TZ
@@ -46,6 +46,13 @@ class Window:
 
     def __str__(self) -> str:
         return f"{self.first}..{self.last}"
+
+
+def between(column: Any, window: Window, dates: bool = False) -> Any:
+    """In the window: its whole local days for a date column, from its start to its end for a time."""
+    if dates:
+        return and_(column >= window.first, column <= window.last)
+    return and_(column >= window.start, column < window.end)
 
 
 @dataclass(frozen=True)

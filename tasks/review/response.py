@@ -13,8 +13,8 @@ from sqlmodel import Session, col
 from bridgehead.db import frame_of
 from models.incident import Dispatch, Incident
 from models.signal import Signal
-from tasks.review.figures import between, epoch, in_scope
-from tasks.review.period import Scope, Window
+from tasks.review.figures import epoch, in_scope
+from tasks.review.period import Scope, Window, between
 
 
 def incidents(

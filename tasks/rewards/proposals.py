@@ -31,8 +31,7 @@ from models.risk import Risk
 from models.signal import Signal
 from models.tip import Tip
 from tasks.review.build import on_target
-from tasks.review.figures import between
-from tasks.review.period import Window, parse_period
+from tasks.review.period import Window, between, parse_period
 from tasks.review.response import incidents
 from tasks.rewards.ledger import ACCOUNTABILITY_LIST, OFFICER_POINTS, TIP_REWARD, decided_keys, ledger
 
