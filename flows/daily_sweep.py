@@ -27,7 +27,8 @@ from bridgehead.locks import exclusive
 from bridgehead.orchestration import run_logger
 from bridgehead.settings import get_settings
 from flows.follow_up import PLAIN as SWEEP_PLAIN
-from flows.follow_up import follow_up_sweep, sweep_days
+from flows.follow_up import TASKS as SWEEP_TASKS
+from flows.follow_up import sweep_days
 from flows.intake import PLAIN as INTAKE_PLAIN
 from flows.intake import TASKS, publish, take_in
 from models.clock import not_future, today
@@ -165,9 +166,11 @@ def morning(day: date, plain: bool = False) -> Morning:
     taken = take_inbox(get_settings().inbox_dir, day, INTAKE_PLAIN if plain else TASKS)
     with session_scope() as session:
         last = last_finished(session)
-    # catch up every day missed since the last finished sweep; a day already swept is returned unchanged
+    # catch up every day missed since the last finished sweep; a day already swept is returned unchanged.
+    # The days' stages are task runs of this flow run, not a flow run of their own: a flow run's end
+    # costs about a second (its heartbeat thread joined), and the morning's report is this run's.
     start = last + timedelta(days=1) if last is not None and last < day else day
-    days = sweep_days(start, day, SWEEP_PLAIN) if plain else follow_up_sweep(start, day)
+    days = sweep_days(start, day, SWEEP_PLAIN if plain else SWEEP_TASKS)
     logger.info(
         "inbox: %s; swept %s to %s (%d day(s))",
         ", ".join(f"{t['channel']} {t['files']} file(s)" for t in taken) or "empty",
