@@ -200,7 +200,8 @@ def build_review(
     ends = lifecycle.lifecycle(session, period, scope)
     for key, end in ends.items():
         values[key] = end.values
-    recorded = rf.on_record(session, period)
+    recorded, cycle = rf.on_record(session, period), rf.cycle_on_record(session, period)
+    before_cycle = {w: rf.NO_CYCLE[lang != "zh"] for w in rf.WINDOWS if recorded[w] and not cycle[w]}
     figures = {
         key: figure(
             key,
@@ -209,8 +210,8 @@ def build_review(
             period,
             KINDS.get(key, "count"),
             ends[key].parts if key in ends else None,
-            recorded,
-            unknown.get(key),
+            {w: recorded[w] and (cycle[w] or key not in rf.CYCLE_FIGURES) for w in rf.WINDOWS},
+            {**unknown.get(key, {}), **before_cycle} if key in rf.CYCLE_FIGURES else unknown.get(key),
         )
         for key in ORDER
         if key in values

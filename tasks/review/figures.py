@@ -21,7 +21,7 @@ from models.common import LOCAL_TZ
 from models.follow_up import AccountabilityEntry, CapacityNotice, FollowUp, SupervisionNotice
 from models.jurisdiction import Community, Officer
 from models.reward import RewardEntry
-from models.risk import Risk
+from models.risk import Risk, RiskLevelChange
 from models.signal import Signal
 from models.tip import Tip
 from tasks.review.colours import colours_found
@@ -51,6 +51,37 @@ NO_RECORD = (
     "该时段登记库中无任何数据（数据源起始于此后）：不作比较",
     "nothing on record for this window (the data begins later): not compared",
 )
+
+#: The figures only the follow-up cycle writes (跟进督促, 化解): visits owed and made, notices, ends.
+CYCLE_FIGURES = frozenset(
+    {
+        "risks_resolved",
+        "settlement_rate_pct",
+        "risks_back",
+        "open_risks_per_officer",
+        "follow_ups_due",
+        "follow_ups_on_time",
+        "follow_up_on_time_pct",
+        "supervision_notices",
+        "capacity_notices",
+        "accountability_entries",
+    }
+)
+NO_CYCLE = (
+    "该时段尚无跟进督促记录（始于此后）：风险在案，但走访与化解未记录，不作比较",
+    "the follow-up cycle was not yet recorded in this window (its records begin later): the risks are on "
+    "record, their visits and ends are not; not compared",
+)
+
+
+def cycle_on_record(session: Session, period: Period) -> dict[str, bool]:
+    """Whether the follow-up cycle had begun by each window's end: a follow-up planned, or a risk ended or
+    lowered on a visit's evidence. A register taken in from an older export holds that time's risks but
+    not their visits and ends: a 0% 化解率 there would describe the import, not the stations."""
+    planned = select(func.min(FollowUp.created_at)).scalar_subquery()
+    ended = select(func.min(RiskLevelChange.at)).where(col(RiskLevelChange.cause).in_(["end", "evidence"]))
+    began = [t for t in session.execute(select(planned, ended.scalar_subquery())).one() if t is not None]
+    return {name: bool(began) and min(began) < window.end for name, window in period.windows.items()}
 
 
 def per_community(

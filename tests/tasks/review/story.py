@@ -290,14 +290,14 @@ CITY = {
     "risks_found.colour.orange": (1, 0, 0),  # R3
     "risks_found.colour.yellow": (3, 1, 2),  # R1, R4, FU-village | FU-late | R8, R9
     "risks_found.colour.blue": (1, 3, 0),  # TIP1 | FU-blue, R7, TIP3
-    "risks_resolved": (1, 0, 0),  # FU-blue, on 3 March
+    "risks_resolved": (1, 0, None),  # FU-blue, on 3 March | - | the cycle began in February 2026
     # 化解率: the dispute risks whose 30 days ran out in the window (opened 30 Jan - 1 Mar | 2 - 29 Jan |
     # 30 Jan - 1 Mar 2025): FU-late | S-prev | S-13mo, none resolved: 0 of 1 each
-    "settlement_rate_pct": (0.0, 0.0, 0.0),
-    "risks_back": (0, 0, 0),  # no resolved risk had a signal after its resolution
+    "settlement_rate_pct": (0.0, 0.0, None),
+    "risks_back": (0, 0, None),  # no resolved risk had a signal after its resolution
     # live at the window's end over the 4 community officers and assistants: the 18 risks less FU-blue
-    # (resolved 3 March) | the 12 opened before 1 March | S-13mo, R9, R8, S-ly
-    "open_risks_per_officer": (17 / 4, 12 / 4, 4 / 4),
+    # (resolved 3 March) | the 12 opened before 1 March | unknown: March 2025 is before the follow-up cycle
+    "open_risks_per_officer": (17 / 4, 12 / 4, None),
     "conversions": (2, 1, 1),  # KA, KP | KQ | KL
     "conversions_homicide": (1, 0, 0),  # KP
     "incidents": (3, 1, 2),
@@ -307,12 +307,12 @@ CITY = {
     "dispatch_p90_s": (82.0, 20.0, 44.5),
     "arrival_median_s": (240.0, 200.0, 585.0),  # 150, 240, 600 | 200 | 170, 1000
     "arrival_p90_s": (528.0, 200.0, 917.0),
-    "follow_ups_due": (3, 2, 0),  # FU-blue 7 Mar, FU-village 12 and 21 Mar | FU-blue 8 Feb, FU-late 13 Feb
-    "follow_ups_on_time": (1, 1, 0),
+    "follow_ups_due": (3, 2, None),  # FU-blue 7 Mar, FU-village 12 and 21 Mar | FU-blue 8 Feb, FU-late 13 Feb
+    "follow_ups_on_time": (1, 1, None),
     "follow_up_on_time_pct": (100 / 3, 50.0, None),
-    "supervision_notices": (1, 2, 0),  # 张伟 13 Mar | 孙宪河 14 Feb, the chief 16 Feb
-    "capacity_notices": (0, 0, 0),  # no officer owed more visits in a day than the day holds
-    "accountability_entries": (0, 1, 0),  # FU-late, 7 days late on 20 Feb
+    "supervision_notices": (1, 2, None),  # 张伟 13 Mar | 孙宪河 14 Feb, the chief 16 Feb
+    "capacity_notices": (0, 0, None),  # no officer owed more visits in a day than the day holds
+    "accountability_entries": (0, 1, None),  # FU-late, 7 days late on 20 Feb
     "tips_received": (2, 1, 0),
     "tips_verified": (1, 1, 0),
     "tips_rewarded": (1, 0, 0),  # TIP3's reward was rejected

@@ -25,6 +25,7 @@ from models.common import LOCAL_TZ
 from models.contracts import FILE_COLUMNS
 from models.review import ReviewSnapshot
 from tasks.review.build import build_review, save_snapshot
+from tasks.review.figures import CYCLE_FIGURES, NO_CYCLE
 from tasks.review.period import Scope, last_full_week, parse_period, parse_scope
 from tasks.review.stats import poisson_p_value
 from tests.factories import ingest, write_csv, write_rows
@@ -80,16 +81,21 @@ def test_every_figure_of_a_citys_month(story: Story) -> None:
             continue
         assert f["kind"] == "count"
         p_previous = poisson_p_value(now, before, 31, 28)  # March against February: rates, not counts
-        p_year = poisson_p_value(now, year_ago, 31, 31)
+        p_year = None if year_ago is None else poisson_p_value(now, year_ago, 31, 31)
         assert f["p_vs_previous"] == pytest.approx(p_previous), key
         assert f["p_vs_last_year"] == pytest.approx(p_year), key
         assert f["significant_vs_previous"] is (p_previous < 0.05), key
-        assert f["significant_vs_last_year"] is f["significant"] is (p_year < 0.05), key
+        assert (
+            f["significant_vs_last_year"] is f["significant"] is (None if p_year is None else p_year < 0.05)
+        ), key
     one_of_none = {"numerator": 0, "denominator": 1}
     assert figures["settlement_rate_pct"]["parts"] == dict.fromkeys(
         ("current", "previous", "last_year"), one_of_none
     )
-    assert figures["settlement_rate_pct"]["unknown"] == {}  # 0 of 1 is known: 0%
+    # 0 of 1 is known where the follow-up cycle ran: 0%; March 2025 has its calls and risks on record,
+    # but the cycle began in February 2026: its visits and ends are unknown, not 0
+    for key in CYCLE_FIGURES:
+        assert figures[key]["unknown"] == {"last_year": NO_CYCLE[0]}, key
     assert figures["open_risks_per_officer"]["parts"]["current"] == {"numerator": 17, "denominator": 4}
 
 
@@ -248,12 +254,12 @@ STATION = {
     "conversions_homicide": (0, 0, 0),
     "incidents": (2, 1, 1),
     "response_targets_met": (1, 0, 1),
-    "follow_ups_due": (1, 2, 0),
-    "follow_ups_on_time": (1, 1, 0),
-    "open_risks_per_officer": (13 / 2, 10 / 2, 2 / 2),  # less 南营村's and 北营村's; 孙宪河, 李明
-    "supervision_notices": (0, 2, 0),
-    "capacity_notices": (0, 0, 0),
-    "accountability_entries": (0, 1, 0),
+    "follow_ups_due": (1, 2, None),  # March 2025: before the follow-up cycle began, unknown
+    "follow_ups_on_time": (1, 1, None),
+    "open_risks_per_officer": (13 / 2, 10 / 2, None),  # less 南营村's and 北营村's; 孙宪河, 李明
+    "supervision_notices": (0, 2, None),
+    "capacity_notices": (0, 0, None),
+    "accountability_entries": (0, 1, None),
     "tips_received": (2, 1, 0),
     "tips_verified": (1, 1, 0),
     "tips_rewarded": (1, 0, 0),
@@ -278,9 +284,8 @@ def test_the_other_station_and_a_district_by_name(story: Story) -> None:
     assert got == NANYING_ONLY
     rate = village["settlement_rate_pct"]  # FU-village (9 March) has not had its 30 days: unknown, not 0
     assert (rate["current"], rate["previous"], rate["last_year"]) == (None, None, None)
-    assert rate["unknown"] == dict.fromkeys(
-        ("current", "previous", "last_year"), "本期到期（开立已满30天）的矛盾纠纷风险为0：无可计算的化解率"
-    )
+    nothing_due = "本期到期（开立已满30天）的矛盾纠纷风险为0：无可计算的化解率"
+    assert rate["unknown"] == {"current": nothing_due, "previous": nothing_due, "last_year": NO_CYCLE[0]}
     assert village["open_risks_per_officer"]["current"] == 2.0  # FU-village and R8, 张伟 alone
 
 
@@ -291,17 +296,17 @@ QISHAN = {
     "conversions": (1, 0, 1),
     "conversions_homicide": (1, 0, 0),
     "incidents": (1, 0, 1),
-    "follow_ups_due": (2, 0, 0),
-    "follow_ups_on_time": (0, 0, 0),
-    "supervision_notices": (1, 0, 0),
+    "follow_ups_due": (2, 0, None),
+    "follow_ups_on_time": (0, 0, None),
+    "supervision_notices": (1, 0, None),
 }
 NANYING_ONLY = {
     "calls": (2, 0, 0),  # U3, FU-village | - | (U6 was in 北营村)
     "cases_filed": (2, 0, 2),  # K4, KP | - | K10, K11
     "conversions": (1, 0, 0),
     "risks_found": (1, 0, 1),  # FU-village | - | R8
-    "follow_ups_due": (2, 0, 0),
-    "supervision_notices": (1, 0, 0),  # to 张伟, 南营村's community officer
+    "follow_ups_due": (2, 0, None),
+    "supervision_notices": (1, 0, None),  # to 张伟, 南营村's community officer
 }
 
 
