@@ -155,3 +155,13 @@ class Review(Late):
     colours: Colours
     response_histogram: Histogram
     findings: list[str]
+
+
+def unknowns(figures: dict[str, Figure]) -> list[tuple[str, str, list[str]]]:
+    """Why values are unknown, once per window and reason, with the labels of the figures it covers (a
+    window before the follow-up cycle blanks ten figures for one reason: one note, not ten)."""
+    notes: dict[tuple[str, str], list[str]] = {}
+    for key, f in figures.items():
+        for window, why in (f.get("unknown") or {}).items():
+            notes.setdefault((window, why), []).append(f.get("label") or key)
+    return [(window, why, labels) for (window, why), labels in notes.items()]

@@ -18,10 +18,10 @@ from bridgehead.db import frame_of, table_of
 from models.case import CriminalCase
 from models.clock import day_start
 from models.common import LOCAL_TZ
-from models.follow_up import AccountabilityEntry, CapacityNotice, FollowUp, SupervisionNotice
+from models.follow_up import AccountabilityEntry, CapacityNotice, FollowUp, SupervisionNotice, SweepDay
 from models.jurisdiction import Community, Officer
 from models.reward import RewardEntry
-from models.risk import Risk, RiskLevelChange
+from models.risk import Risk
 from models.signal import Signal
 from models.tip import Tip
 from tasks.review.colours import colours_found
@@ -75,12 +75,14 @@ NO_CYCLE = (
 
 
 def cycle_on_record(session: Session, period: Period) -> dict[str, bool]:
-    """Whether the follow-up cycle had begun by each window's end: a follow-up planned, or a risk ended or
-    lowered on a visit's evidence. A register taken in from an older export holds that time's risks but
-    not their visits and ends: a 0% 化解率 there would describe the import, not the stations."""
-    planned = select(func.min(FollowUp.created_at)).scalar_subquery()
-    ended = select(func.min(RiskLevelChange.at)).where(col(RiskLevelChange.cause).in_(["end", "evidence"]))
-    began = [t for t in session.execute(select(planned, ended.scalar_subquery())).one() if t is not None]
+    """Whether the follow-up cycle had begun by each window's end: its first swept day, or the first visit
+    it planned. (Not its first end: an end is dated by the visit it rests on, and the first sweep ends
+    what an imported visit settled on the spot years before.) A register taken in from an older export
+    holds that time's risks but not their visits and ends: a 0% 化解率 there would describe the import,
+    not the stations."""
+    first_day: date | None = session.scalar(select(func.min(SweepDay.day)))
+    first_plan: datetime | None = session.scalar(select(func.min(FollowUp.created_at)))
+    began = [t for t in (day_start(first_day) if first_day else None, first_plan) if t is not None]
     return {name: bool(began) and min(began) < window.end for name, window in period.windows.items()}
 
 

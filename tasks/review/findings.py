@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from tasks.review.document import Figure, Review, Value
+from tasks.review.document import Figure, Review, Value, unknowns
 from tasks.review.stats import shown_cell, shown_pct
 
 LABELS: dict[str, tuple[str, str]] = {
@@ -219,15 +219,14 @@ def _current(figures: dict[str, Figure], key: str) -> Value:
 
 
 def unknown_notes(review: Review) -> list[str]:
-    """'label (window): why it is unknown', for every figure that says."""
+    """'labels (window): why they are unknown', once per window and reason."""
     zh = review.get("lang") == "zh"
     names = {"current": "本期", "previous": "上期", "last_year": "去年同期"} if zh else {}
     return [
-        f"{f['label']}（{names[window]}）：{reason}"
+        f"{'、'.join(labels)}（{names[window]}）：{reason}"
         if zh
-        else f"{f['label']} ({window.replace('_', ' ')}): {reason}"
-        for f in review["figures"].values()
-        for window, reason in (f.get("unknown") or {}).items()
+        else f"{', '.join(labels)} ({window.replace('_', ' ')}): {reason}"
+        for window, reason, labels in unknowns(review["figures"])
     ]
 
 

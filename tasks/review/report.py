@@ -197,11 +197,8 @@ def _figures_table(figures: dict[str, doc.Figure], t: dict[str, str]) -> str:
 
 def _unknown(figures: dict[str, doc.Figure], t: dict[str, str]) -> str:
     """Below the figures: each value shown as — and why it is unknown."""
-    notes = [
-        f"{f.get('label') or key} · {t[w]}: {why}"
-        for key, f in figures.items()
-        for w, why in (f.get("unknown") or {}).items()
-    ]
+    sep = "、" if t is TEXT["zh"] else ", "
+    notes = [f"{sep.join(labels)} · {t[w]}: {why}" for w, why, labels in doc.unknowns(figures)]
     return "".join(f'<p class="meta unknown">— {escape(str(note))}</p>' for note in notes)
 
 

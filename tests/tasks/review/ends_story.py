@@ -14,7 +14,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from bridgehead.db import session_scope
 from models.common import LOCAL_TZ
-from models.follow_up import CapacityNotice
+from models.follow_up import CapacityNotice, SweepDay
 from models.risk import Risk, RiskLevelChange
 from models.signal import Signal
 from tests.factories import ingest, write_rows
@@ -120,6 +120,7 @@ def story(engine: Engine, jurisdiction: Path, tmp_path: Path) -> None:
                     capacity=8, overflow=2,
                 )
             )  # fmt: skip
+        s.add(SweepDay(day=date(2026, 3, 1), actor="test", summary={}))  # the follow-up cycle began in March
     end("P1", "2026-03-20 10:00:00", "ends.return_visit")
     end("D1", "2026-05-03 10:00:00", "ends.return_visit")
     end("D2", "2026-05-05 10:00:00", "evidence")
