@@ -1,17 +1,18 @@
 """Benchmark: an ordinary day's sweep, the product's four stages beside their floor, checked equal.
 
 Takes a city that `bench/sweep.py --dir DIR` prepared and swept (its `bench.db`, or the PostgreSQL
-database it filled), or prepares a small one (`--scale`), copies it fresh for every run, and sweeps
-the day after its last swept day on each copy in a process
-of its own: the product's stages as the sweep runs them (`flows.follow_up.PLAIN`, a transaction each,
-no Prefect), then the floor (`bench/sweep_floor.py`), interleaved. Prints each run's seconds by stage,
-the best of each and their ratio, and whether the two end states are equal (`end_state`: every table
-the sweep writes, digested row by row; the audit trail verified and counted).
+database it filled), or prepares a small one (`--scale`, no day swept), copies it fresh for every run,
+and sweeps `--days` days on each copy in a process of its own, from the day after the last one swept
+(on a city never swept, the data's last days, its first morning included): the product's stages as the
+sweep runs them (`flows.follow_up.PLAIN`, a transaction each, no Prefect), then the floor
+(`bench/sweep_floor.py`), each copy going on from its own previous day, runs interleaved. Prints each
+run's seconds by stage, the best of each and their ratio, and whether the two end states are equal
+(`end_state`: every table the sweep writes, digested row by row; the audit trail verified and counted).
 
     .venv/bin/python bench/sweep.py --scale 1 --dir /work/city1 --days 1       # once: prepare, sweep a day
     .venv/bin/python bench/sweep_day.py --url sqlite:////work/city1/bench.db
     .venv/bin/python bench/sweep_day.py --url postgresql+psycopg://…/city          # a city swept by --pg-url
-    .venv/bin/python bench/sweep_day.py --scale 0.005 --runs 1                     # the suite's small check
+    .venv/bin/python bench/sweep_day.py --scale 0.005 --days 3 --runs 1            # the suite's small check
 """
 
 from __future__ import annotations
@@ -32,26 +33,29 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def leg(kind: str, day: date) -> dict[str, Any]:
-    """In a process of its own (the database from `BRIDGEHEAD_DATABASE_URL`), after every import: the
-    product's stages, or the floor and its commit; seconds."""
+def leg(kind: str, first: date, days: int) -> dict[str, Any]:
+    """In a process of its own (the database from `BRIDGEHEAD_DATABASE_URL`), after every import: `days`
+    days from `first`, each by the product's stages or by the floor and its commit; seconds."""
     from bench.sweep_floor import sweep_day
     from bridgehead.db import session_scope
     from flows.follow_up import PLAIN, STAGES
 
     phases: dict[str, float] = {}
     started = time.perf_counter()
-    if kind == "product":
-        for name in STAGES:
-            t = time.perf_counter()
-            PLAIN[name](day)
-            phases[name] = round(time.perf_counter() - t, 3)
-    else:
-        with session_scope() as session:
-            phases = sweep_day(session, day)
-            t = time.perf_counter()
-        phases["commit"] = round(time.perf_counter() - t, 3)
-    return {"seconds": round(time.perf_counter() - started, 3), "phases": phases}
+    for day in (first + timedelta(days=n) for n in range(days)):
+        if kind == "product":
+            for name in STAGES:
+                t = time.perf_counter()
+                PLAIN[name](day)
+                phases[name] = phases.get(name, 0) + time.perf_counter() - t
+        else:
+            with session_scope() as session:
+                for name, seconds in sweep_day(session, day).items():
+                    phases[name] = phases.get(name, 0) + seconds
+                t = time.perf_counter()
+            phases["commit"] = phases.get("commit", 0) + time.perf_counter() - t
+    seconds = round(time.perf_counter() - started, 3)
+    return {"seconds": seconds, "phases": {name: round(x, 3) for name, x in phases.items()}}
 
 
 def _plain(value: Any) -> Any:
@@ -138,20 +142,20 @@ def end_state(url: str) -> dict[str, Any]:
 
 
 def prepare_small(folder: Path, scale: float, url: str) -> str:
-    """A small generated city taken in and its first day swept (the product's plain stages): the base."""
+    """A small generated city taken in through intake's stages, no day swept yet: the base."""
     os.environ["BRIDGEHEAD_DATABASE_URL"], os.environ["BRIDGEHEAD_VAR_DIR"] = url, str(folder)
-    from bench.sweep import END, prepare
-    from flows.follow_up import PLAIN, sweep_days
+    from bench.sweep import prepare
 
     prepare(folder, scale)
-    sweep_days(END - timedelta(days=1), END - timedelta(days=1), PLAIN)
     return url
 
 
-def next_day(url: str) -> date:
-    """The day after the last one swept."""
+def first_day(url: str, days: int) -> date:
+    """The day after the last one swept; on a city never swept, the first of the data's last `days`
+    days (so the register's first morning is one of those compared)."""
     from sqlalchemy import create_engine, func, select
 
+    from bench.sweep import END
     from bench.sweep_floor import T
     from bridgehead.db import normalise_url
 
@@ -159,9 +163,9 @@ def next_day(url: str) -> date:
     with engine.connect() as conn:
         last = conn.execute(select(func.max(T.day.c.day))).scalar()
     engine.dispose()
-    if last is None:
-        sys.exit("no day of this city has been swept: sweep one first (bench/sweep.py --days 1)")
-    return date.fromisoformat(str(last)) + timedelta(days=1)
+    return (
+        END - timedelta(days=days - 1) if last is None else date.fromisoformat(str(last)) + timedelta(days=1)
+    )
 
 
 def main() -> None:
@@ -178,12 +182,13 @@ def main() -> None:
     parser.add_argument(
         "--database-url", help="with --scale: a PostgreSQL database to prepare it in (emptied)"
     )
+    parser.add_argument("--days", type=int, default=1, help="days swept one after another (default 1)")
     parser.add_argument("--runs", type=int, default=3, help="interleaved runs of each (default 3)")
     parser.add_argument("--leg", choices=["product", "floor"], help=argparse.SUPPRESS)
-    parser.add_argument("--day", type=date.fromisoformat, help=argparse.SUPPRESS)
+    parser.add_argument("--first", type=date.fromisoformat, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.leg:
-        print(json.dumps(leg(args.leg, args.day)))
+        print(json.dumps(leg(args.leg, args.first, args.days)))
         return
     from bench.crash import Databases
 
@@ -194,14 +199,15 @@ def main() -> None:
         base = args.url or prepare_small(
             folder, args.scale, args.database_url or f"sqlite:///{folder}/base.db"
         )
-        day, dbs = next_day(base), Databases(base, folder)
+        first, dbs = first_day(base, args.days), Databases(base, folder)
         try:
             for run in range(1, args.runs + 1):
                 for kind in seconds:
                     url = dbs.copy(base, kind)
                     os.sync()  # the copy's pages on disk, not left for the leg's commits to wait behind
                     env = {**os.environ, "BRIDGEHEAD_DATABASE_URL": url, "PREFECT_LOGGING_LEVEL": "WARNING"}
-                    argv = [sys.executable, __file__, "--url", url, "--day", str(day), "--leg", kind]
+                    argv = [sys.executable, __file__, "--url", url, "--first", str(first), "--leg", kind]
+                    argv += ["--days", str(args.days)]
                     out = subprocess.run(argv, capture_output=True, text=True, env=env)
                     if out.returncode:
                         sys.exit(f"the {kind} leg failed (exit {out.returncode}):\n{out.stderr[-4000:]}")
@@ -214,8 +220,9 @@ def main() -> None:
             dbs.drop_all()
     product, floor = min(seconds["product"]), min(seconds["floor"])
     equal = states["product"] == states["floor"]
+    days = f"{first}" + (f" to {first + timedelta(days=args.days - 1)}" if args.days > 1 else "")
     print(
-        f"{day}: product {product:.2f} s, floor {floor:.2f} s (best of {args.runs}): "
+        f"{days}: product {product:.2f} s, floor {floor:.2f} s (best of {args.runs}): "
         f"{product / floor:.2f}x; end states {'equal' if equal else 'DIFFER'}"
     )
     print(json.dumps(states["product"]))

@@ -38,12 +38,12 @@ from models.follow_up import (
 from models.jurisdiction import Community, Officer
 from models.risk import CALM_CONCERN, LIVE_STATUSES, Risk, RiskLevelChange
 from models.signal import Signal, is_news
-from tasks.follow_up.cadence import next_due
+from tasks.follow_up.cadence import assign_changes, next_due
 from tasks.follow_up.capacity import ranked
 from tasks.follow_up.ends import calm_end, decide
+from tasks.follow_up.supervision import accountability_changes, notice_changes
 from tasks.follow_up.sweep import COLUMNS
-from tasks.intake.grading import colour_of
-from tasks.intake.grading_stage import rule_reasons
+from tasks.intake.grading_stage import regraded, rule_reasons
 
 T = SimpleNamespace(
     follow_up=table_of(FollowUp),
@@ -123,7 +123,7 @@ class _Visits:
         if self.visits:
             self._insert_visits()
         audit.append(self.session, self.changes, actor=self.actor)
-        _cool_places(self.session, self.rules, self.as_of, self.actor)
+        _cool_places(self.session, self.rules, self.as_of)
 
     def _load(self, ids: Any) -> None:
         r = T.risk
@@ -417,25 +417,15 @@ class _Visits:
         ]
 
 
-def _cool_places(session: Session, rules: Rules, as_of: datetime, actor: str) -> None:
+def _cool_places(session: Session, rules: Rules, as_of: datetime) -> None:
     """The places above blue graded again on their window as of the day."""
     r, s, conn = T.risk, T.signal, session.connection()
     live = (r.c.place_kind.is_not(None), r.c.level != "blue", r.c.status.in_(LIVE_STATUSES))
-    places = conn.execute(select(r.c.id, r.c.level, r.c.rules_version).where(*live)).all()
+    places = conn.execute(select(r.c.id, r.c.level, r.c.rules_version, r.c.place_kind).where(*live)).all()
     if not places:
         return
-    columns = (
-        "risk_id",
-        "occurred_at",
-        "channel",
-        "category",
-        "summary",
-        "party_keys",
-        "score",
-        "named_risk_id",
-        "concern",
-        "outcome",
-    )
+    columns = ("risk_id", "occurred_at", "channel", "category", "summary", "party_keys", "score",
+               "named_risk_id", "concern", "outcome")  # fmt: skip
     signals = pd.DataFrame(
         conn.execute(
             select(*(s.c[k] for k in columns))
@@ -450,45 +440,15 @@ def _cool_places(session: Session, rules: Rules, as_of: datetime, actor: str) ->
     ]
     alarm = (signals["concern"] == "high") | (signals["outcome"] == "escalated")
     signals["counted"] = ~((signals["channel"] == "visit") & signals["named_risk_id"].notna()) | alarm
-    by_risk = rule_reasons(signals, {p.id for p in places}, rules, as_of)
-    now, updates, history, changes = datetime.now(UTC), [], [], []
-    for rid, level, version in places:
-        reasons = by_risk.get(rid, [])
-        new = colour_of(reasons[0]) if reasons else Colour.blue
-        before = None if version is None else Colour(level)
-        if before is not None and before.rank > new.rank:
-            reasons = ["place.window", *reasons]
-        after = {"level": new.value, "reasons": reasons, "rules_version": rules.version}
-        updates.append({"rid": rid, **after, "graded_at": now})
-        if before != new:
-            cause = "place" if reasons and reasons[0].startswith("place.") else "rule"
-            history.append(
-                {
-                    "risk_id": rid,
-                    "at": now,
-                    "from_level": before and before.value,
-                    "to_level": new.value,
-                    "cause": cause,
-                    "reasons": reasons,
-                    "rules_version": rules.version,
-                    "actor": actor,
-                }
-            )
-            changes.append(
-                audit.Change(
-                    "level",
-                    "risk",
-                    str(rid),
-                    {"level": before and before.value},
-                    after,
-                    "rule: " + ", ".join(reasons),
-                )
-            )
+    ids = {p.id for p in places}
+    changes: list[audit.Change] = []
+    updates, history, _ = regraded(places, rule_reasons(signals, ids, rules, as_of), ids, {}, rules, changes)
     keys = ("level", "reasons", "rules_version", "graded_at")
-    conn.execute(update(r).where(r.c.id == bindparam("rid")).values({k: bindparam(k) for k in keys}), updates)
+    at_id = update(r).where(r.c.id == bindparam("rid")).values({k: bindparam(k) for k in keys})
+    conn.execute(at_id, [{"rid": u["id"], **{k: u[k] for k in keys}} for u in updates])
     if history:
         conn.execute(insert(T.history), history)
-    audit.append(session, changes, actor=actor)
+    audit.append(session, changes)
 
 
 def _assign(session: Session, rules: Rules, day: date, as_of: datetime) -> None:
@@ -538,6 +498,7 @@ def _assign(session: Session, rules: Rules, day: date, as_of: datetime) -> None:
         for rid, due in conn.execute(done):
             taken[rid].add(due)
     make, cancel = [], []
+    rows.sort(key=lambda row: row[0])  # ids given in risk order, as the product gives them
     for rid, level, officer, fid, due_on, basis, new in rows:
         due, why = next_due(rules.follow_up, level, basis, new)
         due = max(due, day)
@@ -570,26 +531,11 @@ def _assign(session: Session, rules: Rules, day: date, as_of: datetime) -> None:
         ).returning(f.c.id, sort_by_parameter_order=True),
         make,
     ).scalars()
-    audit.append(
-        session,
-        [
-            audit.Change(
-                "assign",
-                "follow_up",
-                str(fid),
-                None,
-                {"risk": m["risk_id"], "officer": m["officer_code"], "due_on": m["due_on"], "why": m["why"]},
-                "a new signal: first visit sooner" if m["why"] == "new_signal" else "visit cadence",
-            )
-            for fid, m in zip(ids, make, strict=True)
-        ]
-        + [
-            audit.Change(
-                "cancel", "follow_up", str(fid), {"status": "pending"}, {"status": "cancelled"}, "due sooner"
-            )
-            for fid in cancel
-        ],
+    made = (
+        (fid, m["risk_id"], m["officer_code"], m["due_on"], m["why"])
+        for fid, m in zip(ids, make, strict=True)
     )
+    audit.append(session, assign_changes(made, cancel))
 
 
 def _chiefs(session: Session) -> dict[str, str]:
@@ -714,17 +660,7 @@ def _supervise(session: Session, rules: Rules, day: date) -> None:
         ]
         if notices:
             conn.execute(insert(n), notices)
-        changes += [
-            audit.Change(
-                "notice",
-                "follow_up",
-                str(x["follow_up_id"]),
-                None,
-                {"to": x["recipient_officer_code"], "level": rung, "days_late": x["days_late"]},
-                f"follow-up {x['days_late']} day(s) late: notice to the {rung}",
-            )
-            for x in notices
-        ]
+        changes += notice_changes(notices)
     nth = func.row_number().over(partition_by=n.c.recipient_officer_code, order_by=(n.c.issued_on, n.c.id))
     window = (
         select(n.c.id, n.c.recipient_officer_code, n.c.station_code, n.c.issued_on, nth.label("nth"))
@@ -750,18 +686,7 @@ def _supervise(session: Session, rules: Rules, day: date) -> None:
     ]
     if entries:
         conn.execute(insert(a), entries)
-    changes += [
-        audit.Change(
-            "accountability",
-            e["source_entity"],
-            e["source_id"],
-            None,
-            {"officer": e["officer_code"], "kind": e["kind"]},
-            e["reason"],
-        )
-        for e in entries
-    ]
-    audit.append(session, changes)
+    audit.append(session, changes + accountability_changes(entries))
 
 
 def _finish(session: Session, day: date, as_of: datetime) -> None:

@@ -13,6 +13,7 @@ day an officer could see the assignment, never retroactively.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -326,7 +327,7 @@ def _plan(session: Session, rules: Rules, day: date, as_of: datetime, ids: list[
     frame["why"] = [why for _, why in plans]
     has = frame["follow_up_id"].notna()
     sooner = has & (frame["new_due"] < frame["due_on"].where(has, frame["new_due"]))
-    make = frame[~has | sooner]
+    make = frame[~has | sooner].sort_values("risk_id")  # ids given in risk order, on any database
     cancel = frame.loc[sooner, "follow_up_id"].astype(int).tolist()
     if cancel:
         session.execute(update(FollowUp).where(col(FollowUp.id).in_(cancel)).values(status="cancelled"))
@@ -367,29 +368,30 @@ def _plan(session: Session, rules: Rules, day: date, as_of: datetime, ids: list[
         [int(r) for r in make["risk_id"]],
         ["id", "risk_id", "officer_code", "due_on", "why"],
     ).itertuples(index=False)
-    audit.append(
-        session,
-        [
-            audit.Change(
-                "assign",
-                "follow_up",
-                str(fid),
-                None,
-                {
-                    "risk": int(rid),
-                    "officer": officer if isinstance(officer, str) else None,
-                    "due_on": due,
-                    "why": why,
-                },
-                "a new signal: first visit sooner" if why == "new_signal" else "visit cadence",
-            )
-            for fid, rid, officer, due, why in made
-        ]
-        + [
-            audit.Change(
-                "cancel", "follow_up", str(fid), {"status": "pending"}, {"status": "cancelled"}, "due sooner"
-            )
-            for fid in cancel
-        ],
-    )
+    audit.append(session, assign_changes(made, cancel))
     return len(records)
+
+
+def assign_changes(made: Iterable[tuple[Any, ...]], cancelled: list[int]) -> list[audit.Change]:
+    """The audit rows of follow-ups assigned (rows of id, risk, officer, due day, why) and cancelled."""
+    return [
+        audit.Change(
+            "assign",
+            "follow_up",
+            str(fid),
+            None,
+            {
+                "risk": int(rid),
+                "officer": officer if isinstance(officer, str) else None,
+                "due_on": due,
+                "why": why,
+            },
+            "a new signal: first visit sooner" if why == "new_signal" else "visit cadence",
+        )
+        for fid, rid, officer, due, why in made
+    ] + [
+        audit.Change(
+            "cancel", "follow_up", str(fid), {"status": "pending"}, {"status": "cancelled"}, "due sooner"
+        )
+        for fid in cancelled
+    ]

@@ -80,20 +80,7 @@ def supervise(session: Session, rules: Rules, day: date) -> SupervisionSummary:
                 summary.officer_notices += len(new_notices)
             else:
                 summary.chief_notices += len(new_notices)
-            audit.append(
-                session,
-                [
-                    audit.Change(
-                        "notice",
-                        "follow_up",
-                        str(n["follow_up_id"]),
-                        None,
-                        {"to": n["recipient_officer_code"], "level": n["level"], "days_late": n["days_late"]},
-                        f"follow-up {n['days_late']} day(s) late: notice to the {n['level']}",
-                    )
-                    for n in new_notices
-                ],
-            )
+            audit.append(session, notice_changes(new_notices))
     summary.accountability += _account(session, _repeated_notices(session, ladder, day))
     return summary
 
@@ -113,21 +100,38 @@ def _late_entry(r: Any, day: date) -> dict[str, Any]:
 def _account(session: Session, entries: list[dict[str, Any]]) -> int:
     """Record the accountability entries not recorded yet, audited; how many were new."""
     new_entries = _insert_new(session, AccountabilityEntry, entries, ["kind", "source_entity", "source_id"])
-    audit.append(
-        session,
-        [
-            audit.Change(
-                "accountability",
-                e["source_entity"],
-                e["source_id"],
-                None,
-                {"officer": e["officer_code"], "kind": e["kind"]},
-                e["reason"],
-            )
-            for e in new_entries
-        ],
-    )
+    audit.append(session, accountability_changes(new_entries))
     return len(new_entries)
+
+
+def notice_changes(notices: list[dict[str, Any]]) -> list[audit.Change]:
+    """The audit rows of supervision notices (rows of `supervision_notice`)."""
+    return [
+        audit.Change(
+            "notice",
+            "follow_up",
+            str(n["follow_up_id"]),
+            None,
+            {"to": n["recipient_officer_code"], "level": n["level"], "days_late": n["days_late"]},
+            f"follow-up {n['days_late']} day(s) late: notice to the {n['level']}",
+        )
+        for n in notices
+    ]
+
+
+def accountability_changes(entries: list[dict[str, Any]]) -> list[audit.Change]:
+    """The audit rows of accountability entries (rows of `accountability_entry`)."""
+    return [
+        audit.Change(
+            "accountability",
+            e["source_entity"],
+            e["source_id"],
+            None,
+            {"officer": e["officer_code"], "kind": e["kind"]},
+            e["reason"],
+        )
+        for e in entries
+    ]
 
 
 def _reached(session: Session, rung: str, due_by: date, after: int) -> pd.DataFrame:

@@ -241,9 +241,27 @@ def _regrade(
     as_of: datetime | None = None,
 ) -> GradeSummary:
     """Grade `pending` (rows of id, level, rules version, place kind) and write what changed."""
-    summary = GradeSummary(graded=len(pending), raised={}, new_red=[])
     signals = _signals_since_floor(session, [r.id for r in pending])
     by_risk = rule_reasons(signals, places, rules, as_of)
+    updates, history, summary = regraded(pending, by_risk, places, became, rules, changes)
+    update_by_id(session, Risk, updates)
+    insert_rows(session, table_of(RiskLevelChange), history)
+    audit.append(session, changes)
+    return summary
+
+
+def regraded(
+    pending: list[Any],
+    by_risk: dict[int, list[str]],
+    places: set[int],
+    became: dict[int, str],
+    rules: Rules,
+    changes: list[audit.Change],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], GradeSummary]:
+    """What grading `pending` by these reasons changes: each risk's update, the level history of those
+    whose colour moved, and their audit rows (appended to `changes`). A household's colour only goes up
+    here; a place's may come down to what its window gives it."""
+    summary = GradeSummary(graded=len(pending), raised={}, new_red=[])
     now, actor = utcnow(), audit.current_actor()
     updates, history = [], []
     for rid, level, version, _kind in pending:
@@ -294,10 +312,7 @@ def _regrade(
                 summary.lowered += 1
             if new_level is Colour.red:
                 summary.new_red.append(rid)
-    update_by_id(session, Risk, updates)
-    insert_rows(session, table_of(RiskLevelChange), history)
-    audit.append(session, changes)
-    return summary
+    return updates, history, summary
 
 
 def raise_level(session: Session, risk_id: int, to: Colour, by: str, reason: str) -> RiskLevelChange:
