@@ -56,7 +56,7 @@ def review_leg(period: str, scope: str) -> dict[str, object]:
     figures_s = time.perf_counter() - started
     with session_scope() as s:
         floor_s, counted = floor(s, when)
-    differ = [k for k, by in counted.items() if any(built["figures"][k][w] != n for w, n in by.items())]
+    differ = [k for k, by in counted.items() if _differs(built["figures"][k], by)]
     started = time.perf_counter()
     state = review(scope=scope, period=period, return_state=True)
     flow_s = time.perf_counter() - started
@@ -97,6 +97,13 @@ FLOOR_FIGURES = {  # figure: (table, condition with {w} for the window)
     "risks_resolved": ("risk", "resolved_at >= :{w}_s AND resolved_at < :{w}_e"),
     "incidents": ("incident", "opened_at >= :{w}_s AND opened_at < :{w}_e"),
 }
+
+
+def _differs(figure: Any, counted: dict[str, int]) -> bool:
+    """A product's figure against the floor's count, window by window; a window the product shows as
+    unknown, with its reason (before the follow-up cycle began, say), is not a count to compare."""
+    unknown = figure.get("unknown") or {}
+    return any(figure[w] != n and not (figure[w] is None and w in unknown) for w, n in counted.items())
 
 
 def floor(session: Any, period: Any) -> tuple[float, dict[str, dict[str, int]]]:
