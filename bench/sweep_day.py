@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +58,6 @@ def leg(kind: str, first: date, days: int) -> dict[str, Any]:
     return {"seconds": seconds, "phases": {name: round(x, 3) for name, x in phases.items()}}
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
-    return value
-
-
 def end_state(url: str) -> dict[str, Any]:
     """Every table the sweep writes, digested (count and sha256): a follow-up by (risk, due day) and a
     notice or entry by what it cites, never by ids the two runs gave in their own order; the times the
@@ -71,6 +65,7 @@ def end_state(url: str) -> dict[str, Any]:
     from sqlalchemy import create_engine, select
     from sqlmodel import Session
 
+    from bench.bulk_floor import _plain
     from bench.sweep_floor import T
     from bridgehead import audit
     from bridgehead.db import normalise_url, table_of
