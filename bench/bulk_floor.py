@@ -32,6 +32,7 @@ RISK_KEY = ("community_code", "category", "address_norm", "party_pair", "opened_
 RISK_COLUMNS = (
     "level", "status", "reasons", "rules_version", "officer_code", "first_signal_at", "last_signal_at",
     "level_since", "calm_streak", "settled_at", "resolved_at", "reopened_count", "place_kind",
+    "first_channel",
 )  # fmt: skip
 
 
@@ -147,6 +148,9 @@ def take_in(session: Any, path: Path, calls: pd.DataFrame) -> dict[str, Any]:
     ).set_index("id", drop=False)
     risks["officer_code"] = risks["community_code"].map(officers)
     risks["first_signal_at"], risks["last_signal_at"] = first_at, last_at
+    risks["first_channel"] = (
+        linked.sort_values(["occurred_at", "channel"]).groupby("risk_id")["channel"].first()
+    )
     risks["level_since"] = risks["opened_at"]
 
     done("link")

@@ -59,6 +59,7 @@ DIGEST = {
     "LEFT JOIN rk ON rk.id = s.risk_id",
     "risk": RISK_KEY + "SELECT rk.k, r.level, r.status, r.reasons, r.rules_version, r.category, "
     "r.community_code, r.address_norm, r.party_pair, r.officer_code, r.opened_at, r.first_signal_at, "
+    "r.first_channel, "
     "r.last_signal_at, r.level_since, r.calm_streak, r.resolved_at, r.reopened_count, r.place_kind, "
     "r.settled_at FROM risk r "
     "LEFT JOIN rk ON rk.id = r.id",

@@ -104,9 +104,9 @@ def floor_leg(files: list[Path]) -> dict[str, Any]:
                     risk = conn.execute(
                         text(
                             "INSERT INTO risk (community_code, category, address_norm, level, status, "
-                            "reasons, opened_at, first_signal_at, last_signal_at, level_since, calm_streak, "
-                            "reopened_count) VALUES (:c, :cat, :n, 'blue', 'open', '[]', :at, :at, :at, :at, "
-                            "0, 0) RETURNING id"
+                            "reasons, opened_at, first_signal_at, first_channel, last_signal_at, "
+                            "level_since, calm_streak, reopened_count) VALUES (:c, :cat, :n, 'blue', "
+                            "'open', '[]', :at, :at, 'call', :at, :at, 0, 0) RETURNING id"
                         ),
                         {"c": r["community_code"], "cat": r["category"], "n": norm, "at": at},
                     ).scalar()

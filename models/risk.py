@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import text
-from sqlmodel import JSON, Field, Index, SQLModel
+from sqlalchemy import bindparam, text
+from sqlmodel import JSON, Field, Index, SQLModel, col
 
 from models.common import Colour, utcnow
 
@@ -61,6 +62,10 @@ class Risk(RiskBase, table=True):
     officer_code: str | None = Field(default=None, foreign_key="officer.officer_code", index=True)
     opened_at: datetime
     first_signal_at: datetime
+    first_channel: str | None = Field(
+        default=None,
+        description="how it was found: its first signal's channel (of two at once, the first by name)",
+    )
     last_signal_at: datetime = Field(index=True)
     level_since: datetime
     calm_streak: int = 0
@@ -126,3 +131,11 @@ class RiskLevelChange(SQLModel, table=True):
     rules_version: str | None = None
     actor: str
     note: str | None = None
+
+
+def event_timed(change: Any = RiskLevelChange) -> Any:
+    """`change` is a row timed by its event, in the words of `ix_risk_level_change_event`: the causes are
+    written into the SQL, not bound, because SQLite uses a partial index only where the query states the
+    index's condition in literals (a bound parameter could be any cause). Bound, each risk's last event
+    read the whole level history (0.21 s at scale 1); stated, the index (6 ms)."""
+    return col(change.cause).in_(bindparam(None, list(EVENT_TIMED), expanding=True, literal_execute=True))

@@ -173,8 +173,11 @@ def _create_risks(session: Session, plan: LinkPlan, frame: pd.DataFrame) -> dict
     in this part), so that they need no second write."""
     if not plan.new_risks:
         return {}
-    times = frame.assign(ref=frame["id"].map(plan.risk_of)).groupby("ref")["occurred_at"]
+    signals = frame.assign(ref=frame["id"].map(plan.risk_of))
+    times = signals.groupby("ref")["occurred_at"]
     first, last = times.min().to_dict(), times.max().to_dict()
+    # how each was found: its first signal's channel, of two at once the first by name
+    found_by = signals.sort_values(["occurred_at", "channel"]).groupby("ref")["channel"].first().to_dict()
     officers: dict[str, str] = dict(
         session.execute(
             select(col(Officer.community_code), func.min(Officer.officer_code))
@@ -195,6 +198,7 @@ def _create_risks(session: Session, plan: LinkPlan, frame: pd.DataFrame) -> dict
             "reasons": [],
             "opened_at": _at(r.first_at),
             "first_signal_at": first[r.ref],
+            "first_channel": found_by[r.ref],
             "last_signal_at": last[r.ref],
             "level_since": _at(r.first_at),
         }
@@ -249,7 +253,8 @@ def _save_keys(session: Session, plan: LinkPlan, resolve: Any) -> None:
 
 
 def _refresh_signal_times(session: Session, risk_ids: list[int]) -> None:
-    """First and last signal times from the signals themselves: files may arrive out of order."""
+    """First and last signal times (and the first's channel) from the signals themselves: files may
+    arrive out of order."""
     for part in chunks(risk_ids):
         times = (
             select(
@@ -262,11 +267,15 @@ def _refresh_signal_times(session: Session, risk_ids: list[int]) -> None:
             .subquery()
         )
         earlier = times.c.first < Risk.opened_at
+        found_by = select(func.min(Signal.channel)).where(
+            col(Signal.risk_id) == Risk.id, col(Signal.occurred_at) == times.c.first
+        )
         session.execute(
             update(Risk)
             .where(col(Risk.id) == times.c.risk_id)
             .values(
                 first_signal_at=times.c.first,
+                first_channel=found_by.scalar_subquery(),
                 last_signal_at=times.c.last,
                 # a late file with older signals moves the opening back, and with it the grading
                 # floor unless reopening or the evidence rule has moved that on since

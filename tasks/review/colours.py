@@ -22,17 +22,21 @@ from sqlmodel import Session, col
 from bridgehead.db import frame_in, stored_time
 from bridgehead.rules import get_rules
 from models.common import Colour
-from models.risk import EVENT_TIMED, Risk, RiskLevelChange
+from models.risk import Risk, RiskLevelChange, event_timed
 from models.signal import Signal
 from tasks.intake.grading import colour_of
 from tasks.intake.grading_stage import rule_reasons, signals_to_grade
 from tasks.review.period import Period, Window, between
 
 
-def colours_at(session: Session, risk_ids: list[int], at: datetime) -> pd.Series:
-    """Each risk's colour at `at` (index risk_id); a risk with no signal before `at` is left out."""
-    if not risk_ids:
-        return pd.Series(dtype=object)
+def colours_at(session: Session, asked: list[tuple[list[int], datetime]]) -> list[pd.Series]:
+    """Each risk's colour at a moment (index risk_id), for each list of risks and its moment; a risk with
+    no signal before its moment is left out. The lists' level history and signals are read once, up to
+    the latest moment (a period's windows ask after overlapping risks)."""
+    everyone = sorted({rid for risk_ids, _ in asked for rid in risk_ids})
+    if not everyone:
+        return [pd.Series(dtype=object) for _ in asked]
+    latest = max(at for _, at in asked)
     changes = frame_in(
         session,
         select(
@@ -40,14 +44,29 @@ def colours_at(session: Session, risk_ids: list[int], at: datetime) -> pd.Series
             stored_time(RiskLevelChange.at),
             col(RiskLevelChange.to_level),
             col(RiskLevelChange.id),
-        ).where(col(RiskLevelChange.cause).in_(EVENT_TIMED), col(RiskLevelChange.at) < at),
+        ).where(event_timed(), col(RiskLevelChange.at) < latest),
         RiskLevelChange.risk_id,
-        risk_ids,
+        everyone,
         ["risk_id", "at", "level", "id"],
     )
     changes["at"] = pd.to_datetime(changes["at"], utc=True)
-    base = changes.sort_values(["at", "id"]).drop_duplicates("risk_id", keep="last").set_index("risk_id")
-    signals = signals_to_grade(session, risk_ids, Signal.occurred_at < at)
+    changes = changes.sort_values(["at", "id"])
+    signals = signals_to_grade(session, everyone, Signal.occurred_at < latest)
+    # the places are few (the place index answers): read them all, not each list of risks (PostgreSQL
+    # read the whole risk table for each list of 5,000: 0.41 s a review at scale 1)
+    places = set(everyone).intersection(
+        session.scalars(select(col(Risk.id)).where(col(Risk.place_kind).is_not(None))).all()
+    )
+    return [_colours(changes, signals, places, set(risk_ids), at) for risk_ids, at in asked]
+
+
+def _colours(
+    changes: pd.DataFrame, signals: pd.DataFrame, places: set[int], risk_ids: set[int], at: datetime
+) -> pd.Series:
+    """`colours_at` for one list of risks and its moment, from the history and signals read for all."""
+    mine = changes[changes["risk_id"].isin(risk_ids) & (changes["at"] < at)]
+    base = mine.drop_duplicates("risk_id", keep="last").set_index("risk_id")
+    signals = signals[signals["risk_id"].isin(risk_ids) & (signals["occurred_at"] < at)]
     if signals.empty and base.empty:
         return pd.Series(dtype=object)
     if base.empty:
@@ -55,11 +74,7 @@ def colours_at(session: Session, risk_ids: list[int], at: datetime) -> pd.Series
     else:
         floor = signals["risk_id"].map(base["at"].to_dict())
         signals_after = signals[floor.isna().to_numpy() | (signals["occurred_at"] >= floor).to_numpy()]
-    # the places are few (the place index answers): read them all, not each list of risks (PostgreSQL
-    # read the whole risk table for each list of 5,000: 0.41 s a review at scale 1)
-    every_place = session.scalars(select(col(Risk.id)).where(col(Risk.place_kind).is_not(None))).all()
-    places = set(risk_ids).intersection(every_place)
-    by_risk = rule_reasons(signals_after, places, get_rules(), at)  # a place on its window before `at`
+    by_risk = rule_reasons(signals_after, places & risk_ids, get_rules(), at)  # a place on its window at `at`
     held = base["level"].to_dict()
     out = {}
     for rid in sorted(set(signals["risk_id"]) | held.keys()):
@@ -87,7 +102,7 @@ def colours_found(session: Session, scoped: Any, period: Period) -> dict[str, di
     windows = list(period.windows.items())
     events = (  # each risk's last event of its own time: "an event since the end" is one comparison
         select(col(RiskLevelChange.risk_id), func.max(RiskLevelChange.at).label("at"))
-        .where(col(RiskLevelChange.cause).in_(EVENT_TIMED))
+        .where(event_timed())
         .group_by(col(RiskLevelChange.risk_id))
         .subquery()
     )
@@ -150,14 +165,19 @@ def colours_found(session: Session, scoped: Any, period: Period) -> dict[str, di
         return at_end.scalar_subquery().label(f"level{i}")
 
     rows = session.execute(select(last, *(level_of(i) for i in range(len(windows))))).mappings().all()
+    mine = [
+        [(r["id"], r[f"level{i}"], r[f"later{i}"]) for r in rows if r[f"rest{i}"]]
+        for i in range(len(windows))
+    ]
+    later = [sorted(rid for rid, _, graded in m if graded) for m in mine]
+    rebuilt = colours_at(
+        session, [(ids, window.end) for ids, (_, window) in zip(later, windows, strict=True)]
+    )
     out: dict[str, dict[str, int]] = {}
-    for i, (name, window) in enumerate(windows):
-        mine = [(row["id"], row[f"level{i}"], row[f"later{i}"]) for row in rows if row[f"rest{i}"]]
-        colours = pd.Series({risk_id: lvl for risk_id, lvl, _ in mine}, dtype=object)
-        later = sorted(risk_id for risk_id, _, graded in mine if graded)
-        if later:
-            rebuilt = colours_at(session, later, window.end)
-            colours.loc[rebuilt.index] = rebuilt
+    for i, (name, _) in enumerate(windows):
+        colours = pd.Series({risk_id: lvl for risk_id, lvl, _ in mine[i]}, dtype=object)
+        if not rebuilt[i].empty:
+            colours.loc[rebuilt[i].index] = rebuilt[i]
         for colour, n in colours.value_counts().items():
             counted[name][str(colour)] = counted[name].get(str(colour), 0) + int(n)
         out[name] = {c: n for c, n in sorted(counted[name].items(), key=lambda kv: -kv[1]) if n}

@@ -200,25 +200,14 @@ def counts(session: Session, period: Period, scope: Scope) -> dict[str, pd.DataF
 
 
 def risks_found_by(session: Session, period: Period, scope: Scope) -> dict[str, dict[str, int]]:
-    """Risks found in each window by the channel of their first signal, and by colour at the window's end."""
+    """Risks found in each window by how they were found (their first signal's channel, kept on the risk),
+    and by colour at the window's end."""
     windows = period.windows
     in_window = {name: between(Risk.first_signal_at, w, False) for name, w in windows.items()}
     found = and_(in_scope(scope, Risk.community_code), or_(*in_window.values()))
-    channel = (  # of its first signal, looked up by the risk (not every signal joined to its risk)
-        select(func.min(Signal.channel))
-        .where(col(Signal.risk_id) == Risk.id, col(Signal.occurred_at) == Risk.first_signal_at)
-        .scalar_subquery()
-    )
-    # materialized: SQLite would otherwise look the first signal up once per mention of the column
-    first = (
-        select(col(Risk.first_signal_at).label("at"), channel.label("channel"))
-        .where(found)
-        .cte("first_channel")
-        .prefix_with("MATERIALIZED")
-    )
-    sums = [func.sum(case((between(first.c.at, w, False), 1), else_=0)) for w in windows.values()]
+    sums = [func.sum(case((when, 1), else_=0)) for when in in_window.values()]
     by_channel: Sequence[Any] = session.execute(
-        select(first.c.channel, *sums).group_by(first.c.channel)
+        select(col(Risk.first_channel), *sums).where(found).group_by(col(Risk.first_channel))
     ).all()
     by_colour = colours_found(session, in_scope(scope, Risk.community_code), period)
     out: dict[str, dict[str, int]] = {}
@@ -260,7 +249,12 @@ def follow_ups(session: Session, window: Window, scope: Scope, today: date) -> p
         .join(ends, ends.c.day == FollowUp.due_on)
         .join(Risk, col(Risk.id) == FollowUp.risk_id)
         .join(Community, col(Community.community_code) == Risk.community_code)
-        .where(col(FollowUp.status) != "cancelled", in_scope(scope, Risk.community_code))
+        .where(
+            # the window's days also as a range: PostgreSQL otherwise hashed every follow-up against them
+            between(FollowUp.due_on, window, True),
+            col(FollowUp.status) != "cancelled",
+            in_scope(scope, Risk.community_code),
+        )
         .group_by(col(FollowUp.officer_code), col(Community.station_code))
     ).all()
     frame = frame_of(rows, columns=["officer_code", "station_code", "due", "on_time", "missed"])

@@ -10,17 +10,17 @@ trail records the same reopening as 'reopen' from 'resolved', but at the time li
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import String, and_, case, cast, distinct, exists, func, or_, select
 from sqlmodel import Session, col
 
 from models.common import DISPUTE_CATEGORIES
 from models.jurisdiction import Community, Officer, OfficerRole, Place
-from models.risk import EVENT_TIMED, Risk, RiskLevelChange
+from models.risk import Risk, RiskLevelChange, event_timed
 from models.signal import Signal, is_news
 from tasks.review.document import Hotspot, Parts, Value
 from tasks.review.figures import WINDOWS, epoch, in_scope, scope_stations
@@ -46,7 +46,7 @@ def _resolving() -> Any:
     """A level-history row that resolves its risk."""
     reasons = cast(RiskLevelChange.reasons, String)
     return and_(
-        col(RiskLevelChange.cause).in_(EVENT_TIMED),  # as the partial index has it: a few percent of the rows
+        event_timed(),  # a few percent of the rows, by the partial index
         or_(
             and_(col(RiskLevelChange.cause) == "evidence", reasons.like('%"evidence.resolved"%')),
             and_(
@@ -203,13 +203,13 @@ def hotspots(
     session: Session, period: Period, scope: Scope, names: dict[str, dict[str, str]], top: int = 10
 ) -> list[Hotspot]:
     """The top places (risks with a place kind) by 110 calls in the period, against the previous period."""
-    calls: dict[str, pd.Series] = {}
+    calls: dict[str, dict[int, int]] = {}
     places = select(col(Risk.id)).where(
         col(Risk.place_kind).is_not(None), in_scope(scope, Risk.community_code)
     )
     for name in ("current", "previous"):
         window = period.windows[name]
-        rows = session.execute(
+        rows: Sequence[tuple[int, int]] = session.execute(
             select(col(Signal.risk_id), func.count())
             .where(
                 col(Signal.risk_id).in_(places),  # not joined: SQLite looked up the risk of every call
@@ -219,9 +219,10 @@ def hotspots(
             )
             .group_by(col(Signal.risk_id))
         ).all()
-        calls[name] = pd.Series(dict(rows), dtype=int)
-    now, before = calls["current"], calls["previous"].reindex(calls["current"].index, fill_value=0)
-    ranked = sorted(now.index, key=lambda r: (-int(now[r]), -int(before[r]), int(r)))[:top]
+        calls[name] = dict(rows)
+    now = calls["current"]
+    before = {rid: calls["previous"].get(rid, 0) for rid in now}
+    ranked = sorted(now, key=lambda r: (-now[r], -before[r], r))[:top]
     if not ranked:
         return []
     place = select(col(Place.address)).where(
@@ -238,17 +239,17 @@ def hotspots(
                 col(Community.station_code),
             )
             .join(Community, col(Community.community_code) == Risk.community_code)
-            .where(col(Risk.id).in_([int(r) for r in ranked]))
+            .where(col(Risk.id).in_(ranked))
         )
     }
     days = (period.current.days, period.previous.days)
     out: list[Hotspot] = []
     for rid in ranked:
-        d, n, b = details[int(rid)], int(now[rid]), int(before[rid])
+        d, n, b = details[rid], now[rid], before[rid]
         flag, p = significant(n, b, *days)
         out.append(
             {
-                "risk_id": int(rid),
+                "risk_id": rid,
                 "place": d.address,
                 "kind": d.place_kind,
                 "community": names["community"].get(d.community_code, d.community_code),
