@@ -502,6 +502,18 @@ def test_a_signal_from_a_file_that_arrives_late_still_counts_for_the_colour(
     assert after.level == "red"
 
 
+def test_how_a_risk_was_found_follows_its_earliest_signal_even_from_a_late_file(
+    engine: Engine, jurisdiction: Path, tmp_path: Path
+) -> None:
+    ingest(calls_file(tmp_path, "a.csv", call("C1", "2026-03-10 10:00")))
+    assert risks(engine)[0].first_channel == "call"
+    earlier = [visit("V0", "2026-03-05 09:00", address=ADDRESS, concern="medium")]
+    ingest(write_csv(tmp_path / "v.csv", VISITS, earlier), "visit")
+    (after,) = risks(engine)
+    assert after.first_signal_at.date().isoformat() == "2026-03-05"
+    assert after.first_channel == "visit"  # the review counts it among the risks visits found
+
+
 def test_grading_a_reopened_risk_with_only_a_traffic_signal_beside_another_risk(
     engine: Engine, jurisdiction: Path, tmp_path: Path
 ) -> None:
