@@ -8,12 +8,13 @@ signal's category is judged, not the risk's: a feud's risk often turns `violence
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, select
 from sqlmodel import Session, col
 
-from bridgehead.db import frame_in, frame_of, stored_time
+from bridgehead.db import frame_of, stored_time
 from models.case import CaseParty, CriminalCase
 from models.common import DISPUTE_CATEGORIES
 from models.signal import Signal, SignalParty
@@ -28,11 +29,16 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
 
     Linked by address (the same community and normalised address) or by parties (a person key the
     case shares with the signal), the signal at most 12 months before the filing. The cases are read
-    first and the signals looked up by their addresses and parties, in parts: a join left to the
-    planner walks every dispute signal of a province against every case of its community.
+    first and the signals looked up by the addresses and parties of the cases (a semi-join): a join
+    left to the planner walks every dispute signal of a province against every case of its community.
     """
     earliest = min(w.start for w in period.windows.values())
     latest = max(w.end for w in period.windows.values())
+    filed = and_(
+        col(CriminalCase.filed_at) >= earliest,
+        col(CriminalCase.filed_at) < latest,
+        in_scope(scope, CriminalCase.community_code),
+    )
     cases = frame_of(
         session.execute(
             select(
@@ -43,49 +49,55 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
                 col(CriminalCase.community_code),
                 col(CriminalCase.address),
                 col(CriminalCase.address_norm),
-            ).where(
-                col(CriminalCase.filed_at) >= earliest,
-                col(CriminalCase.filed_at) < latest,
-                in_scope(scope, CriminalCase.community_code),
-            )
+            ).where(filed)
         ).all(),
         columns=["id", "case_id", "offence", "filed_at", "community_code", "address", "address_norm"],
     )
     if cases.empty:
         return cases
-    dispute = and_(  # a dispute signal on a risk (the risk may since have turned violent)
-        # `|| ''` keeps SQLite off the category index, so it looks signals up by address or party
-        (col(Signal.category) + "").in_(sorted(DISPUTE_CATEGORIES)),
-        col(Signal.risk_id).is_not(None),
-        col(Signal.occurred_at) >= earliest - YEAR,
-    )
-    at_address = frame_in(
-        session,
-        select(
-            col(Signal.community_code),
-            col(Signal.address_norm),
-            stored_time(Signal.occurred_at),
-            col(Signal.risk_id),
-        ).where(dispute),
-        Signal.address_norm,
-        cases["address_norm"].unique().tolist(),
+
+    def dispute(category: Any) -> Any:
+        """A dispute signal on a risk (the risk may since have turned violent)."""
+        return and_(
+            category.in_(sorted(DISPUTE_CATEGORIES)),
+            col(Signal.risk_id).is_not(None),
+            col(Signal.occurred_at) >= earliest - YEAR,
+        )
+
+    # the cases' addresses and parties asked of the database, not sent to it: lists of thousands of
+    # values cost more to bind and plan than the lookups they ask for
+    at_address = frame_of(
+        session.execute(
+            select(
+                col(Signal.community_code),
+                col(Signal.address_norm),
+                stored_time(Signal.occurred_at),
+                col(Signal.risk_id),
+            ).where(  # by the (address, category) index
+                dispute(col(Signal.category)),
+                col(Signal.address_norm).in_(select(col(CriminalCase.address_norm)).where(filed)),
+            )
+        ).all(),
         ["community_code", "address_norm", "signal_at", "risk_id"],
     )
     by_address = cases.merge(at_address, on=["community_code", "address_norm"]).assign(linked_by="address")
-    parties = frame_in(
-        session,
-        select(col(CaseParty.case_id), col(CaseParty.party_key)),
-        CaseParty.case_id,
-        cases["id"].tolist(),
-        ["id", "party_key"],
+    case_parties = (
+        select(col(CaseParty.case_id), col(CaseParty.party_key))
+        .join(CriminalCase, col(CriminalCase.id) == CaseParty.case_id)
+        .where(filed)
     )
-    with_party = frame_in(
-        session,
-        select(col(SignalParty.party_key), stored_time(Signal.occurred_at), col(Signal.risk_id))
-        .join(Signal, col(Signal.id) == SignalParty.signal_id)
-        .where(dispute),
-        SignalParty.party_key,
-        parties["party_key"].unique().tolist(),
+    parties = frame_of(session.execute(case_parties).all(), ["id", "party_key"])
+    with_party = frame_of(
+        session.execute(
+            select(col(SignalParty.party_key), stored_time(Signal.occurred_at), col(Signal.risk_id))
+            .join(Signal, col(Signal.id) == SignalParty.signal_id)
+            .where(
+                # `|| ''` keeps SQLite off the category index, so it looks signals up by party (by
+                # category it read every dispute signal, for minutes)
+                dispute(col(Signal.category) + ""),
+                col(SignalParty.party_key).in_(case_parties.with_only_columns(col(CaseParty.party_key))),
+            )
+        ).all(),
         ["party_key", "signal_at", "risk_id"],
     )
     by_parties = cases.merge(parties.merge(with_party, on="party_key"), on="id").assign(linked_by="parties")
