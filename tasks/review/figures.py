@@ -240,7 +240,7 @@ def follow_ups(session: Session, window: Window, scope: Scope, today: date) -> p
     rows = session.execute(
         select(
             col(FollowUp.officer_code),
-            col(Community.station_code),
+            col(Risk.community_code),
             func.count(),
             func.sum(case((on_time, 1), else_=0)),
             func.sum(case((missed, 1), else_=0)),
@@ -248,16 +248,23 @@ def follow_ups(session: Session, window: Window, scope: Scope, today: date) -> p
         .select_from(FollowUp)
         .join(ends, ends.c.day == FollowUp.due_on)
         .join(Risk, col(Risk.id) == FollowUp.risk_id)
-        .join(Community, col(Community.community_code) == Risk.community_code)
         .where(
             # the window's days also as a range: PostgreSQL otherwise hashed every follow-up against them
             between(FollowUp.due_on, window, True),
             col(FollowUp.status) != "cancelled",
             in_scope(scope, Risk.community_code),
         )
-        .group_by(col(FollowUp.officer_code), col(Community.station_code))
+        .group_by(col(FollowUp.officer_code), col(Risk.community_code))
     ).all()
-    frame = frame_of(rows, columns=["officer_code", "station_code", "due", "on_time", "missed"])
+    # the station by community here, not joined for each of a year's follow-ups (SQLite: 0.24 -> 0.17 s)
+    station_of = dict(
+        session.execute(select(col(Community.community_code), col(Community.station_code))).all()
+    )
+    frame = frame_of(rows, columns=["officer_code", "community_code", "due", "on_time", "missed"])
+    frame["station_code"] = frame["community_code"].map(station_of)
+    by = ["officer_code", "station_code"]
+    frame = frame.groupby(by, as_index=False, dropna=False)[["due", "on_time", "missed"]].sum()
+    frame[by] = frame[by].astype(object).where(frame[by].notna(), None)  # no officer: None, as read
     return frame.astype({"due": int, "on_time": int, "missed": int})
 
 
@@ -317,8 +324,11 @@ def open_by_colour(session: Session, scope: Scope) -> pd.DataFrame:
 
 
 def weekly(session: Session, year: int, through: datetime, scope: Scope) -> dict[str, list[int]]:
-    """Calls and criminal cases per ISO week of `year` up to `through`, and of the whole year before."""
+    """Calls and criminal cases per ISO week of `year` up to `through`, and of the whole year before:
+    each week counted by its own range of the time index (a small table of the weeks' bounds), not by a
+    week number worked out for every row."""
     out: dict[str, list[int]] = {}
+    stamp = table_of(CriminalCase).c.filed_at.type
     for label, model, when, extra in (
         ("calls", Signal, col(Signal.occurred_at), col(Signal.channel) == "call"),
         ("cases", CriminalCase, col(CriminalCase.filed_at), literal(True)),
@@ -327,32 +337,22 @@ def weekly(session: Session, year: int, through: datetime, scope: Scope) -> dict
             monday = datetime.combine(date.fromisocalendar(y, 1, 1), time(), LOCAL_TZ)
             weeks = date(y, 12, 28).isocalendar().week
             end = monday + timedelta(weeks=weeks)
-            week = _weeks_since(session, when, monday)
+            last = min(end, through) if which == "this_year" else end
+            starts = [monday + timedelta(weeks=i) for i in range(weeks)]
+            bounds = (
+                values(column("week", Integer), column("start", stamp), column("end", stamp), name="weeks")
+                .data([(i, s, min(s + timedelta(weeks=1), last)) for i, s in enumerate(starts) if s < last])
+                .cte()
+            )
             rows: Sequence[tuple[int, int]] = session.execute(
-                select(week, func.count())
-                .select_from(model)
-                .where(
-                    extra,
-                    when >= monday,
-                    when < (min(end, through) if which == "this_year" else end),
-                    in_scope(scope, model.community_code),
-                )
-                .group_by(week)
+                select(bounds.c.week, func.count())
+                .select_from(bounds)
+                .join(model, and_(when >= bounds.c.start, when < bounds.c.end))
+                .where(extra, in_scope(scope, model.community_code))
+                .group_by(bounds.c.week)
             ).all()
             series = [0] * weeks
             for w, n in rows:
                 series[int(w)] += n
             out[f"{label}.{which}"] = series
     return out
-
-
-def _weeks_since(session: Session, column: Any, monday: datetime) -> Any:
-    """Whole weeks from `monday` to `column`, in SQL, in whole seconds (a Monday 00:00 is that week's)."""
-    anchor = int(monday.timestamp())
-    if session.get_bind().dialect.name == "sqlite":  # UTC text: strftime('%s') is exact, julianday is not
-        seconds = cast(func.strftime("%s", column), Integer) - anchor
-        return cast(seconds / WEEK_S, Integer)  # integers, never negative here: the floor
-    return func.floor((func.extract("epoch", column) - anchor) / WEEK_S)
-
-
-WEEK_S = 7 * 86400

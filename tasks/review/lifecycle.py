@@ -213,7 +213,9 @@ def hotspots(
             select(col(Signal.risk_id), func.count())
             .where(
                 col(Signal.risk_id).in_(places),  # not joined: SQLite looked up the risk of every call
-                col(Signal.channel) == "call",
+                # by the places' own signals (risk, time, channel), not every call in the window: `|| ''`
+                # keeps SQLite off the channel index (0.067 s a window at scale 1; 0.017 s so)
+                (col(Signal.channel) + "") == "call",
                 col(Signal.occurred_at) >= window.start,
                 col(Signal.occurred_at) < window.end,
             )
