@@ -86,9 +86,10 @@ def _colours(
     return pd.Series(out, dtype=object)
 
 
-def colours_found(session: Session, scoped: Any, period: Period) -> dict[str, dict[str, int]]:
-    """How many of the risks found in each window (and `scoped`: the scope, a condition on Risk) had
-    each colour at its end, in event time, by window.
+def found_by(session: Session, scoped: Any, period: Period) -> dict[str, dict[str, int]]:
+    """The risks found in each window (and `scoped`: the scope, a condition on Risk), by how they were
+    found (`channel.<first signal's channel>`) and by the colour each had at the window's end, in event
+    time (`colour.<colour>`); both read in the same pass over the risks found.
 
     A risk graded last before the end, or graded later from nothing later (no signal since the end, no
     event of its own since — a visit's evidence, an end, a raise — and a household, since a place's
@@ -126,13 +127,20 @@ def colours_found(session: Session, scoped: Any, period: Period) -> dict[str, di
         )
 
     counted: dict[str, dict[str, int]] = {name: {} for name, _ in windows}
+    channels: dict[str, dict[str, int]] = {name: {} for name, _ in windows}
     sums = [func.sum(case((and_(in_window(w), unchanged(w)), 1), else_=0)) for _, w in windows]
+    sums += [func.sum(case((in_window(w), 1), else_=0)) for _, w in windows]
     by_level: Sequence[Any] = session.execute(
-        found_risks(col(Risk.level), *sums).group_by(col(Risk.level))
+        found_risks(col(Risk.level), col(Risk.first_channel), *sums).group_by(
+            col(Risk.level), col(Risk.first_channel)
+        )
     ).all()
-    for level, *ns in by_level:
-        for (name, _), n in zip(windows, ns, strict=True):
-            counted[name][str(level)] = int(n)
+    for level, channel, *ns in by_level:
+        for i, (name, _) in enumerate(windows):
+            counted[name][str(level)] = counted[name].get(str(level), 0) + int(ns[i])
+            if channel is not None:
+                found = channels[name].get(channel, 0) + int(ns[len(windows) + i])
+                channels[name][channel] = found
     rest_in = [and_(in_window(w), ~unchanged(w)) for _, w in windows]
     rest = (
         found_risks(
@@ -180,5 +188,8 @@ def colours_found(session: Session, scoped: Any, period: Period) -> dict[str, di
             colours.loc[rebuilt[i].index] = rebuilt[i]
         for colour, n in colours.value_counts().items():
             counted[name][str(colour)] = counted[name].get(str(colour), 0) + int(n)
-        out[name] = {c: n for c, n in sorted(counted[name].items(), key=lambda kv: -kv[1]) if n}
+        by_channel = {f"channel.{c}": n for c, n in channels[name].items() if n}
+        out[name] = by_channel | {
+            f"colour.{c}": n for c, n in sorted(counted[name].items(), key=lambda kv: -kv[1]) if n
+        }
     return out

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Date, Integer, and_, case, cast, column, func, literal, or_, select, values
+from sqlalchemy import Date, Integer, and_, case, cast, column, func, literal, select, values
 from sqlmodel import Session, col
 
 from bridgehead.db import frame_of, table_of
@@ -24,7 +24,7 @@ from models.reward import RewardEntry
 from models.risk import Risk
 from models.signal import Signal
 from models.tip import Tip
-from tasks.review.colours import colours_found
+from tasks.review.colours import found_by
 from tasks.review.period import Period, Scope, Window, between
 
 WINDOWS = ("current", "previous", "last_year")
@@ -201,20 +201,8 @@ def counts(session: Session, period: Period, scope: Scope) -> dict[str, pd.DataF
 
 def risks_found_by(session: Session, period: Period, scope: Scope) -> dict[str, dict[str, int]]:
     """Risks found in each window by how they were found (their first signal's channel, kept on the risk),
-    and by colour at the window's end."""
-    windows = period.windows
-    in_window = {name: between(Risk.first_signal_at, w, False) for name, w in windows.items()}
-    found = and_(in_scope(scope, Risk.community_code), or_(*in_window.values()))
-    sums = [func.sum(case((when, 1), else_=0)) for when in in_window.values()]
-    by_channel: Sequence[Any] = session.execute(
-        select(col(Risk.first_channel), *sums).where(found).group_by(col(Risk.first_channel))
-    ).all()
-    by_colour = colours_found(session, in_scope(scope, Risk.community_code), period)
-    out: dict[str, dict[str, int]] = {}
-    for i, name in enumerate(windows):
-        channels = {f"channel.{c}": int(ns[i]) for c, *ns in by_channel if c is not None and ns[i]}
-        out[name] = channels | {f"colour.{c}": n for c, n in by_colour[name].items()}
-    return out
+    and by colour at the window's end (`tasks.review.colours.found_by`)."""
+    return found_by(session, in_scope(scope, Risk.community_code), period)
 
 
 def epoch(session: Session, column: Any) -> Any:
