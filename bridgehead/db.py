@@ -163,6 +163,14 @@ def chunks(values: list[Any], size: int = 5000) -> Iterator[list[Any]]:
         yield values[i : i + size]
 
 
+def read(session: Session, stmt: Any) -> Any:
+    """The result of a plain read (columns, not ORM objects) through Core, after the flush the ORM would
+    make: the ORM builds each row of a column select again, in Python (0.2 s of a 3 s review's 240,000
+    rows at scale 1)."""
+    session.flush()
+    return session.connection().execute(stmt)
+
+
 def frame_of(rows: Iterable[Any], columns: list[str]) -> Any:
     """A DataFrame of result rows. pandas inspects SQLAlchemy's `Row` objects one at a time (0.47 s for
     100,000 rows of ten columns here); as plain tuples the same frame takes 0.07 s."""
@@ -189,5 +197,5 @@ def frame_in(session: Session, stmt: Any, column: Any, values: list[Any], column
     """A DataFrame of `stmt`'s rows whose `column` is one of `values`, asked in parts (bounded IN lists)."""
     rows: list[Any] = []
     for part in chunks(values):
-        rows += session.execute(stmt.where(column.in_(part))).all()
+        rows += read(session, stmt.where(column.in_(part))).all()
     return frame_of(rows, columns)

@@ -19,7 +19,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from bridgehead.db import frame_in, stored_time
+from bridgehead.db import frame_in, read, stored_time
 from bridgehead.rules import get_rules
 from models.common import Colour
 from models.risk import Risk, RiskLevelChange, event_timed
@@ -172,7 +172,7 @@ def found_by(session: Session, scoped: Any, period: Period) -> dict[str, dict[st
         at_end = select(col(level.to_level)).where(col(level.id) == last.c[f"change{i}"])
         return at_end.scalar_subquery().label(f"level{i}")
 
-    rows = session.execute(select(last, *(level_of(i) for i in range(len(windows))))).mappings().all()
+    rows = read(session, select(last, *(level_of(i) for i in range(len(windows))))).mappings().all()
     mine = [
         [(r["id"], r[f"level{i}"], r[f"later{i}"]) for r in rows if r[f"rest{i}"]]
         for i in range(len(windows))

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import and_, select
 from sqlmodel import Session, col
 
-from bridgehead.db import frame_of, stored_time
+from bridgehead.db import frame_of, read, stored_time
 from models.case import CaseParty, CriminalCase
 from models.common import DISPUTE_CATEGORIES
 from models.signal import Signal, SignalParty
@@ -40,7 +40,8 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
         in_scope(scope, CriminalCase.community_code),
     )
     cases = frame_of(
-        session.execute(
+        read(
+            session,
             select(
                 col(CriminalCase.id),
                 col(CriminalCase.case_id),
@@ -49,7 +50,7 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
                 col(CriminalCase.community_code),
                 col(CriminalCase.address),
                 col(CriminalCase.address_norm),
-            ).where(filed)
+            ).where(filed),
         ).all(),
         columns=["id", "case_id", "offence", "filed_at", "community_code", "address", "address_norm"],
     )
@@ -67,7 +68,8 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
     # the cases' addresses and parties asked of the database, not sent to it: lists of thousands of
     # values cost more to bind and plan than the lookups they ask for
     at_address = frame_of(
-        session.execute(
+        read(
+            session,
             select(
                 col(Signal.community_code),
                 col(Signal.address_norm),
@@ -76,7 +78,7 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
             ).where(  # by the (address, category) index
                 dispute(col(Signal.category)),
                 col(Signal.address_norm).in_(select(col(CriminalCase.address_norm)).where(filed)),
-            )
+            ),
         ).all(),
         ["community_code", "address_norm", "signal_at", "risk_id"],
     )
@@ -86,9 +88,10 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
         .join(CriminalCase, col(CriminalCase.id) == CaseParty.case_id)
         .where(filed)
     )
-    parties = frame_of(session.execute(case_parties).all(), ["id", "party_key"])
+    parties = frame_of(read(session, case_parties).all(), ["id", "party_key"])
     with_party = frame_of(
-        session.execute(
+        read(
+            session,
             select(col(SignalParty.party_key), stored_time(Signal.occurred_at), col(Signal.risk_id))
             .join(Signal, col(Signal.id) == SignalParty.signal_id)
             .where(
@@ -96,7 +99,7 @@ def conversions(session: Session, period: Period, scope: Scope) -> pd.DataFrame:
                 # category it read every dispute signal, for minutes)
                 dispute(col(Signal.category) + ""),
                 col(SignalParty.party_key).in_(case_parties.with_only_columns(col(CaseParty.party_key))),
-            )
+            ),
         ).all(),
         ["party_key", "signal_at", "risk_id"],
     )

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session, col
 
-from bridgehead.db import frame_of
+from bridgehead.db import frame_of, read
 from models.incident import Dispatch, Incident
 from models.signal import Signal
 from tasks.review.figures import epoch, in_scope
@@ -75,7 +75,8 @@ def incidents_by_window(
 
     history = case((and_(t.closed_at.is_not(None), t.closed_by.is_(None)), 1), else_=0)
     flags = [f"in_{i}" for i in range(len(windows))]
-    rows = session.execute(
+    rows = read(
+        session,
         select(
             t.id,
             t.community_code,
@@ -84,7 +85,7 @@ def incidents_by_window(
             *step(t.dispatched, t.dispatch_due),
             *step(t.arrived, t.arrival_due),
             *(t[f] for f in flags),
-        ).order_by(t.id)
+        ).order_by(t.id),
     ).all()
     frame = frame_of(rows, columns=INCIDENT_COLUMNS + flags)
     types = {f"{step}_{part}": kind for step in ("dispatch", "arrival") for part, kind in STEP_TYPES.items()}
