@@ -49,6 +49,9 @@ class Risk(RiskBase, table=True):
     __table_args__ = (
         Index("ix_risk_place_kind_address_norm", "place_kind", "address_norm"),
         Index("ix_risk_status_level_last_signal_at", "status", "level", "last_signal_at"),
+        # the risks by status, and the open ones per community and colour from the index alone (the
+        # review's red and orange communities: 0.11 s -> 0.015 s at scale 1 on SQLite)
+        Index("ix_risk_status_community_code_level", "status", "community_code", "level"),
         # the review's risks found and resolved in a window, per community, read from the index alone
         Index("ix_risk_first_signal_at_community_code", "first_signal_at", "community_code"),
         Index("ix_risk_resolved_at_community_code", "resolved_at", "community_code"),
@@ -56,7 +59,7 @@ class Risk(RiskBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     level: str = Field(default=Colour.blue, index=True)
-    status: str = Field(default=RiskStatus.open, index=True)
+    status: str = Field(default=RiskStatus.open)
     reasons: list[str] = Field(default_factory=list, sa_type=JSON)
     rules_version: str | None = None
     officer_code: str | None = Field(default=None, foreign_key="officer.officer_code", index=True)
