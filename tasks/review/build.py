@@ -183,8 +183,9 @@ def build_review(
             unknown.setdefault("response_on_target_pct", {})[w] = unjudged_reason(
                 "response_on_target_pct", frame, lang
             )
-    today = local_date(as_of)
-    follow_ups = {w: rf.follow_ups(session, period.windows[w], scope, today) for w in rf.WINDOWS}
+    today, names = local_date(as_of), lists.names(session)
+    stations = names["station_of"]
+    follow_ups = {w: rf.follow_ups(session, period.windows[w], scope, today, stations) for w in rf.WINDOWS}
     for w, frame in follow_ups.items():
         due, on_time = int(frame["due"].sum()), int(frame["on_time"].sum())
         values.setdefault("follow_ups_due", {})[w] = due
@@ -216,7 +217,6 @@ def build_review(
         for key in ORDER
         if key in values
     }
-    names = lists.names(session)
     open_now = rf.open_by_colour(session, scope)
     current = incidents["current"]
     late = lists.late(follow_ups["current"], names)

@@ -212,7 +212,9 @@ def epoch(session: Session, column: Any) -> Any:
     return func.extract("epoch", column)
 
 
-def follow_ups(session: Session, window: Window, scope: Scope, today: date) -> pd.DataFrame:
+def follow_ups(
+    session: Session, window: Window, scope: Scope, today: date, station_of: dict[str, str]
+) -> pd.DataFrame:
     """Follow-ups due in the window (not cancelled), per officer and station: how many fell due (`due`),
     were done by the end of their due day in the jurisdiction's time zone (`on_time`), and were missed
     with their day past `today` (`missed`). The day's end is the local midnight after it, as UTC, from a
@@ -244,10 +246,8 @@ def follow_ups(session: Session, window: Window, scope: Scope, today: date) -> p
         )
         .group_by(col(FollowUp.officer_code), col(Risk.community_code))
     ).all()
-    # the station by community here, not joined for each of a year's follow-ups (SQLite: 0.24 -> 0.17 s)
-    station_of = dict(
-        session.execute(select(col(Community.community_code), col(Community.station_code))).all()
-    )
+    # the station by community (`station_of`) here, not joined for each of a year's follow-ups (SQLite:
+    # 0.24 -> 0.17 s)
     frame = frame_of(rows, columns=["officer_code", "community_code", "due", "on_time", "missed"])
     frame["station_code"] = frame["community_code"].map(station_of)
     by = ["officer_code", "station_code"]
